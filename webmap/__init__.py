@@ -1,0 +1,48 @@
+"""crossmap web application: the Flask app factory."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from webmap.config import DEFAULTS
+
+
+def create_app(test_config=None):
+    """Create the app: defaults, then the instance folder's ``config.py``,
+    then ``CROSSMAP_*`` environment variables, then ``test_config``."""
+    instance_path = os.environ.get("CROSSMAP_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CROSSMAP")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "crossmap.sqlite")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+
+    from webmap import db, i18n, cli, map
+
+    db.init_app(app)
+    i18n.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(map.bp)
+    return app
+
+
+def _instance_secret(path):
+    """Read the instance's secret key, creating it on first start so that no
+    secret ever lives in the repository."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,109 @@
+"""Database tables (SQLAlchemy 2 declarative). Flask-free: the CLI, the web
+views and the tests all work through a plain ``Session``."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class AwareDateTime(TypeDecorator):
+    """Store instants as naive UTC (SQLite has no time zones) and hand them
+    back as Europe/Paris aware datetimes, so no code ever compares a naive
+    local time with an aware one."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: give a time zone (Europe/Paris)")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc).astimezone(PARIS)
+
+
+def now():
+    return datetime.now(PARIS)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ImportBatch(Base):
+    """One file (or one demo generation) loaded into the database."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "file" or "demo"
+    filename: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+    reports: Mapped[list["Report"]] = relationship(back_populates="batch")
+
+
+class Report(Base):
+    """One piece of information from one agency, with a place and a time."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        UniqueConstraint("agency", "agency_ref", name="uq_report_agency_ref"),
+        CheckConstraint("reliability IN ('A','B','C','D','E','F')", name="ck_report_reliability"),
+        CheckConstraint("credibility BETWEEN 1 AND 6", name="ck_report_credibility"),
+        CheckConstraint("precision IN ('point','address','commune')", name="ck_report_precision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(16), index=True)
+    agency_ref: Mapped[str] = mapped_column(String(64))
+    observed_at: Mapped[datetime] = mapped_column(AwareDateTime, index=True)
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    # Comma-separated codes from analysis.vocabulary.SUBSTANCES.
+    substances: Mapped[str] = mapped_column(String(128), default="")
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(8))
+    reliability: Mapped[str] = mapped_column(String(1))
+    credibility: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    place_text: Mapped[str] = mapped_column(Text, default="")
+    x_l93: Mapped[float] = mapped_column(Float)
+    y_l93: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    insee: Mapped[str] = mapped_column(String(5), index=True)
+    precision: Mapped[str] = mapped_column(String(8))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    imported_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    fictitious: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    batch: Mapped[ImportBatch] = relationship(back_populates="reports")
+
+    @property
+    def grading(self):
+        return f"{self.reliability}{self.credibility}"
