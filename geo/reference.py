@@ -178,13 +178,14 @@ def load_former_communes() -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=None)
 def _successors() -> dict[str, str]:
-    current = dict.fromkeys(_geojson_frame("communes-88.geojson", tuple(_COMMUNE_COLUMNS))["insee"])
-    current.update(
-        dict.fromkeys(_geojson_frame("communes-neighbours.geojson", tuple(_NEIGHBOUR_COLUMNS))["insee"])
-    )
-    successors = dict(zip(_former_communes()["code"], _former_communes()["successor_code"]))
+    former = _former_communes()
+    successors = dict(zip(former["code"], former["successor_code"]))
     # A current code wins: 88029 is both La Vôge-les-Bains and its déléguée.
-    successors.update({code: code for code in current})
+    for name, columns in [
+        ("communes-88.geojson", _COMMUNE_COLUMNS),
+        ("communes-neighbours.geojson", _NEIGHBOUR_COLUMNS),
+    ]:
+        successors.update((code, code) for code in _geojson_frame(name, tuple(columns))["insee"])
     return successors
 
 
@@ -216,7 +217,7 @@ def successor_of(code: str) -> str | None:
 
 
 def load_cantons() -> gpd.GeoDataFrame:
-    """The 17 cantons of Vosges (2018 map, unchanged by 2026).
+    """The 17 cantons of Vosges (2018 map).
 
     Returns
     -------

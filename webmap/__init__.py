@@ -5,8 +5,12 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from webmap.config import DEFAULTS
+
+# Every state-changing request (forms and API alike) must carry the token.
+csrf = CSRFProtect()
 
 
 def create_app(test_config=None):
@@ -30,10 +34,11 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from webmap import db, i18n, cli, map
+    from webmap import cli, db, i18n, map
 
     db.init_app(app)
     i18n.init_app(app)
+    csrf.init_app(app)
     cli.init_app(app)
     app.register_blueprint(map.bp)
     return app

@@ -26,7 +26,7 @@ def build_map(*, communes, reports, agencies, labels, asset_url):
     agencies : list of dict
         ``code``, ``name`` and ``colour`` of each agency, in legend order.
     labels : dict
-        French texts: ``communes``, ``commune``, ``population`` and the popup
+        French texts: ``attribution`` (of the basemap), ``communes``, ``commune``, ``population`` and the popup
         field names (``agency``, ``observed_at``, ``category``, ``grading``,
         ``place``, ``precision``), plus ``category_labels`` and
         ``precision_labels`` mappings.
@@ -34,7 +34,7 @@ def build_map(*, communes, reports, agencies, labels, asset_url):
         ``asset_url(path)`` gives the URL of a file under ``static/``.
     """
     west, south, east, north = communes.total_bounds
-    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, zoom_snap=0.25)
+    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_snap=0.25)
     # folium points at CDNs by default; the page must work air-gapped.
     fmap.default_js = [("leaflet", asset_url(f"{LEAFLET}/leaflet.js"))]
     fmap.default_css = [("leaflet_css", asset_url(f"{LEAFLET}/leaflet.css"))]
@@ -69,7 +69,24 @@ def build_map(*, communes, reports, agencies, labels, asset_url):
             ).add_to(layer)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
+    _MapExtras(attribution=labels["attribution"]).add_to(fmap)
     return fmap
+
+
+class _MapExtras(MacroElement):
+    """A metric-only scale bar and the basemap's attribution."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, attribution):
+        super().__init__()
+        self._name = "MapExtras"
+        self.attribution = html.escape(attribution)
 
 
 def _fixed_style(colour):

@@ -36,6 +36,7 @@ def index():
 
 def _map_labels():
     return {
+        "attribution": "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026",
         "communes": _("Communes"),
         "commune": _("Commune"),
         "population": _("Population"),

@@ -1,0 +1,928 @@
+"""Emerging hot spot analysis of reports: where clusters appear, last or fade.
+
+This follows Esri ArcGIS Pro's *Emerging Hot Spot Analysis*:
+
+1. Reports are counted in a **space-time cube**: square cells of
+   ``cell_size`` metres on Lambert-93 x/y, by week (Monday to Sunday, local
+   date in Europe/Paris).
+2. Every bin gets a **Getis-Ord Gi*** z-score: the count of its space-time
+   neighbourhood (the cell and its ring of neighbours, this week and the
+   ``time_step_neighbours`` previous weeks) against the mean and standard
+   deviation of the whole cube. p-values are corrected for the false
+   discovery rate (Benjamini-Hochberg); a bin is then hot, cold or neither.
+3. A **Mann-Kendall** test on each location's z-score series says whether
+   the intensity of clustering rises or falls.
+4. Each location is given a **category** from its hot and cold bins and its
+   trend (see :func:`classify` for the definitions).
+
+Choices that differ from, or are left open by, Esri's description:
+
+* **Locations** are the cells with at least one report in the analysed weeks
+  (as in Esri without an analysis mask). The **study extent**, over which the
+  cube's mean and standard deviation are taken, is every cell of the grid: by
+  default the bounding grid of the reports padded by the neighbourhood ring,
+  so that every location has a full neighbourhood of real (possibly empty)
+  cells; pass ``extent`` (e.g. the department's bounds) to fix it. Empty cells
+  count, which is what makes a town centre stand out against the countryside.
+* **Window.** Analysts want recent dynamics, so by default only the last
+  ``WINDOW_WEEKS`` = 26 weeks are analysed (``window_weeks=None`` analyses all
+  weeks, like Esri). The 90 % rule then applies to the window: with 26 weeks a
+  location must be hot in at least 24 of them (two misses allowed) to be
+  persistent, intensifying or diminishing. So a hot spot that switched on in
+  the last 2 to 23 weeks is *consecutive* (a clean run) or *sporadic*; one
+  that has lasted longer than the window is persistent, or intensifying or
+  diminishing when its z-scores trend; and *historical* means "hot almost the
+  whole half-year but not in the final week". Half a year is long enough for
+  the Mann-Kendall test (26 points detect a steady trend) and for the 90 %
+  rule to tolerate a couple of quiet weeks, short enough for a hot spot that
+  started this spring not to be drowned in three years of history.
+* **FDR** is applied once over all (location, week) bins of the window
+  (``fdr="cube"``), the claims the result makes; ``fdr="week"`` corrects each
+  week separately and ``fdr=None`` not at all.
+* **Sparse counts.** With a few reports a week over a department, the cube's
+  mean is tiny and one lone report already gives a significant z-score. That
+  is harmless for the categories that need 90 % of the weeks hot, but would
+  label every isolated report of the last fortnight a "new" or "consecutive"
+  hot spot. These two categories therefore also need ``min_count``
+  (``MIN_EMERGING_COUNT`` = 3) reports in the location's neighbourhood during
+  its final hot run; with fewer the location is ``"no_pattern"``.
+* Cold spot categories mirror the hot ones with a ``_cold`` suffix; with
+  sparse counts they are rare, because an empty neighbourhood is barely below
+  a mean close to zero.
+
+Examples
+--------
+A cell with a steady trickle of reports and an empty neighbourhood (the
+extent is widened so that the cube's mean stays low):
+
+>>> import pandas as pd
+>>> times = pd.date_range("2024-01-01 12:00", periods=30, freq="W-MON", tz="Europe/Paris")
+>>> x = [250.0] * 30
+>>> y = [250.0] * 30
+>>> result = emerging_hotspots(x, y, times, extent=(-5000, -5000, 5000, 5000))
+>>> result[["i", "j", "category", "n_hot_bins"]]
+   i  j    category  n_hot_bins
+0  0  0  persistent          26
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage, stats
+
+__all__ = [
+    "CELL_SIZE",
+    "NEIGHBOURHOOD",
+    "TIME_STEP_NEIGHBOURS",
+    "WINDOW_WEEKS",
+    "ALPHA",
+    "PERSISTENCE",
+    "MIN_EMERGING_COUNT",
+    "RECENT_WEEKS",
+    "TIMEZONE",
+    "HOT_CATEGORIES",
+    "CATEGORIES",
+    "week_start",
+    "gi_star",
+    "mann_kendall",
+    "classify",
+    "classify_series",
+    "EmergingHotSpots",
+    "emerging_hotspots",
+]
+
+#: Side of a cube cell, in Lambert-93 metres.
+CELL_SIZE = 500.0
+#: Rings of neighbouring cells in a Gi* neighbourhood: 1 is the 3 x 3 block,
+#: the same as a distance band of cell_size * sqrt(2) between cell centres.
+NEIGHBOURHOOD = 1
+#: Previous weeks included in a bin's neighbourhood (Esri's default is 1).
+TIME_STEP_NEIGHBOURS = 1
+#: Weeks analysed, ending with the week of ``end``; see the module docstring.
+WINDOW_WEEKS = 26
+#: Significance level of the Gi* bins (after FDR) and of the trend test.
+ALPHA = 0.05
+#: Share of the weeks a location must be hot to persist (Esri's 90 %).
+PERSISTENCE = 0.9
+#: Reports needed in the final hot run for a "new" or "consecutive" label.
+MIN_EMERGING_COUNT = 3
+#: Weeks counted in the ``count_recent`` column.
+RECENT_WEEKS = 4
+#: Weeks are cut on local dates in this time zone.
+TIMEZONE = "Europe/Paris"
+
+#: Hot spot categories, the most urgent first.
+HOT_CATEGORIES = (
+    "new",
+    "consecutive",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "sporadic",
+    "oscillating",
+    "historical",
+)
+#: Every category a location can get.
+CATEGORIES = (*HOT_CATEGORIES, *(f"{name}_cold" for name in HOT_CATEGORIES), "no_pattern")
+
+FDR_MODES = ("cube", "week", None)
+# 1970-01-01 was a Thursday: shifting day numbers by 3 makes weeks start on
+# Monday 1969-12-29.
+_EPOCH_WEEKDAY = 3
+
+
+class GiStar(NamedTuple):
+    """Gi* z-scores and their two-sided p-values (not corrected)."""
+
+    z: np.ndarray
+    p: np.ndarray
+
+
+class MannKendall(NamedTuple):
+    """Mann-Kendall statistic S, Kendall's tau (S over the number of pairs),
+    tie-corrected z-score (with continuity correction) and two-sided p-value."""
+
+    s: np.ndarray
+    tau: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+
+
+def week_start(times):
+    """Monday of the local (Europe/Paris) week of each time.
+
+    Parameters
+    ----------
+    times : array-like of datetimes
+        Time-zone aware datetimes (pandas Series or DatetimeIndex, Python
+        datetimes) are converted to Europe/Paris; naive ones, including numpy
+        ``datetime64``, are taken as UTC, the usual meaning of a stored
+        timestamp without zone.
+
+    Returns
+    -------
+    numpy.ndarray of datetime64[D]
+        The Monday starting each time's week.
+
+    Examples
+    --------
+    Sunday 23:30 UTC is already Monday in Paris:
+
+    >>> week_start(["2024-03-10 22:30", "2024-03-10 23:30"])
+    array(['2024-03-04', '2024-03-11'], dtype='datetime64[D]')
+    """
+    return _week_number_to_date(_week_numbers(times))
+
+
+def gi_star(cube_counts, *, neighbourhood=NEIGHBOURHOOD, time_step_neighbours=TIME_STEP_NEIGHBOURS):
+    """Getis-Ord Gi* z-scores of every bin of a dense space-time cube.
+
+    With binary weights w (1 inside the neighbourhood, the bin itself
+    included), counts x over all n bins of the cube, their mean m and
+    standard deviation s (divided by n), and W the number of bins in the
+    neighbourhood, the z-score of a bin is (Ord and Getis, 1995)::
+
+        Gi* = (sum_j w_j x_j - m W) / (s sqrt((n W - W**2) / (n - 1)))
+
+    The neighbourhood is the ``(2 * neighbourhood + 1)`` square block of cells
+    centred on the cell, this week and the ``time_step_neighbours`` previous
+    weeks. At the edges of the cube it is cut short and W shrinks with it.
+
+    Parameters
+    ----------
+    cube_counts : array-like of shape (n_weeks, n_rows, n_cols)
+        Counts per bin, weeks first. Not modified.
+    neighbourhood : int
+        Rings of neighbouring cells.
+    time_step_neighbours : int
+        Previous weeks in the neighbourhood.
+
+    Returns
+    -------
+    GiStar
+        ``z`` and two-sided ``p`` arrays of the cube's shape. Where z is
+        undefined (a cube without variation) it is 0 and p is 1.
+
+    Examples
+    --------
+    One report in a 1-week 3 x 3 grid: every bin is its neighbour.
+
+    >>> cube = [[[0, 0, 0], [0, 1, 0], [0, 0, 0]]]
+    >>> gi_star(cube).z.round(3)
+    array([[[ 1.   ,  0.5  ,  1.   ],
+            [ 0.5  ,  0.   ,  0.5  ],
+            [ 1.   ,  0.5  ,  1.   ]]])
+    """
+    counts = np.asarray(cube_counts, dtype=float)
+    if counts.ndim != 3:
+        raise ValueError(f"cube_counts must have 3 dimensions (weeks, rows, cols), not {counts.ndim}.")
+    _check_count("neighbourhood", neighbourhood, minimum=0)
+    _check_count("time_step_neighbours", time_step_neighbours, minimum=0)
+    if counts.size == 0:
+        return GiStar(counts.copy(), np.ones_like(counts))
+
+    size = 2 * neighbourhood + 1
+    block = np.ones((1, size, size))
+    spatial_sums = ndimage.correlate(counts, block, mode="constant", cval=0.0)
+    sums = _lagged_sum(spatial_sums, time_step_neighbours)
+    spatial_weights = ndimage.correlate(np.ones(counts.shape[1:]), block[0], mode="constant", cval=0.0)
+    weights = _time_weights(counts.shape[0], time_step_neighbours)[:, None, None] * spatial_weights
+    z = _gi_from_sums(sums, weights, counts.sum(), np.square(counts).sum(), counts.size)
+    return GiStar(z, _two_sided_p(z))
+
+
+def mann_kendall(series):
+    """Mann-Kendall trend test, with the variance corrected for ties.
+
+    S is the number of later values above earlier ones minus the number
+    below. Its variance under "no trend" is
+    ``(n(n-1)(2n+5) - sum_t t(t-1)(2t+5)) / 18`` where t runs over the sizes
+    of the groups of tied values, and ``z = (S - sign(S)) / sqrt(var)``.
+
+    Parameters
+    ----------
+    series : array-like of shape (n,) or (n, m)
+        Values in time order; a 2-D array holds m series in its columns
+        (time on axis 0), tested independently. No NaN. Not modified.
+
+    Returns
+    -------
+    MannKendall
+        ``s``, ``tau`` (S over n(n-1)/2, which equals Kendall's tau-a of the
+        series against time), ``z`` and two-sided ``p``; scalars for a 1-D
+        input. Series without variation have z = 0 and p = 1.
+
+    Examples
+    --------
+    >>> result = mann_kendall([1, 2, 3, 2, 5])
+    >>> int(result.s), float(result.tau), round(float(result.z), 4)
+    (7, 0.7, 1.3587)
+    """
+    values = np.asarray(series, dtype=float)
+    if values.ndim not in (1, 2):
+        raise ValueError(f"series must have 1 or 2 dimensions, not {values.ndim}.")
+    if np.isnan(values).any():
+        raise ValueError("series must not contain NaN.")
+    one_series = values.ndim == 1
+    if one_series:
+        values = values[:, None]
+    n = values.shape[0]
+    s = np.zeros(values.shape[1])
+    # Size of each value's group of ties, counted pair by pair: the loop over
+    # lags keeps memory at one (n, m) array instead of (n, n, m).
+    tied = np.ones(values.shape)
+    for lag in range(1, n):
+        later, earlier = values[lag:], values[:-lag]
+        s += np.sign(later - earlier).sum(axis=0)
+        equal = later == earlier
+        tied[lag:] += equal
+        tied[:-lag] += equal
+    # Each group of t tied values has t members each contributing
+    # (t - 1)(2t + 5), which sums to the group's t(t - 1)(2t + 5).
+    ties = ((tied - 1) * (2 * tied + 5)).sum(axis=0)
+    variance = (n * (n - 1) * (2 * n + 5) - ties) / 18
+    z = np.zeros_like(s)
+    np.divide(s - np.sign(s), np.sqrt(variance), out=z, where=variance > 0)
+    pairs = n * (n - 1) / 2
+    tau = s / pairs if pairs else np.zeros_like(s)
+    result = MannKendall(s, tau, z, _two_sided_p(z))
+    if one_series:
+        return MannKendall(*(field[0] for field in result))
+    return result
+
+
+def classify(hot, cold, trend_p, trend_sign, *, alpha=ALPHA, persistence=PERSISTENCE):
+    """Esri's emerging hot spot category of locations.
+
+    Hot spot categories (the final week is the last of the series; "90 %"
+    stands for ``persistence``):
+
+    ``"new"``
+        Hot in the final week, never hot before.
+    ``"consecutive"``
+        One uninterrupted run of two or more hot weeks ending with the final
+        week, never hot before the run, and hot in less than 90 % of weeks.
+    ``"intensifying"``
+        Hot in at least 90 % of weeks including the final one, and clustering
+        grows stronger: a significant upward trend of the z-scores.
+    ``"persistent"``
+        Hot in at least 90 % of weeks including the final one, without a
+        significant trend.
+    ``"diminishing"``
+        Hot in at least 90 % of weeks including the final one, with a
+        significant downward trend.
+    ``"sporadic"``
+        Hot in the final week, hot on and off before, in less than 90 % of
+        weeks, and never cold.
+    ``"oscillating"``
+        Hot in the final week, cold in some earlier week, hot in less than
+        90 % of weeks.
+    ``"historical"``
+        Not hot in the final week but hot in at least 90 % of weeks.
+    ``"no_pattern"``
+        None of the above, hot or cold.
+
+    The cold categories (``"new_cold"`` ...) swap hot and cold and the sign of
+    the trend: an intensifying cold spot gets colder. A location matching
+    both a hot and a cold category (hot 90 % of the time, then cold for the
+    first time in the final week) keeps the hot one.
+
+    Parameters
+    ----------
+    hot, cold : array-like of bool, shape (n_weeks,) or (n_weeks, n_locations)
+        Whether each week is a significant hot (cold) spot, time on axis 0.
+    trend_p : float or array-like of shape (n_locations,)
+        p-value of the Mann-Kendall test of the location's z-scores.
+    trend_sign : float or array-like of shape (n_locations,)
+        Sign of its trend (of S or tau): > 0 up, < 0 down.
+    alpha : float
+        A trend is significant when ``trend_p <= alpha``.
+    persistence : float
+        Share of the weeks that makes a hot spot persistent (Esri: 0.9).
+
+    Returns
+    -------
+    str or numpy.ndarray of str
+        A code of :data:`CATEGORIES` for each location.
+
+    Examples
+    --------
+    >>> classify([False, False, True, True], [False] * 4, 1.0, 0)
+    'consecutive'
+    >>> classify([True] * 10, [False] * 10, 0.001, 1)
+    'intensifying'
+    """
+    hot = np.asarray(hot, dtype=bool)
+    cold = np.asarray(cold, dtype=bool)
+    if hot.shape != cold.shape or hot.ndim not in (1, 2) or hot.shape[0] == 0:
+        raise ValueError("hot and cold must have the same shape (n_weeks,) or (n_weeks, n_locations), with n_weeks > 0.")
+    if (hot & cold).any():
+        raise ValueError("A week cannot be both a hot and a cold spot.")
+    if not 0 < persistence <= 1:
+        raise ValueError(f"persistence must be in (0, 1], not {persistence!r}.")
+    one_location = hot.ndim == 1
+    if one_location:
+        hot, cold = hot[:, None], cold[:, None]
+    trend_p = np.broadcast_to(np.asarray(trend_p, dtype=float), hot.shape[1:])
+    trend_sign = np.broadcast_to(np.sign(np.asarray(trend_sign, dtype=float)), hot.shape[1:])
+    significant_trend = trend_p <= alpha
+
+    hot_codes = _hot_categories(hot, cold, significant_trend * trend_sign, persistence)
+    cold_codes = _hot_categories(cold, hot, -significant_trend * trend_sign, persistence)
+    codes = np.where(
+        hot_codes != "no_pattern",
+        hot_codes,
+        np.where(cold_codes != "no_pattern", np.char.add(cold_codes.astype(str), "_cold"), "no_pattern"),
+    ).astype(object)
+    return str(codes[0]) if one_location else codes
+
+
+def classify_series(z_scores, *, counts=None, alpha=ALPHA, persistence=PERSISTENCE, fdr=True, min_count=MIN_EMERGING_COUNT):
+    """Category of one location from its weekly Gi* z-scores.
+
+    Use it for any zone that has a z-score history, for instance the z-scores
+    of a DBSCAN hotspot computed by :meth:`EmergingHotSpots.classify_counts`.
+
+    Parameters
+    ----------
+    z_scores : array-like of shape (n_weeks,)
+        Gi* z-scores in time order, the final week last. Not modified.
+    counts : array-like of shape (n_weeks,), optional
+        Reports in the zone each week. When given, "new" and "consecutive"
+        need ``min_count`` reports during the final hot run (see the module
+        docstring); when omitted there is no such floor.
+    alpha : float
+        Significance level of the weeks (after FDR) and of the trend.
+    persistence : float
+        Share of the weeks that makes a hot spot persistent.
+    fdr : bool
+        Correct the weeks' p-values for the false discovery rate
+        (Benjamini-Hochberg over this series).
+    min_count : int
+        See ``counts``.
+
+    Returns
+    -------
+    pandas.Series
+        ``category``, ``n_hot_bins``, ``n_cold_bins``, ``final_z``,
+        ``trend_tau``, ``trend_z``, ``trend_p``.
+
+    Examples
+    --------
+    >>> z = [0.1, -0.3, 0.2, 0.0, 0.4, 0.1, 5.2, 6.1, 7.3]
+    >>> classify_series(z)["category"]
+    'consecutive'
+    """
+    z = np.asarray(z_scores, dtype=float)
+    if z.ndim != 1 or z.size == 0 or np.isnan(z).any():
+        raise ValueError("z_scores must be a non-empty 1-D series without NaN.")
+    p = _two_sided_p(z)
+    if fdr:
+        p = stats.false_discovery_control(p)
+    evidence = None
+    if counts is not None:
+        evidence = np.asarray(counts, dtype=float)
+        if evidence.shape != z.shape:
+            raise ValueError("counts must have one value per week of z_scores.")
+        evidence = evidence[:, None]
+    summary = _summarise(z[:, None], p[:, None], evidence, alpha=alpha, persistence=persistence, min_count=min_count)
+    return pd.Series({name: values[0] for name, values in summary.items()}, dtype=object)
+
+
+class EmergingHotSpots:
+    """Emerging hot spot analysis of reports on a square-cell, weekly cube.
+
+    Parameters
+    ----------
+    cell_size : float
+        Side of a cell in Lambert-93 metres.
+    window_weeks : int or None
+        Weeks analysed, ending with the week of ``end``; None for every week
+        from the first report's.
+    end : date-like, optional
+        Last day analysed; reports after it are ignored. Defaults to the day
+        of the latest report. Naive values are taken as UTC like ``times``,
+        which keeps a plain date on the same day in Paris. If its week is not
+        over, the final week is partial: pass the last Sunday to analyse
+        complete weeks only.
+    neighbourhood : int
+        Rings of neighbouring cells in a Gi* neighbourhood.
+    time_step_neighbours : int
+        Previous weeks in a Gi* neighbourhood.
+    alpha : float
+        Significance level of the bins (after FDR) and of the trends.
+    fdr : {"cube", "week", None}
+        Benjamini-Hochberg correction over all (location, week) bins, over
+        each week's locations, or none.
+    persistence : float
+        Share of the weeks that makes a hot spot persistent.
+    min_count : int
+        Reports needed in the final hot run for "new" and "consecutive".
+    extent : tuple of 4 floats, optional
+        ``(xmin, ymin, xmax, ymax)`` in Lambert-93 metres: the study extent,
+        every cell of which counts in the cube's mean and deviation. Reports
+        outside are ignored. Defaults to the reports' bounding grid padded by
+        ``neighbourhood`` cells.
+
+    Attributes
+    ----------
+    weeks_ : pandas.DatetimeIndex
+        Monday of each analysed week (naive local dates).
+    cells_ : numpy.ndarray of shape (n_locations, 2)
+        Cell indices (i, j) of the locations: the cell of a point is
+        ``(floor(x / cell_size), floor(y / cell_size))``.
+    counts_ : numpy.ndarray of shape (n_weeks, n_locations)
+        Reports per week and location.
+    z_, p_ : numpy.ndarray of shape (n_weeks, n_locations)
+        Gi* z-scores and FDR-adjusted p-values.
+    hot_, cold_ : numpy.ndarray of bool, shape (n_weeks, n_locations)
+        Significant hot and cold bins.
+    trend_ : MannKendall
+        Trend of each location's z-scores.
+    locations_ : pandas.DataFrame
+        One row per location, as returned by :func:`emerging_hotspots`.
+    mean_, std_ : float
+        Mean and standard deviation of the counts over all bins of the cube.
+    n_bins_ : int
+        Bins of the cube: cells of the extent times weeks.
+    grid_ : tuple of 4 ints
+        ``(i_min, i_max, j_min, j_max)``, the extent in cell indices.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> times = pd.date_range("2024-01-01 12:00", periods=10, freq="W-MON", tz="Europe/Paris")
+    >>> model = EmergingHotSpots(window_weeks=None, extent=(-5000, -5000, 5000, 5000))
+    >>> model = model.fit([250.0] * 10, [250.0] * 10, times)
+    >>> len(model.weeks_), model.locations_["category"].tolist()
+    (10, ['persistent'])
+    """
+
+    def __init__(
+        self,
+        *,
+        cell_size=CELL_SIZE,
+        window_weeks=WINDOW_WEEKS,
+        end=None,
+        neighbourhood=NEIGHBOURHOOD,
+        time_step_neighbours=TIME_STEP_NEIGHBOURS,
+        alpha=ALPHA,
+        fdr="cube",
+        persistence=PERSISTENCE,
+        min_count=MIN_EMERGING_COUNT,
+        extent=None,
+    ):
+        self.cell_size = cell_size
+        self.window_weeks = window_weeks
+        self.end = end
+        self.neighbourhood = neighbourhood
+        self.time_step_neighbours = time_step_neighbours
+        self.alpha = alpha
+        self.fdr = fdr
+        self.persistence = persistence
+        self.min_count = min_count
+        self.extent = extent
+
+    def fit(self, x, y, times):
+        """Build the cube from reports and classify its locations.
+
+        Parameters
+        ----------
+        x, y : array-like of float
+            Lambert-93 coordinates in metres. Not modified.
+        times : array-like of datetimes
+            When each report was observed; see :func:`week_start` for time
+            zones. Not modified.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if x.ndim != 1 or x.shape != y.shape:
+            raise ValueError("x and y must be 1-D and of the same length.")
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError("x and y must be finite numbers (Lambert-93 metres).")
+        days = _local_days(times)
+        if days.shape != x.shape:
+            raise ValueError("times must have one value per report (as many as x and y).")
+
+        if self.end is None and days.size == 0:
+            raise ValueError("There are no reports: pass end to analyse an empty period.")
+        end_day = days.max() if self.end is None else _local_days([self.end])[0]
+        keep = days <= end_day
+        i = np.floor(x / self.cell_size).astype(np.int64)
+        j = np.floor(y / self.cell_size).astype(np.int64)
+        self.grid_ = self._grid(i[keep], j[keep])
+        i_min, i_max, j_min, j_max = self.grid_
+        keep &= (i >= i_min) & (i <= i_max) & (j >= j_min) & (j <= j_max)
+
+        weeks = (days + _EPOCH_WEEKDAY) // 7
+        last_week = (end_day + _EPOCH_WEEKDAY) // 7
+        if self.window_weeks is not None:
+            first_week = last_week - self.window_weeks + 1
+        else:
+            first_week = weeks[keep].min() if keep.any() else last_week
+        keep &= weeks >= first_week
+        n_weeks = int(last_week - first_week + 1)
+        self.weeks_ = pd.DatetimeIndex(_week_number_to_date(np.arange(first_week, last_week + 1)))
+
+        cell_keys = (i[keep] - i_min) * (j_max - j_min + 1) + (j[keep] - j_min)
+        location_keys, location_of_report = np.unique(cell_keys, return_inverse=True)
+        n_locations = location_keys.size
+        self.cells_ = np.column_stack(
+            [location_keys // (j_max - j_min + 1) + i_min, location_keys % (j_max - j_min + 1) + j_min]
+        ).reshape(n_locations, 2)
+        week_of_report = (weeks[keep] - first_week).astype(np.int64)
+        self.counts_ = np.bincount(
+            week_of_report * n_locations + location_of_report, minlength=n_weeks * n_locations
+        ).reshape(n_weeks, n_locations)
+
+        n_cells = (i_max - i_min + 1) * (j_max - j_min + 1)
+        self.n_bins_ = int(n_cells * n_weeks)
+        total, total_sq = float(self.counts_.sum()), float(np.square(self.counts_).sum())
+        self.mean_ = total / self.n_bins_
+        self.std_ = math.sqrt(max(total_sq / self.n_bins_ - self.mean_**2, 0.0))
+
+        spatial_sums = self._neighbourhood_sums(location_keys)
+        sums = _lagged_sum(spatial_sums, self.time_step_neighbours)
+        weights = _time_weights(n_weeks, self.time_step_neighbours)[:, None] * self._spatial_weights()
+        self.z_ = _gi_from_sums(sums, weights, total, total_sq, self.n_bins_)
+        self.p_ = self._adjust(_two_sided_p(self.z_))
+
+        summary = _summarise(
+            self.z_, self.p_, spatial_sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count
+        )
+        self.hot_ = (self.z_ > 0) & (self.p_ <= self.alpha)
+        self.cold_ = (self.z_ < 0) & (self.p_ <= self.alpha)
+        self.trend_ = MannKendall(*(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p")))
+        centre = (self.cells_ + 0.5) * self.cell_size
+        self.locations_ = pd.DataFrame(
+            {
+                "i": self.cells_[:, 0],
+                "j": self.cells_[:, 1],
+                "x": centre[:, 0],
+                "y": centre[:, 1],
+                "category": summary["category"],
+                "n_hot_bins": summary["n_hot_bins"],
+                "n_cold_bins": summary["n_cold_bins"],
+                "final_z": summary["final_z"],
+                "final_p": self.p_[-1],
+                "trend_tau": summary["trend_tau"],
+                "trend_z": summary["trend_z"],
+                "trend_p": summary["trend_p"],
+                "count": self.counts_.sum(axis=0),
+                "count_recent": self.counts_[-RECENT_WEEKS:].sum(axis=0),
+            }
+        )
+        return self
+
+    def classify_counts(self, counts_weekly, n_cells):
+        """Category of a zone from its weekly counts, against this cube.
+
+        The zone (for instance the cells covered by a DBSCAN hotspot) is
+        treated as one Gi* neighbourhood of ``n_cells`` cells: its z-score in
+        a week compares its count (with the previous weeks of
+        ``time_step_neighbours``) to the cube's mean and deviation.
+
+        Parameters
+        ----------
+        counts_weekly : pandas.Series or array-like
+            Reports in the zone per week: a Series indexed by week start
+            (missing weeks count 0, other weeks are ignored), or an array
+            aligned on ``weeks_``. Not modified.
+        n_cells : int
+            Cells the zone covers.
+
+        Returns
+        -------
+        pandas.Series
+            As :func:`classify_series`.
+        """
+        if isinstance(counts_weekly, pd.Series):
+            index = pd.DatetimeIndex(counts_weekly.index)
+            counts = counts_weekly.set_axis(index).reindex(self.weeks_, fill_value=0).to_numpy(float)
+        else:
+            counts = np.asarray(counts_weekly, dtype=float)
+        if counts.shape != (len(self.weeks_),):
+            raise ValueError(f"counts_weekly must have one value per analysed week ({len(self.weeks_)}).")
+        _check_count("n_cells", n_cells, minimum=1)
+        sums = _lagged_sum(counts, self.time_step_neighbours)
+        weights = _time_weights(counts.size, self.time_step_neighbours) * n_cells
+        total, total_sq = self.mean_ * self.n_bins_, (self.std_**2 + self.mean_**2) * self.n_bins_
+        z = _gi_from_sums(sums, weights, total, total_sq, self.n_bins_)
+        return classify_series(
+            z,
+            counts=counts,
+            alpha=self.alpha,
+            persistence=self.persistence,
+            fdr=self.fdr is not None,
+            min_count=self.min_count,
+        )
+
+    def classify_zone(self, x, y):
+        """Category of the zone made of the cells of the given points.
+
+        Convenient for a DBSCAN hotspot: pass its members' coordinates. The
+        counts are those of the cube, so every analysed report in the zone's
+        cells counts, member of the hotspot or not.
+
+        Parameters
+        ----------
+        x, y : array-like of float
+            Lambert-93 coordinates in metres.
+
+        Returns
+        -------
+        pandas.Series
+            As :func:`classify_series`.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        cells = np.unique(np.column_stack([np.floor(x / self.cell_size), np.floor(y / self.cell_size)]).astype(np.int64), axis=0)
+        if len(cells) == 0:
+            raise ValueError("The zone needs at least one point.")
+        located = (self.cells_[:, None, :] == cells[None, :, :]).all(axis=2).any(axis=1)
+        return self.classify_counts(self.counts_[:, located].sum(axis=1), len(cells))
+
+    def _check_params(self):
+        if isinstance(self.cell_size, bool) or not (isinstance(self.cell_size, numbers.Real) and self.cell_size > 0):
+            raise ValueError(f"cell_size must be a positive number of metres, not {self.cell_size!r}.")
+        if self.window_weeks is not None:
+            _check_count("window_weeks", self.window_weeks, minimum=1)
+        _check_count("neighbourhood", self.neighbourhood, minimum=0)
+        _check_count("time_step_neighbours", self.time_step_neighbours, minimum=0)
+        _check_count("min_count", self.min_count, minimum=1)
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be between 0 and 1, not {self.alpha!r}.")
+        if not 0 < self.persistence <= 1:
+            raise ValueError(f"persistence must be in (0, 1], not {self.persistence!r}.")
+        if self.fdr not in FDR_MODES:
+            raise ValueError(f"fdr must be one of {FDR_MODES}, not {self.fdr!r}.")
+        if self.extent is not None:
+            xmin, ymin, xmax, ymax = self.extent
+            if not (xmin < xmax and ymin < ymax):
+                raise ValueError("extent must be (xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax.")
+
+    def _grid(self, i, j):
+        if self.extent is not None:
+            xmin, ymin, xmax, ymax = (value / self.cell_size for value in self.extent)
+            # Cells that intersect the extent, a cell's right edge excluded.
+            return (math.floor(xmin), math.ceil(xmax) - 1, math.floor(ymin), math.ceil(ymax) - 1)
+        if i.size == 0:
+            return (0, 0, 0, 0)
+        ring = self.neighbourhood
+        return (int(i.min()) - ring, int(i.max()) + ring, int(j.min()) - ring, int(j.max()) + ring)
+
+    def _neighbourhood_sums(self, location_keys):
+        # Cells without any report add nothing to a sum, so the sums only
+        # need the locations: an O(weeks x locations x ring) gather instead of
+        # a dense cube of the whole extent.
+        ring = self.neighbourhood
+        i_min, i_max, j_min, j_max = self.grid_
+        n_rows = j_max - j_min + 1
+        rows = location_keys // n_rows
+        cols = location_keys % n_rows
+        sums = np.zeros(self.counts_.shape)
+        for di in range(-ring, ring + 1):
+            for dj in range(-ring, ring + 1):
+                target_rows, target_cols = rows + di, cols + dj
+                inside = (target_rows >= 0) & (target_rows <= i_max - i_min) & (target_cols >= 0) & (target_cols < n_rows)
+                target = target_rows * n_rows + target_cols
+                position = np.searchsorted(location_keys, target).clip(max=max(location_keys.size - 1, 0))
+                found = inside & (location_keys.size > 0) & (location_keys[position] == target)
+                sums[:, found] += self.counts_[:, position[found]]
+        return sums
+
+    def _spatial_weights(self):
+        ring = self.neighbourhood
+        i_min, i_max, j_min, j_max = self.grid_
+        i, j = self.cells_[:, 0], self.cells_[:, 1]
+        width = np.minimum(i + ring, i_max) - np.maximum(i - ring, i_min) + 1
+        height = np.minimum(j + ring, j_max) - np.maximum(j - ring, j_min) + 1
+        return (width * height).astype(float)
+
+    def _adjust(self, p):
+        if self.fdr is None or p.size == 0:
+            return p
+        if self.fdr == "week":
+            return stats.false_discovery_control(p, axis=1)
+        return stats.false_discovery_control(p, axis=None).reshape(p.shape)
+
+
+def emerging_hotspots(
+    x,
+    y,
+    times,
+    *,
+    cell_size=CELL_SIZE,
+    end=None,
+    window_weeks=WINDOW_WEEKS,
+    alpha=ALPHA,
+    neighbourhood=NEIGHBOURHOOD,
+    time_step_neighbours=TIME_STEP_NEIGHBOURS,
+    fdr="cube",
+    persistence=PERSISTENCE,
+    min_count=MIN_EMERGING_COUNT,
+    extent=None,
+):
+    """Emerging hot spot category of every cell with reports.
+
+    A functional wrapper of :class:`EmergingHotSpots`; see it and the module
+    docstring for the parameters and choices.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per location (cell with at least one analysed report),
+        sorted by cell: ``i``, ``j`` (cell indices), ``x``, ``y`` (cell
+        centre, Lambert-93), ``category`` (a code of :data:`CATEGORIES`),
+        ``n_hot_bins``, ``n_cold_bins``, ``final_z`` and ``final_p`` (z-score
+        and FDR-adjusted p-value of the final week), ``trend_tau``,
+        ``trend_z``, ``trend_p`` (Mann-Kendall on the z-scores), ``count``
+        (reports in the window) and ``count_recent`` (in the last
+        ``RECENT_WEEKS`` weeks).
+
+    Examples
+    --------
+    A cell whose reports started four weeks before the end:
+
+    >>> import pandas as pd
+    >>> times = pd.date_range("2024-05-06 12:00", periods=4, freq="W-MON", tz="Europe/Paris")
+    >>> result = emerging_hotspots([250.0] * 8, [250.0] * 8, times.repeat(2), extent=(-5000, -5000, 5000, 5000))
+    >>> result.loc[0, ["category", "n_hot_bins", "count"]].tolist()
+    ['consecutive', 4, 8]
+    """
+    model = EmergingHotSpots(
+        cell_size=cell_size,
+        window_weeks=window_weeks,
+        end=end,
+        neighbourhood=neighbourhood,
+        time_step_neighbours=time_step_neighbours,
+        alpha=alpha,
+        fdr=fdr,
+        persistence=persistence,
+        min_count=min_count,
+        extent=extent,
+    )
+    return model.fit(x, y, times).locations_
+
+
+def _summarise(z, p, evidence, *, alpha, persistence, min_count):
+    """Category and summary of each column of (n_weeks, n_locations) arrays;
+    ``evidence`` holds the reports of each bin's neighbourhood (no lag), or
+    None for no floor on new and consecutive."""
+    hot = (z > 0) & (p <= alpha)
+    cold = (z < 0) & (p <= alpha)
+    trend = mann_kendall(z)
+    category = classify(hot, cold, trend.p, trend.s, alpha=alpha, persistence=persistence)
+    if evidence is not None and hot.size:
+        run = _final_run_length(hot)
+        in_run = np.arange(hot.shape[0])[:, None] >= hot.shape[0] - run
+        run_count = np.where(in_run, evidence, 0).sum(axis=0)
+        weak = np.isin(category, ("new", "consecutive")) & (run_count < min_count)
+        category = np.where(weak, "no_pattern", category).astype(object)
+    return {
+        "category": category,
+        "n_hot_bins": hot.sum(axis=0),
+        "n_cold_bins": cold.sum(axis=0),
+        "final_z": z[-1],
+        "trend_s": trend.s,
+        "trend_tau": trend.tau,
+        "trend_z": trend.z,
+        "trend_p": trend.p,
+    }
+
+
+def _hot_categories(hot, cold, trend, persistence):
+    """Hot spot category of each column; ``trend`` is +1 for a significant
+    rise, -1 for a significant fall, 0 otherwise."""
+    n_weeks = hot.shape[0]
+    n_hot = hot.sum(axis=0)
+    final = hot[-1]
+    run = _final_run_length(hot)
+    never_before_run = n_hot == run
+    # 0.9 * 70 is 63.00000000000001 in floating point: compare with a margin
+    # so that exactly 90 % counts as 90 %.
+    mostly = n_hot >= persistence * n_weeks - 1e-9
+    conditions = [
+        final & (run == 1) & never_before_run,
+        final & (run >= 2) & never_before_run & ~mostly,
+        final & mostly & (trend > 0),
+        final & mostly & (trend == 0),
+        final & mostly & (trend < 0),
+        final & ~mostly & cold.any(axis=0),
+        final & ~mostly,
+        ~final & mostly,
+    ]
+    choices = ["new", "consecutive", "intensifying", "persistent", "diminishing", "oscillating", "sporadic", "historical"]
+    return np.select(conditions, choices, default="no_pattern")
+
+
+def _final_run_length(flags):
+    """Length of the run of True ending with the last row, per column."""
+    reversed_off = ~flags[::-1]
+    return np.where(reversed_off.any(axis=0), reversed_off.argmax(axis=0), flags.shape[0])
+
+
+def _gi_from_sums(sums, weights, total, total_sq, n):
+    """Gi* z-scores from neighbourhood sums and sizes (binary weights, so
+    the sum of weights equals the sum of squared weights)."""
+    sums = np.asarray(sums, dtype=float)
+    z = np.zeros(np.broadcast_shapes(sums.shape, np.shape(weights)))
+    if n < 2:
+        return z
+    mean = total / n
+    std = math.sqrt(max(total_sq / n - mean**2, 0.0))
+    denominator = std * np.sqrt(np.maximum(n * weights - np.square(weights), 0.0) / (n - 1))
+    np.divide(sums - mean * weights, denominator, out=z, where=denominator > 0)
+    return z
+
+
+def _lagged_sum(values, lags):
+    """Sum of each row and the ``lags`` previous rows (axis 0)."""
+    cumulative = np.cumsum(values, axis=0)
+    result = cumulative.copy()
+    if lags + 1 < len(values):
+        result[lags + 1 :] -= cumulative[: -(lags + 1)]
+    return result
+
+
+def _time_weights(n_weeks, lags):
+    """Weeks in each week's neighbourhood: fewer at the start of the cube."""
+    return np.minimum(np.arange(n_weeks), lags) + 1.0
+
+
+def _two_sided_p(z):
+    return 2 * stats.norm.sf(np.abs(z))
+
+
+def _local_days(times):
+    """Day numbers (days since 1970-01-01) of the Europe/Paris local dates."""
+    if isinstance(times, (str, bytes)):
+        raise ValueError("times must be an array of datetimes, not a single string.")
+    values = pd.to_datetime(pd.Series(times), utc=True)
+    if values.isna().any():
+        raise ValueError("times must not contain missing values.")
+    local = values.dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
+    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _week_numbers(times):
+    return (_local_days(times) + _EPOCH_WEEKDAY) // 7
+
+
+def _week_number_to_date(weeks):
+    return (np.asarray(weeks, dtype=np.int64) * 7 - _EPOCH_WEEKDAY).astype("datetime64[D]")
+
+
+def _check_count(name, value, *, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, not {value!r}.")
