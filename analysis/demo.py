@@ -266,8 +266,9 @@ def _hotspot_period(kind, rng, start, end):
     weeks = (end - start).days // 7
     if kind == "persistent":
         return start, end, 0.0, weeks * 2
-    # Fading: busy at first, dwindling to a trickle by the end.
-    return start, end, -0.9, weeks * 2
+    # Fading: busy at first, down to about one report a week by the end,
+    # still there (an analyst's "en baisse", Esri's "diminishing").
+    return start, end, -0.65, weeks * 3
 
 
 def _describe(reports, communes, rng):

@@ -31,16 +31,22 @@ def create_app(test_config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "crossmap.sqlite")
+    # Uploads are refused beyond the import limit (plus room for the form).
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["IMPORT_MAX_BYTES"] + 1024 * 1024
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from webmap import cli, db, i18n, map
+    from webmap import api, cli, cli_reports, db, i18n, map, reports
 
     db.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
     cli.init_app(app)
+    cli_reports.init_app(app)
     app.register_blueprint(map.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(reports.bp)
     return app
 
 

@@ -21,6 +21,16 @@ DEFAULTS = {
     # xyzservices names, e.g. ["GeoportailFrance.plan"]; empty keeps the map
     # air-gapped with the communes as the only basemap.
     "TILE_LAYERS": [],
+    # Street addresses through the Base Adresse Nationale (geopy BANFrance).
+    # Off by default: crossmap must work air-gapped; an address then falls
+    # back to its commune's centroid, with a warning.
+    "GEOCODER_BAN_ENABLED": False,
+    "GEOCODER_BAN_DOMAIN": "api-adresse.data.gouv.fr",
+    "GEOCODER_BAN_SCHEME": "https",
+    "GEOCODER_BAN_TIMEOUT": 3.0,
+    # Limits of one imported file (web upload and command line).
+    "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 200_000,
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
 }

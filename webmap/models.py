@@ -64,6 +64,13 @@ class ImportBatch(Base):
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    # The agency given on the command line or the upload form, and the
+    # column mapping profile used, if any.
+    agency: Mapped[str | None] = mapped_column(String(16))
+    profile: Mapped[str | None] = mapped_column(String(64))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    rolled_back_by: Mapped[str | None] = mapped_column(String(80))
 
     reports: Mapped[list["Report"]] = relationship(back_populates="batch")
 
@@ -101,9 +108,101 @@ class Report(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
     imported_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
     fictitious: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Fingerprint of the content as imported: a re-import compares it
+    # instead of every column, so an unchanged file costs one hash per row.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
     batch: Mapped[ImportBatch] = relationship(back_populates="reports")
 
     @property
     def grading(self):
         return f"{self.reliability}{self.credibility}"
+
+
+class HotspotName(Base):
+    """A hotspot's lasting name, and what it was last made of, so that the
+    next clustering run can recognise it (``analysis.hotspots.match_known``)."""
+
+    __tablename__ = "hotspot_name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    # JSON list of report ids and the outline (WKT, Lambert-93) last matched.
+    report_ids: Mapped[str] = mapped_column(Text)
+    hull_wkt: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+
+
+class DataVersion(Base):
+    """A counter that database triggers raise on every change to reports, so
+    that cached analyses know when they are stale whoever wrote the change."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportHistory(Base):
+    """A previous version of a report, kept when a later import changed it.
+
+    ``batch_id`` is the batch that had written this version and
+    ``superseded_by`` the batch that replaced it; rolling that batch back
+    puts this version back and deletes the row.
+    """
+
+    __tablename__ = "report_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)
+    superseded_by: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    superseded_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    agency: Mapped[str] = mapped_column(String(16))
+    agency_ref: Mapped[str] = mapped_column(String(64))
+    observed_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    category: Mapped[str] = mapped_column(String(16))
+    substances: Mapped[str] = mapped_column(String(128), default="")
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(8))
+    reliability: Mapped[str] = mapped_column(String(1))
+    credibility: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    place_text: Mapped[str] = mapped_column(Text, default="")
+    x_l93: Mapped[float] = mapped_column(Float)
+    y_l93: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    insee: Mapped[str] = mapped_column(String(5))
+    precision: Mapped[str] = mapped_column(String(8))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    imported_at: Mapped[datetime] = mapped_column(AwareDateTime)
+    fictitious: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ImportRejection(Base):
+    """A row of an imported file that was not loaded, and why (French)."""
+
+    __tablename__ = "import_rejection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str] = mapped_column(String(255), default="")
+    value: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ImportProfile(Base):
+    """A saved column mapping: one per agency export format."""
+
+    __tablename__ = "import_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    agency: Mapped[str | None] = mapped_column(String(16))
+    # JSON object: file header -> report field (see webmap.columns.FIELDS).
+    mapping: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    created_by: Mapped[str | None] = mapped_column(String(80))

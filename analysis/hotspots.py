@@ -1,0 +1,245 @@
+"""What a hotspot is to an analyst: its outline, its numbers, its name.
+
+DBSCAN (``analysis.clustering``) only says which reports belong together.
+This module turns each cluster into a summary a commander can read, and gives
+it an identifier that survives the next run: clusters are matched to the
+hotspots already known by the reports they share, then by overlapping
+outlines, so "H-0042" keeps its name week after week.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from analysis.clustering import dbscan
+from analysis.vocabulary import RELIABILITIES
+from geo.crs import to_wgs84
+
+# Outlines are the convex hull of the members widened by this many metres, so
+# that a hotspot of two stacked points still has an area to click.
+HULL_BUFFER_M = 50.0
+# A cluster takes a known hotspot's name when it shares at least this share
+# of the smaller of the two report sets (shared reports first, then outline).
+MIN_SHARED = 0.3
+MIN_OVERLAP = 0.3
+
+DEFAULT_GRADING_WEIGHTS = {
+    "reliability": dict(zip(RELIABILITIES, [1.0, 0.9, 0.75, 0.6, 0.4, 0.5])),
+    "credibility": {1: 1.0, 2: 0.9, 3: 0.75, 4: 0.55, 5: 0.4, 6: 0.5},
+}
+
+
+def grading_weights(reliability, credibility, table=DEFAULT_GRADING_WEIGHTS):
+    """Weight of each report in clustering, from its grading (A1 = 1.0).
+
+    Examples
+    --------
+    >>> grading_weights(["A", "F"], [1, 6]).round(2).tolist()
+    [1.0, 0.25]
+    """
+    r = pd.Series(np.asarray(reliability)).map(table["reliability"]).to_numpy(float)
+    c = pd.Series(np.asarray(credibility)).map(table["credibility"]).to_numpy(float)
+    return r * c
+
+
+def cluster_reports(reports, *, eps=250.0, min_samples=5, time_eps=None, weighted=False, include_commune_precision=False):
+    """DBSCAN labels for ``reports`` (a DataFrame with ``x_l93``, ``y_l93``,
+    ``observed_at``, ``precision``, ``reliability``, ``credibility``).
+
+    Reports known only by their commune are left out by default (label -1):
+    stacked on the commune's centre they would fake a hotspot.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"x_l93": [0, 10, 20, 5000], "y_l93": [0, 0, 0, 0],
+    ...     "precision": ["point", "point", "commune", "point"],
+    ...     "observed_at": pd.Timestamp("2026-01-01", tz="Europe/Paris"),
+    ...     "reliability": "B", "credibility": 2})
+    >>> cluster_reports(frame, eps=50, min_samples=2).tolist()
+    [0, 0, -1, -1]
+    """
+    labels = np.full(len(reports), -1)
+    usable = np.ones(len(reports), bool)
+    if not include_commune_precision:
+        usable &= reports["precision"].to_numpy() != "commune"
+    if not usable.any():
+        return labels
+    subset = reports[usable]
+    xy = subset[["x_l93", "y_l93"]].to_numpy(float)
+    weights = grading_weights(subset["reliability"], subset["credibility"]) if weighted else None
+    times = None
+    if time_eps is not None:
+        times = _days(subset["observed_at"])
+    labels[usable] = dbscan(xy, eps=eps, min_samples=min_samples, sample_weight=weights, times=times, time_eps=time_eps)
+    return labels
+
+
+@dataclass
+class Hotspot:
+    """One cluster of reports, summarised."""
+
+    code: str | None
+    report_ids: list
+    hull_l93: shapely.Geometry
+    centroid_l93: tuple
+    count: int
+    by_agency: dict
+    by_category: dict
+    by_substance: dict
+    first_seen: pd.Timestamp
+    last_seen: pd.Timestamp
+    communes: list
+    n_agencies: int
+    mean_reliability: float
+    mean_credibility: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def convergent(self):
+        """Seen by two or more agencies: what a CROSS exists to reveal."""
+        return self.n_agencies >= 2
+
+    @property
+    def mean_grading(self):
+        """The mean grading in the analysts' notation, e.g. ``"B2"``."""
+        letter = RELIABILITIES[int(round(self.mean_reliability)) - 1]
+        return f"{letter}{int(round(self.mean_credibility))}"
+
+
+def summarise(reports, labels):
+    """One :class:`Hotspot` per cluster label (noise ignored), largest first.
+
+    ``reports`` needs ``id``, ``x_l93``, ``y_l93``, ``observed_at``,
+    ``agency``, ``category``, ``substances`` (comma-separated), ``insee``,
+    ``reliability`` and ``credibility``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": [1, 2, 3], "x_l93": [0.0, 30, 60], "y_l93": [0.0, 0, 0],
+    ...     "observed_at": pd.to_datetime(["2026-01-01", "2026-01-08", "2026-02-01"]).tz_localize("Europe/Paris"),
+    ...     "agency": ["GN", "DOUANE", "GN"], "category": "deal_point", "substances": ["cocaine", "cocaine,crack", ""],
+    ...     "insee": "88160", "reliability": ["A", "B", "C"], "credibility": [1, 2, 3]})
+    >>> (spot,) = summarise(frame, np.array([0, 0, 0]))
+    >>> spot.count, spot.by_agency, spot.convergent, spot.mean_grading, spot.by_substance
+    (3, {'GN': 2, 'DOUANE': 1}, True, 'B2', {'cocaine': 2, 'crack': 1})
+    """
+    labels = np.asarray(labels)
+    hotspots = []
+    for label in np.unique(labels[labels >= 0]):
+        members = reports[labels == label]
+        points = shapely.multipoints(members[["x_l93", "y_l93"]].to_numpy(float))
+        hull = shapely.convex_hull(points).buffer(HULL_BUFFER_M)
+        substances = members["substances"].str.split(",").explode()
+        substances = substances[substances.astype(bool) & substances.notna()]
+        reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
+        hotspots.append(
+            Hotspot(
+                code=None,
+                report_ids=members["id"].tolist(),
+                hull_l93=hull,
+                centroid_l93=(float(members["x_l93"].mean()), float(members["y_l93"].mean())),
+                count=len(members),
+                by_agency=_counts(members["agency"]),
+                by_category=_counts(members["category"]),
+                by_substance=_counts(substances),
+                first_seen=members["observed_at"].min(),
+                last_seen=members["observed_at"].max(),
+                communes=sorted(members["insee"].unique().tolist()),
+                n_agencies=int(members["agency"].nunique()),
+                mean_reliability=float(reliability.mean()),
+                mean_credibility=float(members["credibility"].mean()),
+            )
+        )
+    hotspots.sort(key=lambda h: (-h.count, h.report_ids[0]))
+    return hotspots
+
+
+@dataclass
+class KnownHotspot:
+    """A hotspot from an earlier run: its name, reports and outline."""
+
+    code: str
+    report_ids: set
+    hull_l93: shapely.Geometry
+
+
+def match_known(hotspots, known):
+    """Give each hotspot the code of the known hotspot it continues, if any.
+
+    A cluster continues a known hotspot when they share at least
+    ``MIN_SHARED`` of the smaller report set, or failing that when their
+    outlines overlap by ``MIN_OVERLAP`` of the smaller area. Pairs are
+    settled best first and each code is given once, so two clusters never
+    share a name. Returns the hotspots still without a code.
+
+    Examples
+    --------
+    >>> square = shapely.box(0, 0, 100, 100)
+    >>> old = [KnownHotspot("H-0001", {1, 2, 3}, square)]
+    >>> a = Hotspot(None, [2, 3, 4], square, (50, 50), 3, {}, {}, {}, None, None, [], 1, 1, 1)
+    >>> b = Hotspot(None, [9], shapely.box(500, 500, 600, 600), (550, 550), 1, {}, {}, {}, None, None, [], 1, 1, 1)
+    >>> [h.code for h in match_known([a, b], old)], a.code
+    ([None], 'H-0001')
+    """
+    candidates = []
+    for i, spot in enumerate(hotspots):
+        ids = set(spot.report_ids)
+        for j, old in enumerate(known):
+            shared = len(ids & old.report_ids) / max(1, min(len(ids), len(old.report_ids)))
+            overlap = 0.0
+            if shared < MIN_SHARED and spot.hull_l93.intersects(old.hull_l93):
+                smaller = min(spot.hull_l93.area, old.hull_l93.area)
+                overlap = spot.hull_l93.intersection(old.hull_l93).area / smaller if smaller else 0.0
+            if shared >= MIN_SHARED or overlap >= MIN_OVERLAP:
+                candidates.append((shared, overlap, i, j))
+    taken_spots, taken_codes = set(), set()
+    for shared, overlap, i, j in sorted(candidates, reverse=True):
+        if i in taken_spots or j in taken_codes:
+            continue
+        hotspots[i].code = known[j].code
+        taken_spots.add(i)
+        taken_codes.add(j)
+    return [h for h in hotspots if h.code is None]
+
+
+def weekly_counts(times, *, start=None, end=None):
+    """Reports per week (weeks starting on Monday, Paris time), with the
+    empty weeks in between.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2026-11-02 10:00", "2026-11-03 10:00", "2026-11-17 10:00"]).tz_localize("Europe/Paris")
+    >>> weekly_counts(pd.Series(t)).tolist()
+    [2, 0, 1]
+    """
+    local = pd.DatetimeIndex(pd.Series(times)).tz_convert("Europe/Paris").tz_localize(None)
+    weeks = local.normalize() - pd.to_timedelta(local.day_of_week, unit="D")
+    counts = pd.Series(1, index=weeks).groupby(level=0).sum()
+    first = counts.index.min() if start is None else _monday(start)
+    last = counts.index.max() if end is None else _monday(end)
+    return counts.reindex(pd.date_range(first, last, freq="7D"), fill_value=0)
+
+
+def hull_wgs84(hull_l93):
+    """The outline in WGS84 longitude/latitude, for the map."""
+    return shapely.transform(hull_l93, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1])))
+
+
+def _monday(day):
+    day = pd.Timestamp(day)
+    if day.tzinfo is not None:
+        day = day.tz_convert("Europe/Paris").tz_localize(None)
+    day = day.normalize()
+    return day - pd.Timedelta(days=day.day_of_week)
+
+
+def _counts(values):
+    counts = pd.Series(values).value_counts(sort=False)
+    return {str(k): int(v) for k, v in counts.sort_values(ascending=False, kind="stable").items()}
+
+
+def _days(times):
+    stamps = pd.DatetimeIndex(pd.Series(times))
+    return (stamps.asi8 - stamps.asi8.min()) / 86_400e9 if len(stamps) else np.zeros(0)

@@ -1,0 +1,271 @@
+"""The JSON API the map page talks to. Thin views: parse the parameters,
+call ``webmap.hotspot_service``, serialize with orjson."""
+
+import gzip
+import math
+from collections import OrderedDict
+from threading import Lock
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, request
+from shapely.geometry import mapping
+from sqlalchemy import select
+
+from analysis.hotspots import hull_wgs84
+from geo.crs import to_wgs84
+from geo.reference import load_communes
+from webmap import hotspot_service as service
+from webmap.db import get_session
+from webmap.filters import PARAMETERS, FilterError, parse_filter, select_reports
+from webmap.models import DataVersion
+from webmap.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps")
+CACHE_SIZE = 64
+# Six decimals of a degree are 10 cm: more would only fatten the responses.
+DECIMALS = 6
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter, message):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@bp.errorhandler(BadParameter)
+@bp.errorhandler(FilterError)
+def bad_parameter(error):
+    return _json({"error": f"{error.parameter} : {error.message}", "parameter": error.parameter}, status=400)
+
+
+@bp.errorhandler(404)
+def not_found(error):
+    return _json({"error": "introuvable avec ces filtres"}, status=404)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return _json(openapi_document())
+
+
+@bp.get("/reports")
+def reports():
+    return _cached("reports", lambda frame, params: _reports_geojson(frame))
+
+
+@bp.get("/hotspots")
+def hotspots():
+    def build(frame, params):
+        spots = _hotspot_run(frame, params)
+        return {"type": "FeatureCollection", "parameters": params.words(), "features": [_hotspot_feature(s) for s in spots]}
+
+    return _cached("hotspots", build)
+
+
+@bp.get("/hotspots/<code>")
+def hotspot(code):
+    def build(frame, params):
+        spot = next((s for s in _hotspot_run(frame, params) if s.code == code), None)
+        if spot is None:
+            return None
+        history = service.hotspot_history(frame, spot)
+        members = frame[frame["id"].isin(spot.report_ids)]
+        feature = _hotspot_feature(spot)
+        feature["properties"]["reports"] = _reports_geojson(members)["features"]
+        feature["properties"]["weekly"] = [{"week": w.date().isoformat(), "count": int(n)} for w, n in history.items()]
+        return feature
+
+    return _cached(f"hotspot:{code}", build)
+
+
+def _hotspot_run(frame, params):
+    """Clustering is the costly part: one run per question and data version
+    serves the list and every hotspot's card."""
+    return _memo(
+        ("run", *_question()),
+        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params)),
+    )
+
+
+@bp.get("/emerging")
+def emerging():
+    def build(frame, params):
+        cells = service.emerging_cells(frame)
+        lon, lat = to_wgs84(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
+        return {
+            "cells": [
+                {"category": c, "lon": round(float(x), DECIMALS), "lat": round(float(y), DECIMALS), "count": int(n), "count_recent": int(r)}
+                for c, x, y, n, r in zip(cells["category"], lon, lat, cells["count"], cells["count_recent"])
+            ],
+        }
+
+    return _cached("emerging", build)
+
+
+@bp.get("/communes")
+def communes():
+    def build(frame, params):
+        figures = service.commune_figures(frame, load_communes())
+        return {
+            "communes": [
+                {
+                    "insee": code,
+                    "name": row["name"],
+                    "population": int(row["population"]),
+                    "count": int(row["count"]),
+                    "rate_per_1000": round(float(row["rate_per_1000"]), 3),
+                    "smoothed_rate_per_1000": round(float(row["smoothed_rate_per_1000"]), 3),
+                    "by_agency": row["by_agency"],
+                }
+                for code, row in figures.iterrows()
+            ]
+        }
+
+    return _cached("communes", build)
+
+
+def _cluster_params(args):
+    values = {}
+    for name, kind, low in (("eps", float, 1.0), ("min_samples", int, 1), ("time_eps", float, 0.0)):
+        text = args.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise BadParameter(name, f"nombre attendu, reçu « {text} »") from None
+        if not math.isfinite(value) or value < low:
+            raise BadParameter(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
+        values[name] = value
+    if values.get("eps", 250.0) > 50_000:
+        raise BadParameter("eps", "rayon limité à 50 000 m")
+    return service.ClusterParams(**values)
+
+
+def _check_known(args):
+    known = set(PARAMETERS) | set(CLUSTER_PARAMETERS)
+    for name in args:
+        if name not in known:
+            raise BadParameter(name, f"paramètre inconnu (attendus : {', '.join(sorted(known))})")
+
+
+_cache = OrderedDict()
+_cache_lock = Lock()
+
+
+def _question():
+    """What identifies an answer: the database, the parameters and the data
+    version, which database triggers raise on any change to reports."""
+    version = get_session().scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    return current_app.config["DATABASE_URL"], tuple(sorted(request.args.items(multi=True))), version
+
+
+def _memo(key, compute):
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute()
+    if value is not None:
+        with _cache_lock:
+            _cache[key] = value
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return value
+
+
+def _cached(name, build):
+    """Answer from the cache when the same question was asked of the same data."""
+    _check_known(request.args)
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    params = _cluster_params(request.args)
+
+    def compute():
+        frame = _memo(("frame", *_question()), lambda: select_reports(get_session(), report_filter))
+        result = build(frame, params)
+        return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
+
+    body = _memo((name, *_question()), compute)
+    if body is None:
+        abort(404)
+    return _bytes(body)
+
+
+def _is_reference_run(params):
+    return not request.args.keys() - set(CLUSTER_PARAMETERS) and params == service.ClusterParams()
+
+
+def _json(data, status=200):
+    return _bytes(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status)
+
+
+def _bytes(body, status=200):
+    response = Response(body, status=status, mimetype="application/json")
+    if len(body) > 1024 and "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(gzip.compress(body, compresslevel=5))
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _reports_geojson(frame):
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": int(row.id),
+                "geometry": {"type": "Point", "coordinates": [round(row.lon, DECIMALS), round(row.lat, DECIMALS)]},
+                "properties": {
+                    "agency": row.agency,
+                    "agency_ref": row.agency_ref,
+                    "observed_at": row.observed_at.isoformat(),
+                    "category": row.category,
+                    "substances": [s for s in row.substances.split(",") if s],
+                    "grading": f"{row.reliability}{row.credibility}",
+                    "insee": row.insee,
+                    "precision": row.precision,
+                    "place": row.place_text,
+                    "fictitious": bool(row.fictitious),
+                },
+            }
+            for row in frame.itertuples(index=False)
+        ],
+    }
+
+
+def _hotspot_feature(spot):
+    hull = hull_wgs84(spot.hull_l93).simplify(0.00005)
+    lon, lat = to_wgs84(*spot.centroid_l93)
+    geometry = orjson.loads(orjson.dumps(mapping(hull)))
+    geometry["coordinates"] = _round(geometry["coordinates"])
+    return {
+        "type": "Feature",
+        "id": spot.code,
+        "geometry": geometry,
+        "properties": {
+            "code": spot.code,
+            "status": spot.extra.get("status"),
+            "count": spot.count,
+            "by_agency": spot.by_agency,
+            "by_category": spot.by_category,
+            "by_substance": spot.by_substance,
+            "first_seen": spot.first_seen.isoformat(),
+            "last_seen": spot.last_seen.isoformat(),
+            "communes": spot.communes,
+            "n_agencies": spot.n_agencies,
+            "convergent": spot.convergent,
+            "mean_grading": spot.mean_grading,
+            "centroid": [round(float(lon), DECIMALS), round(float(lat), DECIMALS)],
+        },
+    }
+
+
+def _round(value):
+    if isinstance(value, (list, tuple)):
+        return [_round(v) for v in value]
+    return round(value, DECIMALS)

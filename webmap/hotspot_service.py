@@ -1,0 +1,98 @@
+"""Hotspots, trends and commune figures for a set of reports. Flask-free:
+the API views hand it a session and a DataFrame of filtered reports."""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.communes_stats import commune_rates
+from analysis.emerging import EmergingHotSpots
+from analysis.hotspots import cluster_reports, summarise, weekly_counts
+from webmap.hotspot_names import name_hotspots
+
+# Hotspot status looks two years back: long enough for "en baisse" to show a
+# decline, short enough that old history does not drown what is new. Chosen
+# on the demo's planted truth (see tests/webmap/test_hotspot_service.py).
+STATUS_PARAMS = {"window_weeks": 104, "min_count": 3, "time_step_neighbours": 2}
+# Cells of the "Émergents" list look at the last half-year.
+EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
+
+# Naming writes new codes: one run at a time, so two requests never mint the
+# same code.
+_naming = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """DBSCAN parameters as the map's side panel sets them."""
+
+    eps: float = 250.0
+    min_samples: int = 5
+    time_eps: float | None = None
+
+    def words(self):
+        text = f"rayon {self.eps:g} m, {self.min_samples} signalements minimum"
+        if self.time_eps is not None:
+            text += f", fenêtre {self.time_eps:g} jours"
+        return text
+
+
+def hotspots(session, reports, params, *, remember=False):
+    """Cluster ``reports`` and return named, summarised hotspots, each with
+    its trend ``status`` in ``extra``."""
+    labels = cluster_reports(reports, eps=params.eps, min_samples=params.min_samples, time_eps=params.time_eps)
+    spots = summarise(reports, labels)
+    with _naming:
+        name_hotspots(session, spots, remember=remember)
+    if spots:
+        model = EmergingHotSpots(**STATUS_PARAMS).fit(
+            reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
+        )
+        members = reports.set_index("id")
+        for spot in spots:
+            inside = members.loc[spot.report_ids]
+            spot.extra["status"] = model.classify_zone(inside["x_l93"].to_numpy(float), inside["y_l93"].to_numpy(float))["category"]
+    return spots
+
+
+def emerging_cells(reports):
+    """Cells of the space-time cube with a trend category (no "no pattern")."""
+    if reports.empty:
+        return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent"])
+    model = EmergingHotSpots(**EMERGING_PARAMS).fit(
+        reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
+    )
+    cells = model.locations_
+    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+
+
+def hotspot_history(reports, spot):
+    """Weekly report counts of one hotspot, from its first week to the last
+    week of the reports."""
+    members = reports[reports["id"].isin(spot.report_ids)]
+    return weekly_counts(members["observed_at"], end=reports["observed_at"].max())
+
+
+def commune_figures(reports, communes):
+    """Counts and rates per commune of the Vosges, every commune listed."""
+    population = communes.set_index("insee")["population"]
+    counts = reports.groupby("insee").size()
+    figures = commune_rates(counts, population)
+    figures.insert(0, "name", communes.set_index("insee")["name"])
+    by_agency = reports.groupby(["insee", "agency"]).size().unstack(fill_value=0)
+    figures["by_agency"] = [
+        {a: int(n) for a, n in by_agency.loc[code].items() if n} if code in by_agency.index else {} for code in figures.index
+    ]
+    return figures
+
+
+def recent_trend(times, *, weeks=13):
+    """Reports in the last ``weeks`` weeks against the ``weeks`` before."""
+    if len(times) == 0:
+        return {"recent": 0, "previous": 0}
+    end = pd.Timestamp(np.max(times))
+    recent = (times > end - pd.Timedelta(weeks=weeks)).sum()
+    previous = ((times <= end - pd.Timedelta(weeks=weeks)) & (times > end - pd.Timedelta(weeks=2 * weeks))).sum()
+    return {"recent": int(recent), "previous": int(previous)}

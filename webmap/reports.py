@@ -1,0 +1,234 @@
+"""Pages to bring reports in and out: upload with preview, import batches
+(with rollback), error files and exports. Thin views: each parses the
+request, calls ``webmap.importer`` / ``webmap.exporter`` / ``webmap.filters``
+and renders the outcome."""
+
+import io
+import json
+import re
+import secrets
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from webmap import exporter, importer
+from webmap.db import get_session
+from webmap.filters import FilterError, parse_filter, select_reports
+from webmap.models import now
+
+bp = Blueprint("reports", __name__, url_prefix="/signalements")
+
+FIELD_LABELS = {
+    "agency_ref": _l("Agency reference"),
+    "agency": _l("Agency"),
+    "observed_at": _l("Date"),
+    "time": _l("Time"),
+    "category": _l("Category"),
+    "substances": _l("Substances"),
+    "quantity": _l("Quantity"),
+    "unit": _l("Unit"),
+    "grading": _l("Grading"),
+    "reliability": _l("Source reliability"),
+    "credibility": _l("Information credibility"),
+    "commune": _l("Commune"),
+    "insee": _l("INSEE code"),
+    "postal_code": _l("Postal code"),
+    "address": _l("Address"),
+    "lat": _l("Latitude"),
+    "lon": _l("Longitude"),
+    "x": _l("X (Lambert-93)"),
+    "y": _l("Y (Lambert-93)"),
+    "summary": _l("Summary"),
+}
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _uploads() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _upload(token):
+    """The stored upload of ``token``: (path, original file name)."""
+    if not _TOKEN.match(token):
+        abort(404)
+    folder = _uploads() / token
+    meta = folder / "meta.json"
+    if not meta.is_file():
+        abort(404)
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    return folder / info["stored"], info["filename"]
+
+
+def _user():
+    return request.remote_user or _("web interface")
+
+
+def _options(source) -> importer.ImportOptions:
+    """Import options from the preview form or query string."""
+    mapping = None
+    headers = source.getlist("header")
+    if headers:
+        fields = source.getlist("field")
+        mapping = {header: field_name for header, field_name in zip(headers, fields) if field_name}
+    config = current_app.config
+    return importer.ImportOptions(
+        agency=source.get("agency") or None,
+        profile=source.get("profile") or None,
+        mapping=mapping,
+        skip_invalid=bool(source.get("skip_invalid")),
+        allow_before_2000=bool(source.get("allow_before_2000")),
+        max_rows=config["IMPORT_MAX_ROWS"],
+        max_bytes=config["IMPORT_MAX_BYTES"],
+        created_by=_user(),
+    )
+
+
+def _known_agencies():
+    return current_app.config["AGENCIES"]
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    limit = current_app.config["IMPORT_MAX_BYTES"] / 1e6
+    return render_template("reports/error.html",
+                           message=_("File too large: the maximum is %(limit)s MB.", limit=f"{limit:.0f}")), 413
+
+
+@bp.get("/import")
+def upload_form():
+    return render_template("reports/upload.html", agencies=_known_agencies(),
+                           profiles=importer.list_profiles(get_session()))
+
+
+@bp.post("/import")
+def upload():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("Choose a file to import."))
+        return redirect(url_for(".upload_form"))
+    token = secrets.token_urlsafe(24)
+    folder = _uploads() / token
+    folder.mkdir()
+    stored = secure_filename(file.filename) or "fichier"
+    file.save(folder / stored)
+    (folder / "meta.json").write_text(json.dumps({"filename": file.filename, "stored": stored,
+                                                  "uploaded_by": _user(), "uploaded_at": now().isoformat()}))
+    params = {key: request.form[key] for key in ("agency", "profile") if request.form.get(key)}
+    return redirect(url_for(".preview", token=token, **params))
+
+
+@bp.get("/import/<token>")
+def preview(token):
+    path, filename = _upload(token)
+    return preview_page(token, filename, path, _options(request.args))
+
+
+def preview_page(token, filename, path, options):
+    try:
+        result = importer.preview_file(path, filename=filename, options=options, session=get_session(),
+                                       geocoder=importer.geocoder_from_config(current_app.config),
+                                       known_agencies=_known_agencies())
+    except importer.ImportFileError as error:
+        return render_template("reports/error.html", message=str(error)), 400
+    return render_template("reports/preview.html", token=token, filename=filename, preview=result,
+                           options=options, agencies=_known_agencies(), field_labels=FIELD_LABELS,
+                           profiles=importer.list_profiles(get_session()))
+
+
+@bp.post("/import/<token>")
+def confirm(token):
+    path, filename = _upload(token)
+    options = _options(request.form)
+    session = get_session()
+    try:
+        result = importer.import_file(session, path, filename=filename, options=options,
+                                      geocoder=importer.geocoder_from_config(current_app.config),
+                                      known_agencies=_known_agencies())
+        profile_name = request.form.get("save_profile", "").strip()
+        if result.written and profile_name and options.mapping:
+            importer.save_profile(session, profile_name, options.mapping, options.agency, _user())
+        if result.written:
+            session.commit()
+        else:
+            session.rollback()
+    except importer.ImportFileError as error:
+        session.rollback()
+        return render_template("reports/error.html", message=str(error)), 400
+    if not result.written:
+        flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
+        return preview_page(token, filename, path, _options(request.form))
+    flash(_("Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
+            id=result.batch_id, added=result.added, updated=result.updated, unchanged=result.unchanged,
+            rejected=result.rejected))
+    return redirect(url_for(".batches"))
+
+
+@bp.get("/import/<token>/rejets.csv")
+def preview_rejections(token):
+    path, filename = _upload(token)
+    result = importer.preview_file(path, filename=filename, options=_options(request.args), session=get_session(),
+                                   geocoder=importer.geocoder_from_config(current_app.config),
+                                   known_agencies=_known_agencies())
+    return _csv_download(importer.rejections_csv(result.rejections), f"{Path(filename).stem}-rejets.csv")
+
+
+@bp.get("/lots")
+def batches():
+    return render_template("reports/batches.html", batches=importer.list_batches(get_session()))
+
+
+@bp.post("/lots/<int:batch_id>/annuler")
+def rollback(batch_id):
+    session = get_session()
+    try:
+        outcome = importer.rollback_batch(session, batch_id, _user())
+        session.commit()
+    except importer.BatchError as error:
+        session.rollback()
+        flash(str(error))
+        return redirect(url_for(".batches"))
+    flash(_("Batch %(id)s rolled back: %(removed)s reports removed, %(restored)s restored.",
+            id=batch_id, removed=outcome["removed"], restored=outcome["restored"]))
+    return redirect(url_for(".batches"))
+
+
+@bp.get("/lots/<int:batch_id>/rejets.csv")
+def batch_rejections(batch_id):
+    rejections = importer.batch_rejections(get_session(), batch_id)
+    return _csv_download(importer.rejections_csv(rejections), f"lot-{batch_id}-rejets.csv")
+
+
+def _csv_download(data, name):
+    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True, download_name=name)
+
+
+@bp.get("/export")
+def export_form():
+    return render_template("reports/export.html", formats=exporter.FORMATS, agencies=_known_agencies(),
+                           args=request.args)
+
+
+@bp.get("/export/fichier")
+def export_file():
+    format_name = request.args.get("format", "csv")
+    if format_name not in exporter.FORMATS:
+        abort(400, _("Unknown export format."))
+    try:
+        report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in _known_agencies()])
+    except FilterError as error:
+        return render_template("reports/error.html", message=f"{error.parameter} : {error.message}"), 400
+    reports = select_reports(get_session(), report_filter)
+    buffer = io.BytesIO()
+    exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"])
+    buffer.seek(0)
+    export_format = exporter.FORMATS[format_name]
+    return send_file(buffer, mimetype=export_format.mimetype, as_attachment=True,
+                     download_name=f"signalements-{now():%Y%m%d-%H%M}.{export_format.extension}")
