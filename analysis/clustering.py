@@ -72,6 +72,11 @@ _ROUNDING = 2e-15
 # exactly two cells: eps is then too small for double precision.
 _MAX_ROUNDING_SHARE = 0.01
 
+# Duplicate points are found by sorting on a hash of their coordinates
+# within each cell; the hash keeps the bits the cell number leaves free.
+_HASH_BITS = 32
+_HASH_FACTORS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
 
 class DBSCAN:
     """Density-based clustering of reports into hotspots (exact DBSCAN).
@@ -115,7 +120,7 @@ class DBSCAN:
     --------
     >>> import numpy as np
     >>> xy = np.array([[0, 0], [100, 0], [0, 100], [5000, 5000]])
-    >>> model = DBSCAN(eps=150, min_samples=3).fit(xy)
+    >>> model = DBSCAN(eps=120, min_samples=3).fit(xy)
     >>> model.labels_
     array([ 0,  0,  0, -1])
     >>> model.core_sample_indices_
@@ -438,99 +443,147 @@ def _fit_arrays(xy, weights, times, eps, min_samples, time_eps):
     core = np.zeros(n, dtype=bool)
     if n == 0:
         return labels, core
-    grid = _Grid(xy, times, eps, time_eps)
-    order = grid.order
-    xs = xy[order]
-    ts = None if times is None else times[order]
-    ws = None if weights is None else weights[order]
+    keys, shape = _grid_keys(xy, times, eps, time_eps)
+    order, first, location = _sort_and_merge(xy, times, keys)
+    # From here on, work on distinct locations in cell order. Duplicates
+    # become weight: a KD-tree cannot split a pile of identical points, and
+    # searches into such a pile would cost its full size each time.
+    picked = order[first]
+    xs = xy[picked]
+    ts = None if times is None else times[picked]
+    if weights is not None:
+        ws = np.add.reduceat(weights[order], first)
+    elif len(first) < n:
+        ws = np.diff(np.append(first, n)).astype(np.float64)
+    else:
+        ws = None
+    # Lowest original index at each location, to number clusters like
+    # scikit-learn does.
+    lowest = np.minimum.reduceat(order, first)
+    grid = _Cells(keys[picked], shape)
+    grid.check_cliques(xs, ts, eps, time_eps)
     space = _Space(xs, ts, eps, time_eps)
 
     core_s = _find_core(space, grid, ws, min_samples)
     core_idx = np.flatnonzero(core_s)
-    labels_s = np.full(n, NOISE, dtype=np.intp)
+    labels_s = np.full(len(xs), NOISE, dtype=np.intp)
     if core_idx.size:
         core_space = space.subset(core_idx)
         core_tree = core_space.tree()
         cluster_of_core = _link_core_cells(core_space, core_tree, grid.cell[core_idx], grid)
-        # Number clusters by their lowest original index, as scikit-learn does.
-        original = order[core_idx]
         n_comp = int(cluster_of_core.max()) + 1
-        first = np.full(n_comp, n, dtype=np.intp)
-        np.minimum.at(first, cluster_of_core, original)
+        smallest = np.full(n_comp, n, dtype=np.intp)
+        np.minimum.at(smallest, cluster_of_core, lowest[core_idx])
         rank = np.empty(n_comp, dtype=np.intp)
-        rank[np.argsort(first)] = np.arange(n_comp)
+        rank[np.argsort(smallest)] = np.arange(n_comp)
         labels_s[core_idx] = rank[cluster_of_core]
         non_core = np.flatnonzero(~core_s)
         if non_core.size:
             nearest = _nearest_core(space, non_core, core_space, core_tree)
             found = nearest >= 0
             labels_s[non_core[found]] = labels_s[core_idx[nearest[found]]]
-    labels[order] = labels_s
-    core[order] = core_s
+    labels[order] = labels_s[location]
+    core[order] = core_s[location]
     return labels, core
 
 
-class _Grid:
-    """Cells of side just under eps/sqrt(2) (and time bins under time_eps).
+def _grid_keys(xy, times, eps, time_eps):
+    """Cell key of every point, and the grid shape behind the keys.
 
-    Every two points of one cell are neighbours; neighbours are at most
-    ``_REACH`` cells apart along each axis.
+    Cells have side just under eps/sqrt(2) (and time bins just under
+    time_eps), so every two points of one cell are neighbours, and neighbours
+    are at most ``_REACH`` cells apart along each axis.
     """
+    columns = [xy[:, 0], xy[:, 1]]
+    radii = [eps, eps]
+    if times is not None:
+        columns.append(times)
+        radii.append(time_eps)
+    indices = []
+    for axis, (values, radius) in enumerate(zip(columns, radii)):
+        low = values.min()
+        extent = float(values.max() - low)
+        # Absolute rounding error of the cell computation, to stay clear of.
+        loss = _ROUNDING * extent
+        if loss > _MAX_ROUNDING_SHARE * radius:
+            what = "time_eps" if axis == 2 else "eps"
+            raise ValueError(
+                f"{what} is too small compared with the spread of the data "
+                "to be resolved in double precision."
+            )
+        # In space the cell diagonal must stay within eps; in time, the bin
+        # width within time_eps.
+        full = radius / math.sqrt(2.0) if axis < 2 else radius
+        side = full * (1.0 - _CELL_MARGIN) - loss
+        indices.append(np.floor((values - low) / side))
+    return _cell_keys(indices)
 
-    def __init__(self, xy, times, eps, time_eps):
-        columns = [xy[:, 0], xy[:, 1]]
-        radii = [eps, eps]
-        if times is not None:
-            columns.append(times)
-            radii.append(time_eps)
-        indices = []
-        for axis, (values, radius) in enumerate(zip(columns, radii)):
-            low = values.min()
-            extent = float(values.max() - low)
-            loss = _ROUNDING * extent
-            if loss > _MAX_ROUNDING_SHARE * radius:
-                what = "time_eps" if axis == 2 else "eps"
-                raise ValueError(
-                    f"{what} is too small compared with the spread of the data "
-                    "to be resolved in double precision."
-                )
-            # In space the cell diagonal must stay within eps; in time, the
-            # bin width within time_eps.
-            full = radius / math.sqrt(2.0) if axis < 2 else radius
-            side = full * (1.0 - _CELL_MARGIN) - loss
-            indices.append(np.floor((values - low) / side))
-        self.keys, self.shape = _cell_keys(indices)
-        self.n_dims = len(indices)
-        self.order = np.argsort(self.keys, kind="stable")
-        sorted_keys = self.keys[self.order]
-        starts = np.flatnonzero(np.diff(sorted_keys)) + 1
-        self.start = np.concatenate([[0], starts, [len(sorted_keys)]]).astype(np.intp)
-        self.cell_key = sorted_keys[self.start[:-1]]
-        # Cell index of every point, in cell order.
+
+def _sort_and_merge(xy, times, keys):
+    """Sort points by cell and find the distinct locations.
+
+    Returns the sorting permutation, the sorted position of the first point
+    of each distinct location, and the location of every sorted point.
+    """
+    by_cell = np.argsort(keys, kind="stable")
+    sorted_keys = keys[by_cell]
+    cell = np.concatenate([[0], np.cumsum(sorted_keys[1:] != sorted_keys[:-1])])
+    # Within a cell, sort by a hash of the coordinates so that duplicates
+    # come together. A hash collision only leaves a duplicate unmerged, which
+    # is harmless: merging is an optimisation, not needed for correctness.
+    columns = [xy[by_cell, 0], xy[by_cell, 1]]
+    if times is not None:
+        columns.append(times[by_cell])
+    hashed = np.zeros(len(keys), dtype=np.uint64)
+    for values, factor in zip(columns, _HASH_FACTORS):
+        hashed ^= values.view(np.uint64) * np.uint64(factor)
+    within = (cell.astype(np.uint64) << np.uint64(_HASH_BITS)) | (
+        hashed >> np.uint64(64 - _HASH_BITS)
+    )
+    order = by_cell[np.argsort(within, kind="stable")]
+    new = np.ones(len(keys), dtype=bool)
+    same = np.ones(len(keys) - 1, dtype=bool)
+    for values in (xy[order, 0], xy[order, 1]) + (
+        () if times is None else (times[order],)
+    ):
+        same &= values[1:] == values[:-1]
+    new[1:] = ~same
+    first = np.flatnonzero(new)
+    location = np.cumsum(new) - 1
+    return order, first, location
+
+
+class _Cells:
+    """The occupied grid cells, for points sorted by cell."""
+
+    def __init__(self, keys, shape):
+        self.shape = shape
+        starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        self.start = np.concatenate([[0], starts, [len(keys)]]).astype(np.intp)
+        self.cell_key = keys[self.start[:-1]]
+        # Cell index of every point.
         self.cell = np.repeat(np.arange(len(self.cell_key)), np.diff(self.start))
-        self._check_cliques(xy, times, eps, time_eps)
 
-    def _check_cliques(self, xy, times, eps, time_eps):
+    def check_cliques(self, xy, times, eps, time_eps):
         # Float rounding is monotone, so when a cell's bounding box diagonal
         # passes the neighbour test, so does every pair inside it.
         starts = self.start[:-1]
-        spans = []
-        for values in (xy[self.order, 0], xy[self.order, 1]):
-            spans.append(
-                np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
-            )
+        spans = [
+            np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
+            for values in (xy[:, 0], xy[:, 1])
+        ]
         ok = spans[0] * spans[0] + spans[1] * spans[1] <= eps * eps
         if times is not None:
-            values = times[self.order]
-            span = np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
+            span = np.maximum.reduceat(times, starts) - np.minimum.reduceat(times, starts)
             ok &= span <= time_eps
         if not ok.all():
             raise RuntimeError("internal error: a grid cell holds non-neighbours")
 
     def offsets(self):
         """Key offsets of the cells that may hold neighbours, positive half."""
+        n_dims = len(self.shape)
         steps = np.arange(-_REACH, _REACH + 1)
-        mesh = np.meshgrid(*([steps] * self.n_dims), indexing="ij")
+        mesh = np.meshgrid(*([steps] * n_dims), indexing="ij")
         strides = np.cumprod([1] + list(self.shape[::-1]))[:-1][::-1]
         keys = sum(m.ravel() * int(s) for m, s in zip(mesh, strides))
         # Each unordered pair of cells once: only the positive offsets.

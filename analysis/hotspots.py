@@ -126,32 +126,55 @@ def summarise(reports, labels):
     (3, {'GN': 2, 'DOUANE': 1}, True, 'B2', {'cocaine': 2, 'crack': 1})
     """
     labels = np.asarray(labels)
-    hotspots = []
-    for label in np.unique(labels[labels >= 0]):
-        members = reports[labels == label]
-        points = shapely.multipoints(members[["x_l93", "y_l93"]].to_numpy(float))
-        hull = shapely.convex_hull(points).buffer(HULL_BUFFER_M)
-        substances = members["substances"].str.split(",").explode()
-        substances = substances[substances.astype(bool) & substances.notna()]
-        reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
-        hotspots.append(
-            Hotspot(
-                code=None,
-                report_ids=members["id"].tolist(),
-                hull_l93=hull,
-                centroid_l93=(float(members["x_l93"].mean()), float(members["y_l93"].mean())),
-                count=len(members),
-                by_agency=_counts(members["agency"]),
-                by_category=_counts(members["category"]),
-                by_substance=_counts(substances),
-                first_seen=members["observed_at"].min(),
-                last_seen=members["observed_at"].max(),
-                communes=sorted(members["insee"].unique().tolist()),
-                n_agencies=int(members["agency"].nunique()),
-                mean_reliability=float(reliability.mean()),
-                mean_credibility=float(members["credibility"].mean()),
-            )
+    clustered = labels >= 0
+    members = reports.loc[clustered].assign(_label=labels[clustered])
+    if members.empty:
+        return []
+    # One pass of group-bys over all clusters: per-cluster pandas calls cost
+    # milliseconds each, and a county holds hundreds of clusters.
+    groups = members.groupby("_label", sort=True)
+    by_agency = _count_table(members, "agency")
+    by_category = _count_table(members, "category")
+    substances = members[["_label", "substances"]].assign(substances=members["substances"].str.split(",")).explode("substances")
+    by_substance = _count_table(substances[substances["substances"].fillna("").astype(bool)], "substances")
+    reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
+    stats = pd.DataFrame(
+        {
+            "n": groups.size(),
+            "x": groups["x_l93"].mean(),
+            "y": groups["y_l93"].mean(),
+            "first": groups["observed_at"].min(),
+            "last": groups["observed_at"].max(),
+            "n_agencies": groups["agency"].nunique(),
+            "reliability": reliability.groupby(members["_label"]).mean(),
+            "credibility": groups["credibility"].mean(),
+        }
+    )
+    hulls = shapely.convex_hull(
+        [shapely.multipoints(group[["x_l93", "y_l93"]].to_numpy(float)) for _, group in groups]
+    )
+    hulls = shapely.buffer(hulls, HULL_BUFFER_M)
+    ids = groups["id"].agg(list)
+    communes = groups["insee"].agg(lambda codes: sorted(set(codes)))
+    hotspots = [
+        Hotspot(
+            code=None,
+            report_ids=ids[label],
+            hull_l93=hull,
+            centroid_l93=(float(row.x), float(row.y)),
+            count=int(row.n),
+            by_agency=by_agency.get(label, {}),
+            by_category=by_category.get(label, {}),
+            by_substance=by_substance.get(label, {}),
+            first_seen=row.first,
+            last_seen=row.last,
+            communes=communes[label],
+            n_agencies=int(row.n_agencies),
+            mean_reliability=float(row.reliability),
+            mean_credibility=float(row.credibility),
         )
+        for (label, row), hull in zip(stats.iterrows(), hulls)
+    ]
     hotspots.sort(key=lambda h: (-h.count, h.report_ids[0]))
     return hotspots
 
@@ -235,9 +258,14 @@ def _monday(day):
     return day - pd.Timedelta(days=day.day_of_week)
 
 
-def _counts(values):
-    counts = pd.Series(values).value_counts(sort=False)
-    return {str(k): int(v) for k, v in counts.sort_values(ascending=False, kind="stable").items()}
+def _count_table(frame, column):
+    """``{label: {value: count}}``, most frequent value first."""
+    counts = frame.groupby(["_label", column]).size().reset_index(name="n")
+    counts = counts.sort_values(["_label", "n"], ascending=[True, False], kind="stable")
+    table = {}
+    for label, value, n in counts.itertuples(index=False):
+        table.setdefault(label, {})[str(value)] = int(n)
+    return table
 
 
 def _days(times):

@@ -277,10 +277,31 @@ class Geocoder:
     def geocode(self, text: str) -> Place:
         """Resolve free text: coordinates, a code, a name or an address.
 
+        Parameters
+        ----------
+        text : str
+            ``"6,4497 48,1734"``, ``"956354 6791494"``, ``"insee 88160"``,
+            ``"cp 88250"``, ``"Épinal 88000"``, ``"12 rue de la Gare, Épinal"``...
+
+        Returns
+        -------
+        Place
+
         Raises
         ------
         GeocodingError
             With a French message and the candidate communes.
+
+        Examples
+        --------
+        >>> geocoder = Geocoder()
+        >>> geocoder.geocode("Remiremont (88200)").insee
+        '88383'
+        >>> try:
+        ...     geocoder.geocode("cp 88200")
+        ... except AmbiguousPlace as error:
+        ...     len(error.candidates)
+        5
         """
         return self._cached(("text", text), lambda: self._geocode_text(text))
 
@@ -307,6 +328,11 @@ class Geocoder:
         ------
         OutsideArea
             Beyond Vosges and its neighbouring départements.
+
+        Examples
+        --------
+        >>> Geocoder().reverse(6.1844, 48.6921).commune  # a neighbour
+        'Nancy'
         """
         x, y = to_lambert93(lon, lat)
         return self._point_place(lon, lat, x, y, "wgs84")
@@ -349,7 +375,9 @@ class Geocoder:
                     self._cache.clear()
                 self._cache[key] = outcome
         if isinstance(outcome, GeocodingError):
-            raise outcome
+            # A cached error raised again would otherwise grow its traceback
+            # with every row that repeats the same bad place.
+            raise outcome.with_traceback(None)
         return outcome
 
     # -- free text --------------------------------------------------------

@@ -51,13 +51,10 @@ def geocode_command(text):
     address) and print the result as JSON."""
     geocoder = importer.geocoder_from_config(current_app.config)
     try:
-        outcome = geocoder.geocode(text).as_dict()
-        status = 0
+        click.echo(json.dumps(geocoder.geocode(text).as_dict(), ensure_ascii=False, indent=2))
     except GeocodingError as error:
-        outcome = error.as_dict()
-        status = 1
-    click.echo(json.dumps(outcome, ensure_ascii=False, indent=2))
-    sys.exit(status) if status else None
+        click.echo(json.dumps(error.as_dict(), ensure_ascii=False, indent=2))
+        sys.exit(1)
 
 
 class _Progress:

@@ -34,6 +34,9 @@ from geo.crs import LAMBERT93, WGS84
 from webmap.columns import CATEGORY_WORDS, PRECISION_WORDS, SUBSTANCE_WORDS, UNIT_WORDS, label
 from webmap.models import PARIS
 
+#: Added to the marking when the exported reports include demo data.
+FICTITIOUS = "DONNÉES FICTIVES"
+
 #: Characters that make Excel (or LibreOffice) read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -219,9 +222,13 @@ FORMATS = {
 
 def export_reports(reports: pd.DataFrame, format_name: str, out, *, marking: str = "") -> None:
     """Write ``reports`` to the binary file object ``out`` in ``format_name``.
+    When they include fictitious (demo) reports, the marking says so.
 
     Raises ``ValueError`` (French) for an unknown format.
     """
     if format_name not in FORMATS:
         raise ValueError(f"Format d'export inconnu : « {format_name} » (formats : {', '.join(FORMATS)}).")
+    if len(reports) and reports["fictitious"].any():
+        # Demo data must never pass for real in a meeting.
+        marking = f"{marking} – {FICTITIOUS}" if marking else FICTITIOUS
     FORMATS[format_name].writer(reports, out, marking=marking)

@@ -42,7 +42,7 @@ from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 
 from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_lambert93
-from geo.geocoder import GeocodingError, SwappedCoordinates, parse_number
+from geo.geocoder import GeocodingError, parse_number
 from geo.names import name_key
 from webmap.columns import CATEGORY_INDEX, FIELDS, SUBSTANCE_INDEX, UNIT_INDEX, guess_mapping
 from webmap.models import PARIS, ImportBatch, ImportProfile, ImportRejection, Report, ReportHistory, now
@@ -412,9 +412,8 @@ _SPLIT_VALUES = re.compile(r"\s*(?:[,;/+|]|\bet\b)\s*")
 
 
 class _RowValidator:
-    def __init__(self, mapping, options, known_agencies, now_):
+    def __init__(self, mapping, options, known_agencies):
         self.options = options
-        self.now = now_
         self.header_of = {field_name: header for header, field_name in mapping.items()}
         self.agencies = {}
         for agency in known_agencies:
@@ -588,7 +587,7 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
     options = options or ImportOptions()
     now_ = now_ or now()
     mapping = resolve_mapping(table, options.mapping, options.agency)
-    validator = _RowValidator(mapping, options, known_agencies, now_)
+    validator = _RowValidator(mapping, options, known_agencies)
     index_of = {field_name: table.headers.index(header) for header, field_name in mapping.items()}
     rejections: list[Rejection] = []
     rejected_lines: set[int] = set()
@@ -685,10 +684,7 @@ def _geocode_all(candidates, geocoder, reject, progress):
                 result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS})
             except GeocodingError as error:
                 column = _place_column(place)
-                reason = error.message
-                if isinstance(error, SwappedCoordinates):
-                    reason = "coordonnées inversées : " + reason
-                reject(line, column, "" if column is None else place.get(column), reason)
+                reject(line, column, "" if column is None else place.get(column), error.message)
                 continue
             located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
                            insee=result.insee, precision=result.precision)

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from webmap import exporter, importer
+from webmap import exporter, importer, labels
 from webmap.db import get_session
 from webmap.filters import FilterError, parse_filter, select_reports
 from webmap.models import now
@@ -91,6 +92,18 @@ def _options(source) -> importer.ImportOptions:
     )
 
 
+def _options_params(options, mapping):
+    """Query parameters that give ``_options`` back these options."""
+    params = {"header": list(mapping), "field": list(mapping.values())}
+    for name in ("agency", "profile"):
+        if getattr(options, name):
+            params[name] = getattr(options, name)
+    for name in ("skip_invalid", "allow_before_2000"):
+        if getattr(options, name):
+            params[name] = "1"
+    return params
+
+
 def _known_agencies():
     return current_app.config["AGENCIES"]
 
@@ -139,8 +152,16 @@ def preview_page(token, filename, path, options):
     except importer.ImportFileError as error:
         return render_template("reports/error.html", message=str(error)), 400
     return render_template("reports/preview.html", token=token, filename=filename, preview=result,
-                           options=options, agencies=_known_agencies(), field_labels=FIELD_LABELS,
+                           options=options, options_params=_options_params(options, result.mapping), agencies=_known_agencies(), field_labels=FIELD_LABELS,
                            profiles=importer.list_profiles(get_session()))
+
+
+@bp.post("/import/<token>/verifier")
+def recheck(token):
+    """The preview again, with the analyst's column choices (a POST, so the
+    CSRF token does not end up in a URL)."""
+    path, filename = _upload(token)
+    return preview_page(token, filename, path, _options(request.form))
 
 
 @bp.post("/import/<token>")
@@ -165,6 +186,8 @@ def confirm(token):
     if not result.written:
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
         return preview_page(token, filename, path, _options(request.form))
+    # The batch keeps the file's name and hash; the upload itself can go.
+    shutil.rmtree(path.parent, ignore_errors=True)
     flash(_("Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
             id=result.batch_id, added=result.added, updated=result.updated, unchanged=result.unchanged,
             rejected=result.rejected))
@@ -213,7 +236,7 @@ def _csv_download(data, name):
 @bp.get("/export")
 def export_form():
     return render_template("reports/export.html", formats=exporter.FORMATS, agencies=_known_agencies(),
-                           args=request.args)
+                           categories=labels.CATEGORY_LABELS, substances=labels.SUBSTANCE_LABELS, args=request.args)
 
 
 @bp.get("/export/fichier")

@@ -16,7 +16,8 @@ from webmap.exporter import SPREADSHEET_COLUMNS, export_reports
 from webmap.filters import FilterError, ReportFilter, parse_filter, select_reports
 from webmap.models import PARIS
 
-MARKING = "DIFFUSION RESTREINTE"
+# The demo data are fictitious, and the exports say so.
+MARKING = "DIFFUSION RESTREINTE – DONNÉES FICTIVES"
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def selection(demo_session):
 def exported(reports, format_name, tmp_path):
     path = tmp_path / f"export.{format_name}"
     with path.open("wb") as handle:
-        export_reports(reports, format_name, handle, marking=MARKING)
+        export_reports(reports, format_name, handle, marking="DIFFUSION RESTREINTE")
     return path
 
 
@@ -168,6 +169,7 @@ def test_formulas_are_neutralised_and_an_export_imports_back(app, runner, tmp_pa
         out = tmp_path / f"gn.{format_name}"
         assert runner.invoke(args=["export", "--format", format_name, "--out", str(out)]).exit_code == 0
     csv_text = (tmp_path / "gn.csv").read_bytes().decode("utf-8-sig")
+    assert csv_text.startswith("DIFFUSION RESTREINTE\r\n")  # real data: no "fictitious" mention
     assert "'=HYPERLINK" in csv_text and ";=HYPERLINK" not in csv_text
     sheet = openpyxl.load_workbook(tmp_path / "gn.xlsx").active
     summaries = [row[8] for row in sheet.iter_rows(min_row=3, values_only=True) if row[8]]

@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -240,10 +241,17 @@ def test_kill_in_the_middle_leaves_the_database_as_before(app, runner, tmp_path)
         [Path(sys.executable).parent / "crossmap", "import", str(big)],
         env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    wal = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///") + "-wal")
+    wal_size = wal.stat().st_size if wal.exists() else 0
     try:
         for line in process.stderr:
             if "Enregistrement" in line:
                 break
+        # Kill once uncommitted rows are on disk (spilled into the WAL), so
+        # the kill lands in the middle of writing, not before it.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (wal.stat().st_size if wal.exists() else 0) < wal_size + 200_000:
+            time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -283,8 +291,11 @@ def test_size_and_row_limits(tmp_path, monkeypatch):
     assert "Fichier trop volumineux" in result.output
     result = invoke(runner, DATA / "reports-douane-utf8bom.csv")
     assert result.exit_code == 0
-    result = invoke(runner, DATA / "reports-invalid.csv")
-    assert "Fichier trop volumineux" in result.output or "Trop de lignes" in result.output
+    six_rows = tmp_path / "six.csv"
+    six_rows.write_text("Référence;Service;Date;Nature;Cotation;Commune\n"
+                        + "".join(f"R{i};GN;01/10/2025;Saisie;B2;Golbey\n" for i in range(6)), encoding="utf-8")
+    result = invoke(runner, six_rows)
+    assert result.exit_code == 1 and "Trop de lignes : 6 (maximum 5)" in result.output
 
 
 def test_profile_maps_unknown_headers_and_is_reused(app, runner, tmp_path):

@@ -121,3 +121,25 @@ def test_export_page_downloads_the_filtered_reports(web):
     assert [line.split(";")[0] for line in lines[2:-1]] == ["D-1", "D-3"]
     response = client.get("/signalements/export/fichier?format=gpkg&min_grading=Z")
     assert response.status_code == 400 and "min_grading" in response.get_data(as_text=True)
+
+
+def test_columns_mapped_on_the_page_and_saved_as_a_profile(web):
+    app, client = web
+    content = "Num PV;Quand;Quoi;Cote;Où\nSP-1;01/10/2025 10:00;Saisie;B2;Épinal\n".encode("cp1252")
+    preview_url = upload(client, "sp.csv", content, agency="PN-SP").headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Colonnes manquantes" in page
+    token_url = preview_url.split("?")[0]
+    choices = {"header": ["Num PV", "Quand", "Quoi", "Cote", "Où"],
+               "field": ["agency_ref", "observed_at", "category", "grading", "commune"], "agency": "PN-SP"}
+    page = client.post(token_url + "/verifier", data=choices).get_data(as_text=True)
+    assert "1 valides" in page and "Colonnes manquantes" not in page
+    response = client.post(token_url, data={**choices, "save_profile": "SP Épinal"})
+    assert response.status_code == 302
+    # The upload is gone once imported; the batch keeps its name and hash.
+    assert client.get(preview_url).status_code == 404
+    with app.app_context():
+        from webmap import db, importer
+
+        profile = importer.get_profile(db.get_session(), "SP Épinal")
+    assert profile["mapping"]["Où"] == "commune" and profile["agency"] == "PN-SP"
