@@ -704,8 +704,21 @@ def _find_core(space, grid, weights, min_samples):
         cell_weight = np.add.reduceat(weights, grid.start[:-1])
     # A cell weighing min_samples makes all its points core: they are all
     # neighbours of each other. Only the other points need counting.
-    core = np.repeat(cell_weight >= min_samples, sizes)
-    todo = np.flatnonzero(~core)
+    dense = cell_weight >= min_samples
+    core = np.repeat(dense, sizes)
+    # A point is not core either when all the cells within reach of its own
+    # weigh less than min_samples: this settles most of the isolated noise.
+    sparse = np.flatnonzero(~dense)
+    reachable = cell_weight[sparse].astype(np.float64)
+    offsets = grid.offsets()
+    for offset in np.concatenate([offsets, -offsets]):
+        target = grid.cell_key[sparse] + offset
+        pos = np.minimum(np.searchsorted(grid.cell_key, target), len(grid.cell_key) - 1)
+        hit = grid.cell_key[pos] == target
+        reachable[hit] += cell_weight[pos[hit]]
+    undecided = np.zeros(len(cell_weight), dtype=bool)
+    undecided[sparse[reachable >= min_samples]] = True
+    todo = np.flatnonzero(np.repeat(undecided, sizes))
     if todo.size == 0:
         return core
     tree = space.tree()
