@@ -2,10 +2,13 @@
 
 Run: .venv/bin/python bench/bench_clustering.py [--sizes 10000 100000 1000000]
                                                [--no-sklearn-above 300000]
+                                               [--hotspot-size 5000]
 
-Points are synthetic reports in a 100 km square of Lambert-93: 250 gaussian
-hotspots a few hundred metres wide plus 20 % uniform noise, from a fixed
-seed; hotspots grow denser with n.
+Points are synthetic reports in a 100 km square of Lambert-93: gaussian
+hotspots of ``--hotspot-size`` reports, 100 to 400 m wide, plus 10 % uniform
+noise, from a fixed seed. With the default size a report has about a
+thousand others within eps: the dense case where listing neighbour pairs
+hurts. A smaller size gives sparser hotspots.
 Each algorithm runs in a fresh child process, so its peak resident memory
 (ru_maxrss) is its own and nothing is shared or cached between runs; the
 table also gives the child's resident memory before clustering (interpreter,
@@ -13,9 +16,9 @@ libraries and points). The two results are then compared with
 ``analysis.clustering.same_dbscan_result``: same core points, same clusters
 of core points, same noise, border points in a cluster they touch.
 
-scikit-learn lists every neighbour pair first; above about 300,000 clustered
-points that needs more memory than a workstation has (over 16 GB at one
-million), so it is skipped above ``--no-sklearn-above``.
+scikit-learn lists every neighbour pair first, about 9 bytes per pair: at a
+million such points that is around 10 GB and minutes of work, so it is
+skipped above ``--no-sklearn-above``.
 """
 
 import argparse
@@ -32,28 +35,27 @@ SEED = 20_240_601
 EPS = 250.0
 MIN_SAMPLES = 5
 EXTENT = 100_000.0
-# A fixed number of hotspots: more reports make them denser, as more years
-# of reports over one département would.
-N_HOTSPOTS = 250
-NOISE_SHARE = 0.2
+NOISE_SHARE = 0.1
+HOTSPOT_SIZE = 5_000
 # Lower-left corner of the square, somewhere in the Vosges in Lambert-93.
 ORIGIN = (930_000.0, 6_770_000.0)
 
 
-def synthetic_reports(n, seed=SEED):
-    """``n`` points: gaussian hotspots (sigma 100-500 m) and uniform noise."""
+def synthetic_reports(n, hotspot_size=HOTSPOT_SIZE, seed=SEED):
+    """``n`` points: gaussian hotspots (sigma 100-400 m) and uniform noise."""
     rng = np.random.default_rng(seed)
-    centres = rng.uniform(0, EXTENT, (N_HOTSPOTS, 2))
-    sigma = rng.uniform(100.0, 500.0, N_HOTSPOTS)
+    n_hotspots = max(1, n // hotspot_size)
+    centres = rng.uniform(0, EXTENT, (n_hotspots, 2))
+    sigma = rng.uniform(100.0, 400.0, n_hotspots)
     n_noise = int(n * NOISE_SHARE)
-    which = rng.integers(0, N_HOTSPOTS, n - n_noise)
+    which = rng.integers(0, n_hotspots, n - n_noise)
     hotspots = centres[which] + rng.normal(size=(n - n_noise, 2)) * sigma[which, None]
     xy = np.vstack([hotspots, rng.uniform(0, EXTENT, (n_noise, 2))])
     rng.shuffle(xy)
     return xy + ORIGIN
 
 
-def child(algorithm, n, out):
+def child(algorithm, n, hotspot_size, out):
     """Cluster in this process and print time and memory as JSON."""
     import resource
     import time
@@ -63,7 +65,7 @@ def child(algorithm, n, out):
         from analysis.clustering import DBSCAN
     else:
         from sklearn.cluster import DBSCAN
-    xy = synthetic_reports(n)
+    xy = synthetic_reports(n, hotspot_size)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     if algorithm == "crossmap":
@@ -84,9 +86,10 @@ def child(algorithm, n, out):
     }))
 
 
-def run(algorithm, n, out):
+def run(algorithm, n, hotspot_size, out):
     """Run one algorithm in a fresh interpreter; None if it failed."""
-    command = [sys.executable, __file__, "--child", algorithm, str(n), str(out)]
+    command = [sys.executable, __file__, "--child", algorithm, str(n), str(hotspot_size),
+               str(out)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         print(f"  {algorithm} at n={n} failed (exit {result.returncode}): "
@@ -95,11 +98,11 @@ def run(algorithm, n, out):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def compare(n, out):
+def compare(n, hotspot_size, out):
     sys.path.insert(0, str(ROOT))
     from analysis.clustering import same_dbscan_result
 
-    xy = synthetic_reports(n)
+    xy = synthetic_reports(n, hotspot_size)
     return same_dbscan_result(
         xy, EPS,
         np.load(out / "crossmap-labels.npy"), np.load(out / "sklearn-labels.npy"),
@@ -112,15 +115,18 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--no-sklearn-above", type=int, default=300_000,
                         help="skip scikit-learn above this many points (default 300000)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--hotspot-size", type=int, default=HOTSPOT_SIZE,
+                        help=f"reports per hotspot (default {HOTSPOT_SIZE})")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        algorithm, n, out = args.child
-        child(algorithm, int(n), Path(out))
+        algorithm, n, hotspot_size, out = args.child
+        child(algorithm, int(n), int(hotspot_size), Path(out))
         return
 
     print(f"DBSCAN eps={EPS:g} m, min_samples={MIN_SAMPLES}, synthetic hotspots in a "
-          f"{EXTENT / 1000:g} km square ({NOISE_SHARE:.0%} noise), seed {SEED}")
+          f"{EXTENT / 1000:g} km square, {args.hotspot_size} reports per hotspot, "
+          f"{NOISE_SHARE:.0%} noise, seed {SEED}")
     print("Time is wall time of fit(); peak is the child's ru_maxrss; 'base' is its "
           "resident memory before fit().")
     header = (f"{'n':>9}  {'crossmap s':>10}  {'peak MB':>8}  {'base MB':>8}  "
@@ -131,15 +137,15 @@ def main():
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            ours = run("crossmap", n, out)
+            ours = run("crossmap", n, args.hotspot_size, out)
             theirs = None
             if n <= args.no_sklearn_above:
-                theirs = run("sklearn", n, out)
+                theirs = run("sklearn", n, args.hotspot_size, out)
             else:
                 skipped.append(n)
             agree = "-"
             if ours and theirs:
-                agree = "yes" if compare(n, out) else "NO"
+                agree = "yes" if compare(n, args.hotspot_size, out) else "NO"
         cells = [f"{n:>9}"]
         for result, width in ((ours, 10), (theirs, 9)):
             if result:
@@ -153,7 +159,7 @@ def main():
         print("  ".join(cells), flush=True)
     if skipped:
         print(f"scikit-learn skipped at n = {', '.join(map(str, skipped))}: it stores every "
-              f"neighbour pair and would need well over 16 GB (see --no-sklearn-above).")
+              "neighbour pair, gigabytes at that size (see --no-sklearn-above).")
 
 
 if __name__ == "__main__":
