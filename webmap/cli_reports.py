@@ -113,19 +113,12 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, colum
     )
     progress = _Progress()
     try:
-        result = importer.import_file(
+        result = importer.import_and_commit(
             session, path, geocoder=importer.geocoder_from_config(config), known_agencies=config["AGENCIES"],
             options=options, progress=progress,
+            save_profile_as=save_profile, profile_mapping=options.mapping or (save_profile and _guessed_mapping(path)),
         )
-        if save_profile and result.written:
-            importer.save_profile(session, save_profile, options.mapping or _guessed_mapping(path), options.agency,
-                                  _user())
-        if result.written:
-            session.commit()
-        else:
-            session.rollback()
     except importer.ImportFileError as error:
-        session.rollback()
         raise click.ClickException(str(error)) from None
     finally:
         progress.close()

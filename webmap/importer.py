@@ -896,6 +896,25 @@ def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
 # -- profiles -------------------------------------------------------------
 
 
+def import_and_commit(session, path, *, save_profile_as=None, profile_mapping=None, **kwargs) -> ImportResult:
+    """:func:`import_file`, then commit what it wrote (and, on request, save
+    the column mapping as a named profile) or roll everything back: the file
+    is imported whole or not at all."""
+    try:
+        result = import_file(session, path, **kwargs)
+        if result.written and save_profile_as:
+            options = kwargs.get("options") or ImportOptions()
+            save_profile(session, save_profile_as, profile_mapping or options.mapping, options.agency, options.created_by)
+        if result.written:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
 def save_profile(session, name: str, mapping: dict[str, str], agency: str | None = None, user: str | None = None):
     """Save (or replace) a named column mapping. The caller commits."""
     name = name.strip()

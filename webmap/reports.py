@@ -169,19 +169,14 @@ def confirm(token):
     path, filename = _upload(token)
     options = _options(request.form)
     session = get_session()
+    profile_name = request.form.get("save_profile", "").strip()
     try:
-        result = importer.import_file(session, path, filename=filename, options=options,
-                                      geocoder=importer.geocoder_from_config(current_app.config),
-                                      known_agencies=_known_agencies())
-        profile_name = request.form.get("save_profile", "").strip()
-        if result.written and profile_name and options.mapping:
-            importer.save_profile(session, profile_name, options.mapping, options.agency, _user())
-        if result.written:
-            session.commit()
-        else:
-            session.rollback()
+        result = importer.import_and_commit(
+            session, path, filename=filename, options=options,
+            geocoder=importer.geocoder_from_config(current_app.config), known_agencies=_known_agencies(),
+            save_profile_as=profile_name if options.mapping else None,
+        )
     except importer.ImportFileError as error:
-        session.rollback()
         return render_template("reports/error.html", message=str(error)), 400
     if not result.written:
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
