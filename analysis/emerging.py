@@ -765,6 +765,62 @@ class EmergingHotSpots:
         lead = self.time_step_neighbours
         return self.classify_counts(zone_counts[lead:], len(cells), previous=zone_counts[:lead])
 
+    def classify_zones(self, zones):
+        """Categories of many zones at once (as :meth:`classify_zone`, which
+        gives the same answer one zone at a time).
+
+        A county holds hundreds or thousands of DBSCAN hotspots; classifying
+        them column-wise costs one matrix product instead of a Python loop.
+
+        Parameters
+        ----------
+        zones : sequence of (x, y) pairs of array-likes
+            Each zone's points, in Lambert-93 metres.
+
+        Returns
+        -------
+        numpy.ndarray of object
+            One category code per zone.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> times = pd.date_range("2024-01-01 12:00", periods=10, freq="W-MON", tz="Europe/Paris")
+        >>> model = EmergingHotSpots(window_weeks=None, extent=(-5000, -5000, 5000, 5000))
+        >>> model = model.fit([250.0] * 10, [250.0] * 10, times)
+        >>> model.classify_zones([([250.0], [250.0]), ([3000.0], [3000.0])]).tolist()
+        ['persistent', 'no_pattern']
+        """
+        if len(zones) == 0:
+            return np.array([], dtype=object)
+        location_of = {(int(i), int(j)): k for k, (i, j) in enumerate(self.cells_)}
+        rows, columns, n_cells = [], [], np.zeros(len(zones))
+        for zone, (x, y) in enumerate(zones):
+            x = np.asarray(x, dtype=float)
+            y = np.asarray(y, dtype=float)
+            cells = np.unique(np.column_stack([np.floor(x / self.cell_size), np.floor(y / self.cell_size)]).astype(np.int64), axis=0)
+            if len(cells) == 0:
+                raise ValueError("Each zone needs at least one point.")
+            n_cells[zone] = len(cells)
+            for i, j in cells:
+                k = location_of.get((int(i), int(j)))
+                if k is not None:
+                    rows.append(k)
+                    columns.append(zone)
+        membership = np.zeros((len(self.cells_), len(zones)))
+        membership[rows, columns] = 1.0
+        history = self._history @ membership
+        lead = self.time_step_neighbours
+        sums = _lagged_sum(history, lead)[lead:]
+        weights = (lead + 1.0) * n_cells[None, :]
+        total, total_sq = self.mean_ * self.n_bins_, (self.std_**2 + self.mean_**2) * self.n_bins_
+        z = _gi_from_sums(sums, weights, total, total_sq, self.n_bins_)
+        p = _two_sided_p(z)
+        if self.fdr is not None:
+            p = stats.false_discovery_control(p, axis=0)
+        summary = _summarise(z, p, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count)
+        return np.asarray(summary["category"], dtype=object)
+
     def _check_params(self):
         if isinstance(self.cell_size, bool) or not (isinstance(self.cell_size, numbers.Real) and self.cell_size > 0):
             raise ValueError(f"cell_size must be a positive number of metres, not {self.cell_size!r}.")

@@ -1,6 +1,7 @@
 """Hotspots, trends and commune figures for a set of reports. Flask-free:
 the API views hand it a session and a DataFrame of filtered reports."""
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -10,7 +11,11 @@ import pandas as pd
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
 from analysis.hotspots import cluster_reports, summarise, weekly_counts
+from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
+
+#: Query parameters of the clustering, beside the filter's (webmap.filters).
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps")
 
 # Hotspot status looks two years back: long enough for "en baisse" to show a
 # decline, short enough that old history does not drown what is new. Chosen
@@ -39,6 +44,27 @@ class ClusterParams:
         return text
 
 
+def parse_cluster_params(args):
+    """Read ``eps``, ``min_samples`` and ``time_eps`` from text parameters
+    (a query string, CLI options) into :class:`ClusterParams`; a bad one
+    raises :class:`~webmap.filters.FilterError` naming it."""
+    values = {}
+    for name, kind, low in (("eps", float, 1.0), ("min_samples", int, 1), ("time_eps", float, 0.0)):
+        text = str(args.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise FilterError(name, f"nombre attendu, reçu « {text} »") from None
+        if not math.isfinite(value) or value < low:
+            raise FilterError(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
+        values[name] = value
+    if values.get("eps", 250.0) > 50_000:
+        raise FilterError("eps", "rayon limité à 50 000 m")
+    return ClusterParams(**values)
+
+
 def hotspots(session, reports, params, *, remember=False):
     """Cluster ``reports`` and return named, summarised hotspots, each with
     its trend ``status`` in ``extra``."""
@@ -50,10 +76,12 @@ def hotspots(session, reports, params, *, remember=False):
         model = EmergingHotSpots(**STATUS_PARAMS).fit(
             reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
         )
-        members = reports.set_index("id")
-        for spot in spots:
-            inside = members.loc[spot.report_ids]
-            spot.extra["status"] = model.classify_zone(inside["x_l93"].to_numpy(float), inside["y_l93"].to_numpy(float))["category"]
+        position = pd.Series(np.arange(len(reports)), index=reports["id"].to_numpy())
+        x = reports["x_l93"].to_numpy(float)
+        y = reports["y_l93"].to_numpy(float)
+        rows = [position[spot.report_ids].to_numpy() for spot in spots]
+        for spot, status in zip(spots, model.classify_zones([(x[r], y[r]) for r in rows])):
+            spot.extra["status"] = status
     return spots
 
 

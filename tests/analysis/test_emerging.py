@@ -439,3 +439,19 @@ def test_bad_data():
 def test_empty_period_with_end():
     result = emerging_hotspots([], [], pd.Series([], dtype="datetime64[ns]"), end=END)
     assert result.empty and "category" in result.columns
+
+
+def test_classify_zones_agrees_with_classify_zone_one_by_one():
+    from analysis.demo import generate_reports
+    from analysis.hotspots import cluster_reports, summarise
+    from geo.reference import load_communes
+
+    reports, _ = generate_reports(load_communes(), seed=2, years=2)
+    reports["id"] = np.arange(len(reports))
+    spots = summarise(reports, cluster_reports(reports))
+    model = EmergingHotSpots(window_weeks=52, min_count=2).fit(reports["x_l93"], reports["y_l93"], reports["observed_at"])
+    x, y = reports["x_l93"].to_numpy(), reports["y_l93"].to_numpy()
+    zones = [(x[s.report_ids], y[s.report_ids]) for s in spots]
+    one_by_one = [model.classify_zone(zx, zy)["category"] for zx, zy in zones]
+    assert model.classify_zones(zones).tolist() == one_by_one
+    assert len(set(one_by_one)) > 1
