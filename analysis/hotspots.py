@@ -150,16 +150,23 @@ def summarise(reports, labels):
             "credibility": groups["credibility"].mean(),
         }
     )
-    hulls = shapely.convex_hull(
-        [shapely.multipoints(group[["x_l93", "y_l93"]].to_numpy(float)) for _, group in groups]
+    # Members sorted by cluster: each cluster's points, ids and communes are
+    # then one contiguous slice, cut without a Python loop over points.
+    order = np.argsort(members["_label"].to_numpy(), kind="stable")
+    sorted_labels = members["_label"].to_numpy()[order]
+    bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
+    hulls = shapely.buffer(
+        shapely.convex_hull(
+            shapely.multipoints(members[["x_l93", "y_l93"]].to_numpy(float)[order], indices=np.searchsorted(stats.index.to_numpy(), sorted_labels))
+        ),
+        HULL_BUFFER_M,
     )
-    hulls = shapely.buffer(hulls, HULL_BUFFER_M)
-    ids = groups["id"].agg(list)
-    communes = groups["insee"].agg(lambda codes: sorted(set(codes)))
+    ids = dict(zip(stats.index, np.split(members["id"].to_numpy()[order], bounds)))
+    communes = dict(zip(stats.index, np.split(members["insee"].to_numpy()[order], bounds)))
     hotspots = [
         Hotspot(
             code=None,
-            report_ids=ids[label],
+            report_ids=ids[label].tolist(),
             hull_l93=hull,
             centroid_l93=(float(row.x), float(row.y)),
             count=int(row.n),
@@ -168,7 +175,7 @@ def summarise(reports, labels):
             by_substance=by_substance.get(label, {}),
             first_seen=row.first,
             last_seen=row.last,
-            communes=communes[label],
+            communes=sorted(set(communes[label].tolist())),
             n_agencies=int(row.n_agencies),
             mean_reliability=float(row.reliability),
             mean_credibility=float(row.credibility),

@@ -298,13 +298,9 @@ def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataF
 def select_reports(session, report_filter: ReportFilter) -> pd.DataFrame:
     """The reports the filter keeps, as ``store.reports_frame`` shapes
     them (one row per report, ordered by id), zone tested exactly."""
-    from sqlalchemy import select
+    from webmap.store import frame_from, report_select
 
-    from webmap.store import REPORT_COLUMNS
-
-    columns = ["id", "fictitious", *REPORT_COLUMNS]
-    statement = apply_filter(select(*[getattr(Report, name) for name in columns]), report_filter).order_by(Report.id)
-    frame = pd.DataFrame(session.execute(statement).all(), columns=columns)
+    frame = frame_from(session, apply_filter(report_select(), report_filter))
     if report_filter.zone is not None and len(frame):
         inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
         frame = frame.loc[inside].reset_index(drop=True)
