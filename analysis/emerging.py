@@ -793,22 +793,24 @@ class EmergingHotSpots:
         """
         if len(zones) == 0:
             return np.array([], dtype=object)
-        location_of = {(int(i), int(j)): k for k, (i, j) in enumerate(self.cells_)}
-        rows, columns, n_cells = [], [], np.zeros(len(zones))
-        for zone, (x, y) in enumerate(zones):
-            x = np.asarray(x, dtype=float)
-            y = np.asarray(y, dtype=float)
-            cells = np.unique(np.column_stack([np.floor(x / self.cell_size), np.floor(y / self.cell_size)]).astype(np.int64), axis=0)
-            if len(cells) == 0:
-                raise ValueError("Each zone needs at least one point.")
-            n_cells[zone] = len(cells)
-            for i, j in cells:
-                k = location_of.get((int(i), int(j)))
-                if k is not None:
-                    rows.append(k)
-                    columns.append(zone)
+        # Cells as one integer key each, so that finding the locations of
+        # every zone's cells is one sorted search.
+        location_keys = _cell_key(self.cells_)
+        order = np.argsort(location_keys)
+        cells = [
+            np.unique(_cell_key(np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)]).astype(np.int64)))
+            for x, y in zones
+        ]
+        n_cells = np.array([len(c) for c in cells], dtype=float)
+        if (n_cells == 0).any():
+            raise ValueError("Each zone needs at least one point.")
+        keys = np.concatenate(cells)
+        columns = np.repeat(np.arange(len(zones)), n_cells.astype(int))
+        found = np.searchsorted(location_keys, keys, sorter=order).clip(max=len(order) - 1)
+        rows = order[found]
+        known = location_keys[rows] == keys
         membership = np.zeros((len(self.cells_), len(zones)))
-        membership[rows, columns] = 1.0
+        membership[rows[known], columns[known]] = 1.0
         history = self._history @ membership
         lead = self.time_step_neighbours
         sums = _lagged_sum(history, lead)[lead:]
@@ -1001,6 +1003,12 @@ def _final_run_length(flags):
     """Length of the run of True ending with the last row, per column."""
     reversed_off = ~flags[::-1]
     return np.where(reversed_off.any(axis=0), reversed_off.argmax(axis=0), flags.shape[0])
+
+
+def _cell_key(cells):
+    """One int64 per (i, j) cell index pair."""
+    cells = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    return (cells[:, 0] << 32) + (cells[:, 1] & 0xFFFFFFFF)
 
 
 def _gi_from_sums(sums, weights, total, total_sq, n):

@@ -7,6 +7,7 @@ hotspots already known by the reports they share, then by overlapping
 outlines, so "H-0042" keeps its name week after week.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -180,7 +181,7 @@ def summarise(reports, labels):
             mean_reliability=float(row.reliability),
             mean_credibility=float(row.credibility),
         )
-        for (label, row), hull in zip(stats.iterrows(), hulls)
+        for (label, row), hull in zip(zip(stats.index, stats.itertuples(index=False)), hulls)
     ]
     hotspots.sort(key=lambda h: (-h.count, h.report_ids[0]))
     return hotspots
@@ -213,17 +214,28 @@ def match_known(hotspots, known):
     >>> [h.code for h in match_known([a, b], old)], a.code
     ([None], 'H-0001')
     """
+    # Reports point to the known hotspots holding them, and an R-tree finds
+    # overlapping outlines: no comparison of every pair, which thousands of
+    # hotspots would make slow.
+    owners = {}
+    for j, old in enumerate(known):
+        for report in old.report_ids:
+            owners.setdefault(report, []).append(j)
+    tree = shapely.STRtree([old.hull_l93 for old in known])
     candidates = []
     for i, spot in enumerate(hotspots):
-        ids = set(spot.report_ids)
-        for j, old in enumerate(known):
-            shared = len(ids & old.report_ids) / max(1, min(len(ids), len(old.report_ids)))
-            overlap = 0.0
-            if shared < MIN_SHARED and spot.hull_l93.intersects(old.hull_l93):
-                smaller = min(spot.hull_l93.area, old.hull_l93.area)
-                overlap = spot.hull_l93.intersection(old.hull_l93).area / smaller if smaller else 0.0
-            if shared >= MIN_SHARED or overlap >= MIN_OVERLAP:
-                candidates.append((shared, overlap, i, j))
+        common = Counter(j for report in spot.report_ids for j in owners.get(report, ()))
+        shared = {j: n / max(1, min(len(spot.report_ids), len(known[j].report_ids))) for j, n in common.items()}
+        for j, share in shared.items():
+            if share >= MIN_SHARED:
+                candidates.append((share, 0.0, i, j))
+        for j in tree.query(spot.hull_l93, predicate="intersects").tolist():
+            if shared.get(j, 0.0) >= MIN_SHARED:
+                continue
+            smaller = min(spot.hull_l93.area, known[j].hull_l93.area)
+            overlap = spot.hull_l93.intersection(known[j].hull_l93).area / smaller if smaller else 0.0
+            if overlap >= MIN_OVERLAP:
+                candidates.append((shared.get(j, 0.0), overlap, i, j))
     taken_spots, taken_codes = set(), set()
     for shared, overlap, i, j in sorted(candidates, reverse=True):
         if i in taken_spots or j in taken_codes:

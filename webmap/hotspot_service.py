@@ -76,10 +76,11 @@ def hotspots(session, reports, params, *, remember=False):
         model = EmergingHotSpots(**STATUS_PARAMS).fit(
             reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
         )
-        position = pd.Series(np.arange(len(reports)), index=reports["id"].to_numpy())
+        ids = reports["id"].to_numpy()
+        order = np.argsort(ids)
         x = reports["x_l93"].to_numpy(float)
         y = reports["y_l93"].to_numpy(float)
-        rows = [position[spot.report_ids].to_numpy() for spot in spots]
+        rows = [order[np.searchsorted(ids, spot.report_ids, sorter=order)] for spot in spots]
         for spot, status in zip(spots, model.classify_zones([(x[r], y[r]) for r in rows])):
             spot.extra["status"] = status
     return spots
