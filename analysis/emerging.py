@@ -765,7 +765,7 @@ class EmergingHotSpots:
         lead = self.time_step_neighbours
         return self.classify_counts(zone_counts[lead:], len(cells), previous=zone_counts[:lead])
 
-    def classify_zones(self, zones):
+    def classify_zones(self, x, y, zone):
         """Categories of many zones at once (as :meth:`classify_zone`, which
         gives the same answer one zone at a time).
 
@@ -774,8 +774,10 @@ class EmergingHotSpots:
 
         Parameters
         ----------
-        zones : sequence of (x, y) pairs of array-likes
-            Each zone's points, in Lambert-93 metres.
+        x, y : array-like of float
+            Lambert-93 coordinates of the zones' points, in metres.
+        zone : array-like of int
+            The zone of each point, numbered from 0; every zone needs a point.
 
         Returns
         -------
@@ -788,28 +790,27 @@ class EmergingHotSpots:
         >>> times = pd.date_range("2024-01-01 12:00", periods=10, freq="W-MON", tz="Europe/Paris")
         >>> model = EmergingHotSpots(window_weeks=None, extent=(-5000, -5000, 5000, 5000))
         >>> model = model.fit([250.0] * 10, [250.0] * 10, times)
-        >>> model.classify_zones([([250.0], [250.0]), ([3000.0], [3000.0])]).tolist()
+        >>> model.classify_zones([250.0, 3000.0], [250.0, 3000.0], [0, 1]).tolist()
         ['persistent', 'no_pattern']
         """
-        if len(zones) == 0:
+        zone = np.asarray(zone, dtype=np.int64)
+        if zone.size == 0:
             return np.array([], dtype=object)
+        n_zones = int(zone.max()) + 1
+        cells = np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)])
+        # Each (zone, cell) pair once: a zone counts each of its cells once.
+        pairs = np.unique(np.column_stack([zone, _cell_key(cells.astype(np.int64))]), axis=0)
+        columns, keys = pairs[:, 0], pairs[:, 1]
+        n_cells = np.bincount(columns, minlength=n_zones).astype(float)
+        if (n_cells == 0).any():
+            raise ValueError("Each zone needs at least one point.")
         # Cells as one integer key each, so that finding the locations of
         # every zone's cells is one sorted search.
         location_keys = _cell_key(self.cells_)
         order = np.argsort(location_keys)
-        cells = [
-            np.unique(_cell_key(np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)]).astype(np.int64)))
-            for x, y in zones
-        ]
-        n_cells = np.array([len(c) for c in cells], dtype=float)
-        if (n_cells == 0).any():
-            raise ValueError("Each zone needs at least one point.")
-        keys = np.concatenate(cells)
-        columns = np.repeat(np.arange(len(zones)), n_cells.astype(int))
-        found = np.searchsorted(location_keys, keys, sorter=order).clip(max=len(order) - 1)
-        rows = order[found]
+        rows = order[np.searchsorted(location_keys, keys, sorter=order).clip(max=len(order) - 1)]
         known = location_keys[rows] == keys
-        membership = np.zeros((len(self.cells_), len(zones)))
+        membership = np.zeros((len(self.cells_), n_zones))
         membership[rows[known], columns[known]] = 1.0
         history = self._history @ membership
         lead = self.time_step_neighbours

@@ -136,7 +136,12 @@ def summarise(reports, labels):
     groups = members.groupby("_label", sort=True)
     by_agency = _count_table(members, "agency")
     by_category = _count_table(members, "category")
-    substances = members[["_label", "substances"]].assign(substances=members["substances"].str.split(",")).explode("substances")
+    # Most reports name one substance: split only those that name several.
+    several = members["substances"].str.contains(",", regex=False)
+    split = members.loc[several, ["_label", "substances"]]
+    substances = pd.concat(
+        [members.loc[~several, ["_label", "substances"]], split.assign(substances=split["substances"].str.split(",")).explode("substances")]
+    )
     by_substance = _count_table(substances[substances["substances"].fillna("").astype(bool)], "substances")
     reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
     stats = pd.DataFrame(

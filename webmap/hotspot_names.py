@@ -3,7 +3,7 @@
 import json
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from analysis.hotspots import KnownHotspot, match_known
 from webmap.models import HotspotName, now
@@ -18,21 +18,35 @@ def name_hotspots(session, hotspots, *, remember=False):
     and outline as their reference (done for the unfiltered default run, so
     that a narrow filter never redefines what a hotspot is).
     """
-    rows = session.scalars(select(HotspotName)).all()
-    known = [KnownHotspot(r.code, set(json.loads(r.report_ids)), shapely.from_wkt(r.hull_wkt)) for r in rows]
+    table = HotspotName.__table__
+    rows = session.execute(select(table.c.code, table.c.report_ids, table.c.hull_wkt)).all()
+    hulls = shapely.from_wkt([row.hull_wkt for row in rows])
+    known = [KnownHotspot(row.code, set(json.loads(row.report_ids)), hull) for row, hull in zip(rows, hulls)]
     unnamed = match_known(hotspots, known)
-    by_code = {r.code: r for r in rows}
-    next_number = 1 + max((int(r.code.split("-")[1]) for r in rows), default=0)
+    next_number = 1 + max((int(row.code.split("-")[1]) for row in rows), default=0)
     for spot in unnamed:
         spot.code = f"H-{next_number:04d}"
         next_number += 1
-        session.add(HotspotName(code=spot.code, report_ids=json.dumps(spot.report_ids), hull_wkt=spot.hull_l93.wkt))
+    stamp = now()
+    if unnamed:
+        session.execute(insert(table), [_values(spot, stamp) | {"created_at": stamp} for spot in unnamed])
     if remember:
-        for spot in hotspots:
-            row = by_code.get(spot.code)
-            if row is not None:
-                row.report_ids = json.dumps(spot.report_ids)
-                row.hull_wkt = spot.hull_l93.wkt
-                row.updated_at = now()
+        new = {id(spot) for spot in unnamed}
+        matched = [
+            {"key": spot.code, "ids": json.dumps(spot.report_ids), "wkt": spot.hull_l93.wkt}
+            for spot in hotspots
+            if id(spot) not in new
+        ]
+        if matched:
+            statement = (
+                update(table)
+                .where(table.c.code == bindparam("key"))
+                .values(report_ids=bindparam("ids"), hull_wkt=bindparam("wkt"), updated_at=stamp)
+            )
+            session.execute(statement, matched)
     session.commit()
     return hotspots
+
+
+def _values(spot, stamp):
+    return {"code": spot.code, "report_ids": json.dumps(spot.report_ids), "hull_wkt": spot.hull_l93.wkt, "updated_at": stamp}

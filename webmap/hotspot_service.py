@@ -78,10 +78,11 @@ def hotspots(session, reports, params, *, remember=False):
         )
         ids = reports["id"].to_numpy()
         order = np.argsort(ids)
-        x = reports["x_l93"].to_numpy(float)
-        y = reports["y_l93"].to_numpy(float)
-        rows = [order[np.searchsorted(ids, spot.report_ids, sorter=order)] for spot in spots]
-        for spot, status in zip(spots, model.classify_zones([(x[r], y[r]) for r in rows])):
+        members = np.concatenate([spot.report_ids for spot in spots])
+        rows = order[np.searchsorted(ids, members, sorter=order)]
+        zone = np.repeat(np.arange(len(spots)), [spot.count for spot in spots])
+        statuses = model.classify_zones(reports["x_l93"].to_numpy(float)[rows], reports["y_l93"].to_numpy(float)[rows], zone)
+        for spot, status in zip(spots, statuses):
             spot.extra["status"] = status
     return spots
 

@@ -451,7 +451,8 @@ def test_classify_zones_agrees_with_classify_zone_one_by_one():
     spots = summarise(reports, cluster_reports(reports))
     model = EmergingHotSpots(window_weeks=52, min_count=2).fit(reports["x_l93"], reports["y_l93"], reports["observed_at"])
     x, y = reports["x_l93"].to_numpy(), reports["y_l93"].to_numpy()
-    zones = [(x[s.report_ids], y[s.report_ids]) for s in spots]
-    one_by_one = [model.classify_zone(zx, zy)["category"] for zx, zy in zones]
-    assert model.classify_zones(zones).tolist() == one_by_one
+    one_by_one = [model.classify_zone(x[s.report_ids], y[s.report_ids])["category"] for s in spots]
+    members = np.concatenate([s.report_ids for s in spots])
+    zone = np.repeat(np.arange(len(spots)), [s.count for s in spots])
+    assert model.classify_zones(x[members], y[members], zone).tolist() == one_by_one
     assert len(set(one_by_one)) > 1
