@@ -10,6 +10,7 @@ The generator returns the planted truth beside the reports so that tests can
 measure whether clustering and trend analysis recover it.
 """
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,7 @@ STREETS = [
 # Planted hotspots: how many of each kind, their weekly intensity and spread.
 PLANTED = {"persistent": 4, "emerging": 3, "fading": 3}
 HOTSPOT_SD_M = 70
+MIN_SEPARATION_M = 1500
 EMERGING_WEEKS = (6, 8)
 
 
@@ -219,6 +221,12 @@ def _planted(communes, rng, start, end):
             commune = communes.iloc[chosen[number]]
             number += 1
             cx, cy = _points_in(communes.geometry.values, np.array([chosen[number - 1]]), rng)
+            # Planted hotspots stay apart, so that each can be recovered (and
+            # its trend judged) on its own.
+            for _ in range(100):
+                if all(math.hypot(cx[0] - h["x_l93"], cy[0] - h["y_l93"]) >= MIN_SEPARATION_M for h in truth):
+                    break
+                cx, cy = _points_in(communes.geometry.values, np.array([chosen[number - 1]]), rng)
             agencies = _hotspot_agencies(commune, rng)
             first, last, trend, n = _hotspot_period(kind, rng, start, end)
             frame = pd.DataFrame(
@@ -265,10 +273,10 @@ def _hotspot_period(kind, rng, start, end):
         return end - timedelta(weeks=weeks), end, 0.6, weeks * int(rng.integers(5, 8))
     weeks = (end - start).days // 7
     if kind == "persistent":
-        return start, end, 0.0, weeks * 2
-    # Fading: busy at first, down to about one report a week by the end,
+        return start, end, 0.0, weeks * 3
+    # Fading: busy at first (about six reports a week), down to two a week by the end,
     # still there (an analyst's "en baisse", Esri's "diminishing").
-    return start, end, -0.65, weeks * 3
+    return start, end, -0.5, weeks * 4
 
 
 def _describe(reports, communes, rng):

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from analysis.clustering import dbscan
+from analysis.emerging import EmergingHotSpots
 from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_wgs84
 
@@ -249,6 +250,40 @@ def match_known(hotspots, known):
         taken_spots.add(i)
         taken_codes.add(j)
     return [h for h in hotspots if h.code is None]
+
+
+# A hotspot's trend looks a year and a half back: long enough for a decline
+# to show ("en baisse"), short enough that old history does not drown what is
+# new. Chosen on the demo's planted truth over several seeds (see
+# tests/analysis/test_hotspot_trends.py, which measures it).
+TREND_PARAMS = {"window_weeks": 78, "min_count": 3, "time_step_neighbours": 3}
+
+
+def trend_statuses(reports, hotspots, **params):
+    """Emerging-hotspot category of each hotspot (new, consecutive,
+    intensifying, persistent, diminishing, sporadic, oscillating, historical
+    or no_pattern), its cells taken as one zone of the space-time cube built
+    from all ``reports`` (see ``analysis.emerging``).
+
+    Parameters
+    ----------
+    reports : DataFrame
+        ``id``, ``x_l93``, ``y_l93`` and ``observed_at`` of every report.
+    hotspots : list of Hotspot
+    **params
+        Overrides of ``TREND_PARAMS`` for ``EmergingHotSpots``.
+    """
+    if not hotspots:
+        return []
+    model = EmergingHotSpots(**(TREND_PARAMS | params))
+    x = reports["x_l93"].to_numpy(float)
+    y = reports["y_l93"].to_numpy(float)
+    model.fit(x, y, reports["observed_at"])
+    ids = reports["id"].to_numpy()
+    order = np.argsort(ids)
+    rows = order[np.searchsorted(ids, np.concatenate([spot.report_ids for spot in hotspots]), sorter=order)]
+    zone = np.repeat(np.arange(len(hotspots)), [spot.count for spot in hotspots])
+    return model.classify_zones(x[rows], y[rows], zone).tolist()
 
 
 def weekly_counts(times, *, start=None, end=None):

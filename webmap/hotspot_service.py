@@ -10,17 +10,13 @@ import pandas as pd
 
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
-from analysis.hotspots import cluster_reports, summarise, weekly_counts
+from analysis.hotspots import cluster_reports, summarise, trend_statuses, weekly_counts
 from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
 
 #: Query parameters of the clustering, beside the filter's (webmap.filters).
 CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps")
 
-# Hotspot status looks two years back: long enough for "en baisse" to show a
-# decline, short enough that old history does not drown what is new. Chosen
-# on the demo's planted truth (see tests/webmap/test_hotspot_service.py).
-STATUS_PARAMS = {"window_weeks": 104, "min_count": 3, "time_step_neighbours": 2}
 # Cells of the "Émergents" list look at the last half-year.
 EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
 
@@ -72,18 +68,8 @@ def hotspots(session, reports, params, *, remember=False):
     spots = summarise(reports, labels)
     with _naming:
         name_hotspots(session, spots, remember=remember)
-    if spots:
-        model = EmergingHotSpots(**STATUS_PARAMS).fit(
-            reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
-        )
-        ids = reports["id"].to_numpy()
-        order = np.argsort(ids)
-        members = np.concatenate([spot.report_ids for spot in spots])
-        rows = order[np.searchsorted(ids, members, sorter=order)]
-        zone = np.repeat(np.arange(len(spots)), [spot.count for spot in spots])
-        statuses = model.classify_zones(reports["x_l93"].to_numpy(float)[rows], reports["y_l93"].to_numpy(float)[rows], zone)
-        for spot, status in zip(spots, statuses):
-            spot.extra["status"] = status
+    for spot, status in zip(spots, trend_statuses(reports, spots)):
+        spot.extra["status"] = status
     return spots
 
 

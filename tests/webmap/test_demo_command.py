@@ -15,7 +15,7 @@ def count(app, *where):
 
 def test_demo_loads_fictitious_reports_and_writes_the_truth(demo_app, demo_instance):
     total = count(demo_app)
-    assert 7000 < total < 12000  # about three years of a few thousand a year
+    assert 8000 < total < 15000  # about three years of a few thousand a year
     assert count(demo_app, Report.fictitious) == total
     truth = json.loads((demo_instance / "demo-truth.json").read_text())
     assert {h["kind"] for h in truth["hotspots"]} == {"persistent", "emerging", "fading"}
