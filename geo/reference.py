@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,7 +38,8 @@ __all__ = [
 ]
 
 #: Folder of the built reference files (``data/`` at the repository root).
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+# The repository's data/ folder, installed as the package ``crossmap_data``.
+DATA_DIR = Path(str(files("crossmap_data")))
 
 _COMMUNE_COLUMNS = [
     "insee",
