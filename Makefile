@@ -12,6 +12,7 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard webmap/translations/*/LC_MESSAGES/
 run: setup
 	$(BIN)/crossmap init-db
 	$(BIN)/crossmap demo --if-empty
+	$(BIN)/crossmap users ensure-demo-admin
 	$(BIN)/crossmap serve
 
 test: setup

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import waitress
 from playwright.sync_api import sync_playwright
 
+from tests.signin import TEST_ADMIN, TEST_PASSWORD, session_cookie
+
 CHROMIUM = "/usr/bin/chromium"
 # Without these, chromium phones home at start-up; on a closed network that
 # is noise at best and a leak at worst.
@@ -23,9 +25,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The session cookie of the last app served: browser pages start signed in
+# with it (cookies do not depend on the port).
+_signed_in = {}
+
+
 @contextmanager
-def serve(app):
-    """Serve ``app`` with waitress on 127.0.0.1 and yield its base URL."""
+def serve(app, user=TEST_ADMIN):
+    """Serve ``app`` with waitress on 127.0.0.1 and yield its base URL.
+    Browser pages opened afterwards are signed in as ``user`` (the test
+    admin); ``user=None`` leaves them anonymous."""
+    _signed_in.clear()
+    if user is not None:
+        _signed_in.update(name=app.config["SESSION_COOKIE_NAME"], value=session_cookie(app, user))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -33,7 +45,12 @@ def serve(app):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        base_url = f"http://127.0.0.1:{port}"
+        if _signed_in:
+            # A host-only cookie, as the sign-in page sets it (the server's
+            # later cookies then replace it instead of shadowing it).
+            _signed_in["url"] = base_url + "/"
+        yield base_url
     finally:
         server.close()
         thread.join(timeout=5)
@@ -67,6 +84,17 @@ def browser_page(width=1366, height=768):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
+            if _signed_in:
+                page.context.add_cookies([dict(_signed_in)])
             yield Browser(page)
         finally:
             browser.close()
+
+
+def sign_in(page, base_url, username=TEST_ADMIN, password=TEST_PASSWORD):
+    """Sign in through the login page, as a user would."""
+    page.context.clear_cookies()
+    page.goto(base_url + "/connexion")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

@@ -2,7 +2,6 @@
 call ``webmap.hotspot_service``, serialize with orjson."""
 
 import gzip
-import math
 from collections import OrderedDict
 from threading import Lock
 
@@ -15,6 +14,7 @@ from analysis.hotspots import hull_wgs84
 from geo.crs import to_wgs84
 from geo.reference import load_communes
 from webmap import hotspot_service as service
+from webmap.access import viewer_agency, visible_reports
 from webmap.db import get_session
 from webmap.filters import PARAMETERS, FilterError, parse_filter, select_reports
 from webmap.models import DataVersion
@@ -22,7 +22,7 @@ from webmap.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps")
+CLUSTER_PARAMETERS = service.CLUSTER_PARAMETERS
 CACHE_SIZE = 64
 # Six decimals of a degree are 10 cm: more would only fatten the responses.
 DECIMALS = 6
@@ -53,7 +53,7 @@ def openapi():
 
 @bp.get("/reports")
 def reports():
-    return _cached("reports", lambda frame, params: _reports_geojson(frame))
+    return _cached("reports", lambda frame, params: _reports_geojson(visible_reports(frame, viewer_agency())))
 
 
 @bp.get("/hotspots")
@@ -73,6 +73,8 @@ def hotspot(code):
             return None
         history = service.hotspot_history(frame, spot)
         members = frame[frame["id"].isin(spot.report_ids)]
+        # Need-to-know: another agency's restricted reports count, unseen.
+        members = visible_reports(members, viewer_agency())
         feature = _hotspot_feature(spot)
         feature["properties"]["reports"] = _reports_geojson(members)["features"]
         feature["properties"]["weekly"] = [{"week": w.date().isoformat(), "count": int(n)} for w, n in history.items()]
@@ -127,24 +129,6 @@ def communes():
     return _cached("communes", build)
 
 
-def _cluster_params(args):
-    values = {}
-    for name, kind, low in (("eps", float, 1.0), ("min_samples", int, 1), ("time_eps", float, 0.0)):
-        text = args.get(name, "").strip()
-        if not text:
-            continue
-        try:
-            value = kind(text)
-        except ValueError:
-            raise BadParameter(name, f"nombre attendu, reçu « {text} »") from None
-        if not math.isfinite(value) or value < low:
-            raise BadParameter(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
-        values[name] = value
-    if values.get("eps", 250.0) > 50_000:
-        raise BadParameter("eps", "rayon limité à 50 000 m")
-    return service.ClusterParams(**values)
-
-
 def _check_known(args):
     known = set(PARAMETERS) | set(CLUSTER_PARAMETERS)
     for name in args:
@@ -181,14 +165,15 @@ def _cached(name, build):
     """Answer from the cache when the same question was asked of the same data."""
     _check_known(request.args)
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
-    params = _cluster_params(request.args)
+    params = service.parse_cluster_params(request.args)
 
     def compute():
         frame = _memo(("frame", *_question()), lambda: select_reports(get_session(), report_filter))
         result = build(frame, params)
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
-    body = _memo((name, *_question()), compute)
+    # Answers listing reports differ by the viewer's agency (need-to-know).
+    body = _memo((name, viewer_agency(), *_question()), compute)
     if body is None:
         abort(404)
     return _bytes(body)

@@ -37,6 +37,7 @@ FIELDS = {
     "y": ("Y", "y l93", "y lambert 93", "y lambert93", "coord y", "y_l93"),
     "summary": ("Résumé", "resume", "observations", "description", "commentaire", "commentaires", "summary",
                 "details", "détails", "texte"),
+    "handling": ("Diffusion", "handling", "code de diffusion", "marquage", "partage", "handling code"),
 }
 
 _HEADER_TO_FIELD = {name_key(header): field for field, headers in FIELDS.items() for header in headers}
@@ -96,6 +97,12 @@ UNIT_WORDS = {
     "l": ("l", "litre", "litres", "liter", "liters"),
 }
 
+#: Values of ``handling``: who may see the report in detail.
+HANDLING_WORDS = {
+    "shared": ("Partagé", "partage cellule", "cellule", "shared", "partagé cross"),
+    "restricted": ("Restreint", "restreint au service", "restricted", "service seul", "diffusion restreinte au service"),
+}
+
 #: French labels the spreadsheet exports write for the stored codes.
 PRECISION_WORDS = {"point": ("Point exact",), "address": ("Adresse",), "commune": ("Commune seule",)}
 
@@ -107,6 +114,7 @@ def _index(words_by_code):
 CATEGORY_INDEX = _index(CATEGORY_WORDS)
 SUBSTANCE_INDEX = _index(SUBSTANCE_WORDS)
 UNIT_INDEX = _index(UNIT_WORDS)
+HANDLING_INDEX = _index(HANDLING_WORDS)
 
 
 def label(words_by_code, code):

@@ -17,6 +17,10 @@ DEFAULTS = {
     "DATABASE_URL": None,
     "AGENCIES": AGENCIES,
     "MARKING": "DIFFUSION RESTREINTE",
+    # Printed on pages and exports while fictitious (demo) data is shown.
+    "FICTITIOUS_MARKING": "DONNÉES FICTIVES",
+    # Default size of a PNG map snapshot, WIDTHxHEIGHT in pixels (slides).
+    "SNAPSHOT_SIZE": "1920x1080",
     "CELL_NAME": "CROSS des Vosges",
     # xyzservices names, e.g. ["GeoportailFrance.plan"]; empty keeps the map
     # air-gapped with the communes as the only basemap.
@@ -31,6 +35,23 @@ DEFAULTS = {
     # Limits of one imported file (web upload and command line).
     "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
+    # Sessions end after this many minutes whatever happens, or after this
+    # many minutes without a request.
+    "SESSION_ABSOLUTE_MINUTES": 600,
+    "SESSION_IDLE_MINUTES": 30,
+    # None: the cookie is Secure whenever the request came over HTTPS.
+    "SESSION_COOKIE_SECURE": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "crossmap_session",
+    # Failed sign-ins allowed per account and per address (Flask-Limiter).
+    "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    # Number of reverse proxies in front (see README, "Déploiement"); 0 when
+    # waitress faces the users directly.
+    "PROXY_FIX_HOPS": 0,
+    # Reports observed longer ago than this many years may be purged
+    # (`crossmap purge-reports`); None keeps everything.
+    "REPORT_RETENTION_YEARS": None,
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
 }

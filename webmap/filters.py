@@ -140,9 +140,13 @@ def _date(parameter, text):
     if text is None or not str(text).strip():
         return None
     try:
-        return date.fromisoformat(str(text).strip())
+        value = date.fromisoformat(str(text).strip())
     except ValueError:
         raise FilterError(parameter, f"date invalide « {text} » (attendu AAAA-MM-JJ)") from None
+    # Found by schemathesis: 9999-12-31 has no next day to end the period.
+    if not date(1900, 1, 1) <= value <= date(2999, 12, 31):
+        raise FilterError(parameter, f"date hors limites « {text} » (entre 1900 et 2999)")
+    return value
 
 
 def parse_filter(mapping, *, known_agencies=None) -> ReportFilter:
@@ -300,7 +304,7 @@ def select_reports(session, report_filter: ReportFilter) -> pd.DataFrame:
     them (one row per report, ordered by id), zone tested exactly."""
     from webmap.store import frame_from, report_select
 
-    frame = frame_from(session, apply_filter(report_select(), report_filter))
+    frame = frame_from(session, apply_filter(report_select(), report_filter, table=Report.__table__))
     if report_filter.zone is not None and len(frame):
         inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
         frame = frame.loc[inside].reset_index(drop=True)

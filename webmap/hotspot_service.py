@@ -58,6 +58,9 @@ def parse_cluster_params(args):
         values[name] = value
     if values.get("eps", 250.0) > 50_000:
         raise FilterError("eps", "rayon limité à 50 000 m")
+    # Found by schemathesis: a zero window reached the clustering as a 500.
+    if values.get("time_eps") == 0:
+        raise FilterError("time_eps", "la fenêtre doit être un nombre de jours strictement positif")
     return ClusterParams(**values)
 
 

@@ -44,7 +44,7 @@ from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_lambert93
 from geo.geocoder import GeocodingError, parse_number
 from geo.names import name_key
-from webmap.columns import CATEGORY_INDEX, FIELDS, SUBSTANCE_INDEX, UNIT_INDEX, guess_mapping
+from webmap.columns import CATEGORY_INDEX, FIELDS, HANDLING_INDEX, SUBSTANCE_INDEX, UNIT_INDEX, guess_mapping
 from webmap.models import PARIS, ImportBatch, ImportProfile, ImportRejection, Report, ReportHistory, now
 
 #: Fields every row needs (a place is needed too, in one of several forms).
@@ -60,7 +60,7 @@ CHUNK = 5_000
 #: Columns a report's content is made of: what the fingerprint covers.
 CONTENT_COLUMNS = (
     "agency", "agency_ref", "observed_at", "category", "substances", "quantity", "unit", "reliability",
-    "credibility", "summary", "place_text", "x_l93", "y_l93", "lon", "lat", "insee", "precision",
+    "credibility", "summary", "place_text", "x_l93", "y_l93", "lon", "lat", "insee", "precision", "handling",
 )
 
 
@@ -450,6 +450,7 @@ class _RowValidator:
         check("substances", self.substances)
         check("quantity", self.quantity)
         check("grading", lambda _: self.grading(values))
+        check("handling", self.handling)
         # Free text is kept exactly as given; pages escape it, exports
         # neutralise formulas.
         check("summary", lambda value: value if isinstance(value, str) else _text(value))
@@ -505,6 +506,16 @@ class _RowValidator:
         if code is None:
             raise _Invalid("catégorie inconnue (attendu : point de deal, saisie, interpellation, renseignement, "
                            "surveillance ou autre)")
+        return code
+
+    @staticmethod
+    def handling(value):
+        text = _text(value)
+        if not text:
+            return "shared"
+        code = HANDLING_INDEX.get(name_key(text))
+        if code is None:
+            raise _Invalid("diffusion inconnue (attendu : partagé ou restreint)")
         return code
 
     @staticmethod

@@ -111,6 +111,9 @@ class Report(Base):
     # Fingerprint of the content as imported: a re-import compares it
     # instead of every column, so an unchanged file costs one hash per row.
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Need-to-know: "shared" with the whole cell, or "restricted" to its own
+    # agency (see webmap.access.visible_reports).
+    handling: Mapped[str] = mapped_column(String(10), default="shared", server_default="shared")
 
     batch: Mapped[ImportBatch] = relationship(back_populates="reports")
 
@@ -179,6 +182,7 @@ class ReportHistory(Base):
     imported_at: Mapped[datetime] = mapped_column(AwareDateTime)
     fictitious: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    handling: Mapped[str] = mapped_column(String(10), default="shared", server_default="shared")
 
 
 class ImportRejection(Base):
@@ -206,3 +210,77 @@ class ImportProfile(Base):
     mapping: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
     created_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Zone(Base):
+    """An operation zone a commander drew to plan an operation.
+
+    ``geometry`` is a GeoJSON Polygon in WGS84; a circle is stored as its
+    polygon, with ``radius_m`` and ``center`` kept so that it can be redrawn
+    as a circle.
+    """
+
+    __tablename__ = "zone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    geometry: Mapped[str] = mapped_column(Text)
+    # "polygon", "rectangle" or "circle": how it was drawn.
+    shape: Mapped[str] = mapped_column(String(16), default="polygon")
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    # JSON [lon, lat] of a circle's centre.
+    center: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    updated_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class User(Base):
+    """Someone who may sign in: a role (``webmap.access.ROLES``) and an agency."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    # werkzeug's "scrypt:..." hash: memory-hard, salted.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Changing it signs the user out everywhere (Flask-Login's alternative id).
+    session_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+    password_changed_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
+
+    # Flask-Login's protocol, kept here so that models stay Flask-free.
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return self.session_token
+
+
+class AuditEntry(Base):
+    """One line of the audit trail. Append-only: database triggers refuse
+    UPDATE and DELETE (migration 0005)."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime, default=now, index=True)
+    username: Mapped[str | None] = mapped_column(String(80), index=True)
+    agency: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    # JSON object: filters, ids, outcome...
+    details: Mapped[str] = mapped_column(Text, default="{}")

@@ -18,6 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from webmap import exporter, importer, labels
+from webmap.access import viewer_agency, visible_reports
+from webmap.audit import audit
 from webmap.db import get_session
 from webmap.filters import FilterError, parse_filter, select_reports
 from webmap.models import now
@@ -45,6 +47,7 @@ FIELD_LABELS = {
     "x": _l("X (Lambert-93)"),
     "y": _l("Y (Lambert-93)"),
     "summary": _l("Summary"),
+    "handling": _l("Handling"),
 }
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -69,6 +72,10 @@ def _upload(token):
 
 
 def _user():
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return current_user.username
     return request.remote_user or _("web interface")
 
 
@@ -181,6 +188,9 @@ def confirm(token):
     if not result.written:
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
         return preview_page(token, filename, path, _options(request.form))
+    audit(session, "import", batch=result.batch_id, filename=filename, added=result.added, updated=result.updated,
+          unchanged=result.unchanged, rejected=result.rejected)
+    session.commit()
     # The batch keeps the file's name and hash; the upload itself can go.
     shutil.rmtree(path.parent, ignore_errors=True)
     flash(_("Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
@@ -208,6 +218,7 @@ def rollback(batch_id):
     session = get_session()
     try:
         outcome = importer.rollback_batch(session, batch_id, _user())
+        audit(session, "rollback", batch=batch_id, **outcome)
         session.commit()
     except importer.BatchError as error:
         session.rollback()
@@ -243,7 +254,10 @@ def export_file():
         report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in _known_agencies()])
     except FilterError as error:
         return render_template("reports/error.html", message=f"{error.parameter} : {error.message}"), 400
-    reports = select_reports(get_session(), report_filter)
+    session = get_session()
+    reports = visible_reports(select_reports(session, report_filter), viewer_agency())
+    audit(session, "export", format=format_name, count=len(reports), **report_filter.to_params())
+    session.commit()
     buffer = io.BytesIO()
     exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"])
     buffer.seek(0)

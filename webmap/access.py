@@ -1,0 +1,137 @@
+"""Who may do what: one table from endpoint to permission, applied to every
+request by one hook, so that no view needs a decorator and a route missing
+from the table is refused (and fails ``tests/webmap/test_access.py``).
+
+Need-to-know lives here too: :func:`visible_reports` hides the reports an
+agency restricted to itself from the users of other agencies.
+"""
+
+import pandas as pd
+from flask import current_app, has_request_context, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+ROLES = ("admin", "analyst", "commander", "viewer")
+
+#: Permission -> roles holding it. The admin holds every permission, so that
+#: one account can run a small cell.
+PERMISSIONS = {
+    "view": {"admin", "analyst", "commander", "viewer"},
+    "export": {"admin", "analyst", "commander"},
+    "import": {"admin", "analyst"},  # import, roll back batches, edit
+    "zones": {"admin", "commander"},  # plan operation zones
+    "admin": {"admin"},  # users, settings, audit trail
+}
+PUBLIC = "public"
+
+#: Endpoint -> permission, or {method: permission} when reading and writing
+#: differ. Every endpoint of the app must appear here.
+RULES = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": "view",
+    "map.index": "view",
+    "api.openapi": "view",
+    "api.reports": "view",
+    "api.hotspots": "view",
+    "api.hotspot": "view",
+    "api.emerging": "view",
+    "api.communes": "view",
+    "reports.upload_form": "import",
+    "reports.upload": "import",
+    "reports.preview": "import",
+    "reports.recheck": "import",
+    "reports.confirm": "import",
+    "reports.preview_rejections": "import",
+    "reports.batches": "import",
+    "reports.rollback": "import",
+    "reports.batch_rejections": "import",
+    "reports.export_form": "export",
+    "reports.export_file": "export",
+    "zones.index": "view",
+    "zones.contents": "view",
+    "zones.export": "export",
+    "zones.create": "zones",
+    "zones.update": "zones",
+    "zones.delete": "zones",
+    "snapshots.snapshot": "export",
+    "snapshots.briefing_pack": "export",
+    "audit.index": "admin",
+    "audit.export_csv": "admin",
+}
+
+
+def rule_for(endpoint, method):
+    rule = RULES.get(endpoint)
+    if isinstance(rule, dict):
+        return rule.get(method, rule.get("*"))
+    return rule
+
+
+def allowed(role, permission):
+    return permission == PUBLIC or (permission is not None and role in PERMISSIONS.get(permission, ()))
+
+
+def check_access():
+    """The ``before_request`` hook: sign out expired sessions, send anonymous
+    visitors to the sign-in page (401 for the API), refuse the rest (403)."""
+    from webmap.auth import enforce_session_limits
+
+    if request.endpoint is None:
+        return None  # no such route: the 404 says nothing about access
+    permission = rule_for(request.endpoint, request.method)
+    if permission == PUBLIC:
+        return None
+    expired = enforce_session_limits()
+    if not current_user.is_authenticated:
+        if _wants_json():
+            return jsonify(error=_("Sign-in required.")), 401
+        if expired or request.method != "GET":
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if permission is None:
+        # Refused, whoever asks: a route nobody gave a rule to.
+        current_app.logger.error("no access rule for endpoint %s", request.endpoint)
+    if not allowed(current_user.role, permission):
+        if _wants_json():
+            return jsonify(error=_("You are not allowed to do this.")), 403
+        return _("You are not allowed to do this."), 403
+    return None
+
+
+def _wants_json():
+    return request.path.startswith("/api/")
+
+
+def init_app(app):
+    app.before_request(check_access)
+
+
+# -- need-to-know -----------------------------------------------------------
+
+SHARED = "shared"
+RESTRICTED = "restricted"
+HANDLING_CODES = (SHARED, RESTRICTED)
+
+
+def visible_mask(reports, agency):
+    """Boolean Series: which rows of a reports DataFrame (with ``agency`` and
+    ``handling`` columns) a user of ``agency`` may see in detail."""
+    if "handling" not in reports.columns:
+        return pd.Series(True, index=reports.index)
+    return (reports["handling"] != RESTRICTED) | (reports["agency"] == agency)
+
+
+def visible_reports(reports, agency):
+    """The rows of ``reports`` a user of ``agency`` may see in detail: every
+    shared report, and the restricted ones of their own agency. Counts
+    (hotspots, communes) use every report; lists, popups and exports only
+    these."""
+    return reports.loc[visible_mask(reports, agency)]
+
+
+def viewer_agency():
+    """The agency of the signed-in user, or ``None`` outside a request."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    return current_user.agency
