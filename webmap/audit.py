@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 import click
 from flask import Blueprint, Response, has_request_context, render_template, request
 from flask.cli import with_appcontext
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from webmap.db import get_session
 from webmap.models import PARIS, AuditEntry, Report, ReportHistory, now
@@ -110,9 +110,10 @@ def _neutral(value):
 def _filters(args):
     def day(name):
         try:
-            return date.fromisoformat(args.get(name, "").strip()) if args.get(name, "").strip() else None
+            value = date.fromisoformat(args.get(name, "").strip())
         except ValueError:
-            return None
+            return None  # empty or unreadable: no limit
+        return value if 1900 <= value.year <= 2999 else None
 
     action = args.get("action", "").strip()
     return {
@@ -187,13 +188,6 @@ def purge_command(older_than_years):
         raise click.ClickException(str(error)) from None
     session.commit()
     click.echo(f"{removed} signalement(s) de plus de {years} an(s) supprimé(s).")
-
-
-def count(session, action=None):
-    statement = select(func.count()).select_from(AuditEntry)
-    if action:
-        statement = statement.where(AuditEntry.action == action)
-    return session.scalar(statement)
 
 
 #: Endpoints recorded after a successful response, so that their views need

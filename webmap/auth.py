@@ -5,7 +5,7 @@ passed on a command line."""
 import re
 import secrets
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import click
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session, url_for)

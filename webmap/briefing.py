@@ -73,6 +73,8 @@ class BriefingData:
     outline: object = None
     status_colours: dict = field(default_factory=lambda: dict(STATUS_COLOURS))
     layers: tuple = ("communes", "reports", "hotspots")
+    #: Lambert-93 extent of the cover map; None for the whole département.
+    extent: tuple | None = None
 
 
 def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_label) -> bytes:
@@ -124,7 +126,7 @@ def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dic
 
 def _cover(data, text):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
-                         agencies=data.agencies, layers=data.layers, extent=None, outline=data.outline,
+                         agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
                          status_colours=data.status_colours)
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 

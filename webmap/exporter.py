@@ -31,7 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import LAMBERT93, WGS84
-from webmap.columns import CATEGORY_WORDS, PRECISION_WORDS, SUBSTANCE_WORDS, UNIT_WORDS, label
+from webmap.columns import CATEGORY_WORDS, HANDLING_WORDS, PRECISION_WORDS, SUBSTANCE_WORDS, UNIT_WORDS, label
 from webmap.models import PARIS
 
 #: Added to the marking when the exported reports include demo data.
@@ -44,12 +44,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SPREADSHEET_COLUMNS = (
     "Référence", "Service", "Date des faits", "Catégorie", "Produit", "Quantité", "Unité", "Cotation",
     "Résumé", "Lieu indiqué", "Commune", "Code INSEE", "Précision", "Longitude", "Latitude", "X", "Y",
+    # Last, so that a re-import keeps who may see each report.
+    "Diffusion",
 )
 
 #: Field names of the GIS exports, in order.
 GIS_COLUMNS = (
     "agency_ref", "agency", "observed_at", "category", "substances", "quantity", "unit", "grading",
-    "summary", "place_text", "commune", "insee", "precision", "fictitious",
+    "summary", "place_text", "commune", "insee", "precision", "fictitious", "handling",
 )
 
 
@@ -95,7 +97,7 @@ def spreadsheet_rows(reports: pd.DataFrame):
             _substance_labels(row["substances"]), quantity, unit, f"{row['reliability']}{row['credibility']}",
             row["summary"], row["place_text"], names.get(row["insee"], ""), row["insee"],
             label(PRECISION_WORDS, row["precision"]), float(row["lon"]), float(row["lat"]),
-            float(row["x_l93"]), float(row["y_l93"]),
+            float(row["x_l93"]), float(row["y_l93"]), label(HANDLING_WORDS, row.get("handling") or "shared"),
         ]
 
 
@@ -171,6 +173,7 @@ def gis_frame(reports: pd.DataFrame, crs: str) -> gpd.GeoDataFrame:
         "insee": reports["insee"].astype(str),
         "precision": reports["precision"].astype(str),
         "fictitious": reports["fictitious"].astype(bool),
+        "handling": reports["handling"].astype(str) if "handling" in reports else "shared",
     })
     if crs == LAMBERT93:
         geometry = gpd.points_from_xy(reports["x_l93"].astype(float), reports["y_l93"].astype(float), crs=LAMBERT93)

@@ -58,9 +58,10 @@ def parse_cluster_params(args):
         values[name] = value
     if values.get("eps", 250.0) > 50_000:
         raise FilterError("eps", "rayon limité à 50 000 m")
-    # Found by schemathesis: a zero window reached the clustering as a 500.
-    if values.get("time_eps") == 0:
-        raise FilterError("time_eps", "la fenêtre doit être un nombre de jours strictement positif")
+    # Found by schemathesis: a zero or vanishing window reached the
+    # clustering, which cannot resolve it, as a 500.
+    if values.get("time_eps", 1.0) < 0.01:
+        raise FilterError("time_eps", "la fenêtre doit compter au moins 0,01 jour (un quart d'heure)")
     return ClusterParams(**values)
 
 

@@ -6,11 +6,13 @@ import functools
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
 from webmap import labels
+from webmap.access import allowed
 from webmap.db import get_session, has_fictitious_reports
 from webmap.folium_map import build_map
 from webmap.models import Report
@@ -88,6 +90,8 @@ def _page_config(first, last):
         "precisions": {code: str(label) for code, label in labels.PRECISION_LABELS.items()},
         "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
         "communes": _commune_index(),
+        # Drawing zones is for commanders (webmap.access); everyone may measure.
+        "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
         "ssmsi": {"indicator": SSMSI_INDICATOR, "years": [int(y) for y in ssmsi["year"]], "counts": [int(n) for n in ssmsi["count"]]},

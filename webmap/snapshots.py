@@ -241,13 +241,7 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     config = current_app.config
     reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
     communes = _communes_l93()
-    extent = None
-    if snapshot_request.view:
-        extent = view_to_extent(*snapshot_request.view)
-    elif snapshot_request.report_filter.zone is not None:
-        extent = view_to_extent(*snapshot_request.report_filter.zone.bounds)
-    elif snapshot_request.report_filter.bbox:
-        extent = view_to_extent(*snapshot_request.report_filter.bbox)
+    extent = request_extent(snapshot_request)
     # Hotspots count every report; the points drawn are those the asker may
     # see in detail, as on the map page.
     content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
@@ -264,6 +258,19 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     )
     return render_snapshot(content, text, output=output, size=snapshot_request.size or _default_size(),
                            paper=snapshot_request.paper, orientation=snapshot_request.orientation)
+
+
+def request_extent(snapshot_request: SnapshotRequest):
+    """The Lambert-93 extent to show: the page's view, else the filter's
+    zone or box, else None (the whole département)."""
+    report_filter = snapshot_request.report_filter
+    if snapshot_request.view:
+        return view_to_extent(*snapshot_request.view)
+    if report_filter.zone is not None:
+        return view_to_extent(*report_filter.zone.bounds)
+    if report_filter.bbox:
+        return view_to_extent(*report_filter.bbox)
+    return None
 
 
 def briefing_filter(report_filter: ReportFilter, today=None) -> ReportFilter:
@@ -294,7 +301,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
         communes=_communes_l93(), outline=_outline_l93(), agencies=page_agencies(),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end, zones=_zones(session),
-        layers=snapshot_request.layers,
+        layers=snapshot_request.layers, extent=request_extent(snapshot_request),
     )
     return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
         "Page %(page)s of %(pages)s", page=page, pages=pages))

@@ -83,6 +83,7 @@ def test_admin_page_lists_and_filters(web):
     assert "alice" in only_logins and "bob" not in only_logins
     today = date.today().isoformat()
     assert "alice" not in client.get("/admin/journal?end=2000-01-01").get_data(as_text=True)
+    assert "alice" in client.get("/admin/journal?end=9999-12-31&start=pas-une-date").get_data(as_text=True)
     assert "alice" in client.get(f"/admin/journal?start={today}&end={today}").get_data(as_text=True)
 
 

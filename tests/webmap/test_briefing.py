@@ -138,3 +138,18 @@ def test_cli_briefing_defaults_to_twelve_whole_weeks(demo_app, tmp_path):
 def test_cli_briefing_wants_a_pdf(demo_app, tmp_path):
     result = demo_app.test_cli_runner().invoke(args=["briefing", "--out", str(tmp_path / "x.png")])
     assert result.exit_code != 0 and ".pdf" in result.output
+
+
+def test_cover_map_shows_the_filter_zone(demo_app):
+    from webmap.snapshots import make_briefing, parse_snapshot_request
+
+    with demo_app.app_context():
+        request = parse_snapshot_request({"zone": json.dumps(ZONE), "start": "2026-01-01"},
+                                         known_agencies=["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"])
+        body = make_briefing(db.get_session(), request, author="test")
+    _, texts = pages_text(body)
+    assert "dans la zone dessinée" in texts[0]
+    # A close view: a scale bar in metres, and no town of the far west of
+    # the département.
+    assert re.search(r"^\d+ m$", texts[0], flags=re.MULTILINE)
+    assert "Neufchâteau" not in texts[0]

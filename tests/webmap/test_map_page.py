@@ -76,3 +76,14 @@ def test_internet_tiles_only_when_configured(tmp_path, monkeypatch, client):
     # Off until the user switches it on.
     assert re.search(r"tile_layer_\w+ = L\.tileLayer\(", page)
     assert not re.search(r"tile_layer_\w+\.addTo\(", page)
+
+
+def test_only_those_who_plan_get_the_drawing_tools(app):
+    from tests.signin import add_user
+
+    add_user(app, "analyste", role="analyst")
+    assert 'data-draw="polygon"' in app.test_client().get("/").get_data(as_text=True)
+    page = app.test_client(user="analyste").get("/").get_data(as_text=True)
+    assert 'data-draw="polygon"' not in page
+    assert 'data-measure="distance"' in page
+    assert page_config(page)["can_plan"] is False

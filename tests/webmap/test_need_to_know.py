@@ -153,3 +153,20 @@ def test_a_tiny_zone_does_not_locate_the_restricted_report(cell):
     assert seen_by_gn["count"] == 1 and seen_by_gn["report_ids"] == []
     seen_by_douane = get_json(cell.test_client(user="analyst-douane"), url)
     assert len(seen_by_douane["report_ids"]) == 1
+
+
+@pytest.mark.parametrize("format_name", ["csv", "xlsx", "geojson"])
+def test_an_export_imported_again_keeps_the_handling_code(cell, tmp_path, monkeypatch, format_name):
+    from webmap.db import get_session
+    from webmap.store import reports_frame
+
+    body = cell.test_client(user="analyst-douane").get(f"/signalements/export/fichier?format={format_name}").data
+    path = tmp_path / f"export.{format_name}"
+    path.write_bytes(body)
+    other = make_app(tmp_path / "other", monkeypatch)
+    result = other.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    with other.app_context():
+        frame = reports_frame(get_session())
+    assert dict(zip(frame["agency_ref"], frame["handling"]))[SECRET_REF] == "restricted"
+    assert (frame["handling"] == "shared").sum() == 4

@@ -322,3 +322,29 @@ def test_unreachable_tiles_are_left_out(demo_app, monkeypatch):
 def test_tiles_must_be_configured(client):
     response = client.get("/export/snapshot.png?tiles=OpenStreetMap.Mapnik")
     assert response.status_code == 400 and response.get_data(as_text=True).startswith("tiles :")
+
+
+def test_restricted_reports_of_another_agency_are_not_drawn(tmp_path, monkeypatch):
+    """Need-to-know, as on the map: a report customs restricted to itself is
+    not drawn for the gendarmerie (it still counts in hotspots)."""
+    from tests.conftest import make_app
+    from tests.signin import add_user
+
+    app = make_app(tmp_path / "instance", monkeypatch)
+    lines = ["Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion"]
+    lines += [f"GN-{i};GN;0{i}/03/2026 10:00;Point de deal;B2;48,179{i};6,4533;Partagé" for i in range(1, 5)]
+    lines += ["DOU-1;DOUANE;05/03/2026 10:00;Point de deal;B2;48,1790;6,4534;Restreint"]
+    path = tmp_path / "cell.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["import", str(path)]).exit_code == 0
+    add_user(app, "analyst-douane", role="analyst", agency="DOUANE")
+
+    def legend(user):
+        response = app.test_client(user=user).get("/export/snapshot.pdf?view=6.44,48.17,6.47,48.19")
+        assert response.status_code == 200
+        return pdf_text(response.data)[1]
+
+    seen_by_gn = legend("test-admin")
+    assert "Gendarmerie nationale (4)" in seen_by_gn and "Douane (" not in seen_by_gn
+    assert "Points chauds" in seen_by_gn  # five reports, one hotspot
+    assert "Douane (1)" in legend("analyst-douane")

@@ -333,8 +333,6 @@
     $("busy").hidden = false;
     const query = apiQuery();
     try {
-      // Reports first: their answer leaves the filtered reports in the
-      // server's cache, which every other question then starts from.
       const t0 = performance.now();
       // Reports are fetched for every agency and without the clustering
       // parameters: switching an agency or changing the radius then reuses
@@ -342,13 +340,16 @@
       const reportsParams = new URLSearchParams(query);
       for (const key of ["agencies", "eps", "min_samples", "time_eps"]) reportsParams.delete(key);
       const reportsQuery = reportsParams.toString();
+      const hotspots = state.layers.includes("hotspots") ? prefetched("hotspots", query) || getJSON(`/api/hotspots?${query}`) : null;
+      if (hotspots) hotspots.catch(() => {}); // awaited below; reports may fail first
       const reports = reportsQuery === data.reportsQuery ? null
         : await (prefetched("reports", reportsQuery) || getJSON(`/api/reports?${reportsQuery}`));
       if (token !== refreshToken) return;
       const t1 = performance.now();
+      // Asked once reports and hotspots are under way: the server has the
+      // filtered reports in its cache by then.
       const emerging = getJSON(`/api/emerging?${query}`).catch(() => ({ cells: [] }));
       const communes = state.choro ? getJSON(`/api/communes?${query}`) : null;
-      const hotspots = state.layers.includes("hotspots") ? prefetched("hotspots", query) || getJSON(`/api/hotspots?${query}`) : null;
       if (reports) {
         setReports(reports);
         data.reportsQuery = reportsQuery;
@@ -763,15 +764,15 @@
         el("dt", {}, T.communes), el("dd", {}, c.communes.map((x) => `${x.name} (${Math.round(x.share * 100)} %)`).join(", ") || T.none)),
       countsTable(T.by_agency, c.by_agency, (k) => (AGENCY[k] || { name: k }).name),
       countsTable(T.by_category, c.by_category, (k) => config.categories[k] || k),
-      rename,
+      config.can_plan ? rename : null,
       el("p", { class: "actions" },
-        el("button", { type: "button", id: "zone-edit", onclick: () => (editing ? finishEditing(id, p) : startEditing(zone)) }, T.edit_shape),
-        el("button", { type: "button", onclick: async () => {
+        config.can_plan ? el("button", { type: "button", id: "zone-edit", onclick: () => (editing ? finishEditing(id, p) : startEditing(zone)) }, T.edit_shape) : null,
+        config.can_plan ? el("button", { type: "button", onclick: async () => {
           if (!window.confirm(T.confirm_delete)) return;
           await getJSON(`/api/zones/${id}`, { method: "DELETE", headers: csrfHeaders() });
           closeCard();
           await loadZones();
-        } }, T.delete),
+        } }, T.delete) : null,
         el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON"),
         closeButton()),
     );
