@@ -39,12 +39,19 @@ def test_map_draws_communes_and_reports_offline(demo_app, artifacts):
     with serve(demo_app) as url, browser_page() as browser:
         page = browser.page
         page.goto(url + "/")
-        census = wait_ready(page)
+        wait_ready(page)
+        path = artifacts / "map.png"
+        page.screenshot(path=str(path))
+        # One step out, so that every point is in view whatever the window.
+        page.evaluate("""() => new Promise(done => {
+            const map = window.crossmap.map;
+            map.once("moveend", () => requestAnimationFrame(() => done()));
+            map.setZoom(map.getZoom() - 1, {animate: false});
+        })""")
+        census = page.evaluate("() => window.crossmap.census")
         overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         communes = page.evaluate("() => Object.keys(window.crossmapHandles.communes._layers).length")
         band = page.locator(".fictitious").inner_text()
-        path = artifacts / "map.png"
-        page.screenshot(path=str(path))
 
         # Switching one agency off hides exactly its points.
         page.uncheck("#agency-GN")
