@@ -33,25 +33,37 @@ DEFAULT_GRADING_WEIGHTS = {
 }
 
 
-def grading_weights(reliability, credibility, table=DEFAULT_GRADING_WEIGHTS):
-    """Weight of each report in clustering, from its grading (A1 = 1.0).
+def grading_weights(reliability, credibility, table=None):
+    """Weight of each report in clustering, from its grading (A1 = 1.0):
+    the product of the reliability and credibility weights of ``table``
+    (``DEFAULT_GRADING_WEIGHTS`` by default; credibility keys may be given
+    as text, as JSON configuration has them).
 
     Examples
     --------
     >>> grading_weights(["A", "F"], [1, 6]).round(2).tolist()
     [1.0, 0.25]
+    >>> grading_weights(["B"], [2], {"reliability": {"B": 0.5}, "credibility": {"2": 0.5}}).tolist()
+    [0.25]
     """
+    table = table or DEFAULT_GRADING_WEIGHTS
+    credibility_table = {int(k): float(v) for k, v in table["credibility"].items()}
     r = pd.Series(np.asarray(reliability)).map(table["reliability"]).to_numpy(float)
-    c = pd.Series(np.asarray(credibility)).map(table["credibility"]).to_numpy(float)
+    c = pd.Series(np.asarray(credibility).astype(int)).map(credibility_table).to_numpy(float)
+    if np.isnan(r).any() or np.isnan(c).any():
+        raise ValueError("the grading weight table lacks a grade present in the reports")
     return r * c
 
 
-def cluster_reports(reports, *, eps=250.0, min_samples=5, time_eps=None, weighted=False, include_commune_precision=False):
+def cluster_reports(reports, *, eps=250.0, min_samples=5, time_eps=None, weighted=False, grading_table=None,
+                    include_commune_precision=False):
     """DBSCAN labels for ``reports`` (a DataFrame with ``x_l93``, ``y_l93``,
     ``observed_at``, ``precision``, ``reliability``, ``credibility``).
 
     Reports known only by their commune are left out by default (label -1):
-    stacked on the commune's centre they would fake a hotspot.
+    stacked on the commune's centre they would fake a hotspot. With
+    ``weighted``, each report counts towards ``min_samples`` by its grading
+    weight (:func:`grading_weights` with ``grading_table``).
 
     Examples
     --------
@@ -70,7 +82,7 @@ def cluster_reports(reports, *, eps=250.0, min_samples=5, time_eps=None, weighte
         return labels
     subset = reports[usable]
     xy = subset[["x_l93", "y_l93"]].to_numpy(float)
-    weights = grading_weights(subset["reliability"], subset["credibility"]) if weighted else None
+    weights = grading_weights(subset["reliability"], subset["credibility"], grading_table) if weighted else None
     times = None
     if time_eps is not None:
         times = _days(subset["observed_at"])

@@ -88,7 +88,8 @@ def _hotspot_run(frame, params):
     serves the list and every hotspot's card."""
     return _memo(
         ("run", *_question()),
-        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params)),
+        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params),
+                                 grading_weights=current_app.config["GRADING_WEIGHTS"]),
     )
 
 

@@ -1,6 +1,8 @@
 """Default settings. The instance folder's ``config.py`` and ``CROSSMAP_*``
 environment variables override them, in that order (see ``create_app``)."""
 
+from analysis.hotspots import DEFAULT_GRADING_WEIGHTS
+
 # Okabe & Ito's palette: distinguishable with the common colour-vision
 # deficiencies, which matters when six agencies share one map.
 AGENCIES = [
@@ -13,6 +15,9 @@ AGENCIES = [
 ]
 
 DEFAULTS = {
+    # Weights of the grading when clustering with weighted=true: reliability
+    # A-F and credibility 1-6, multiplied (A1 = 1.0).
+    "GRADING_WEIGHTS": DEFAULT_GRADING_WEIGHTS,
     # None means "the SQLite file crossmap.sqlite in the instance folder".
     "DATABASE_URL": None,
     "AGENCIES": AGENCIES,

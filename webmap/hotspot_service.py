@@ -15,7 +15,9 @@ from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
 
 #: Query parameters of the clustering, beside the filter's (webmap.filters).
-CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps")
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted")
+
+WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
 
 # Cells of the "Émergents" list look at the last half-year.
 EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
@@ -32,11 +34,16 @@ class ClusterParams:
     eps: float = 250.0
     min_samples: int = 5
     time_eps: float | None = None
+    # Weigh each report by its grading (config GRADING_WEIGHTS): an A1 counts
+    # fully towards min_samples, an F6 much less.
+    weighted: bool = False
 
     def words(self):
         text = f"rayon {self.eps:g} m, {self.min_samples} signalements minimum"
         if self.time_eps is not None:
             text += f", fenêtre {self.time_eps:g} jours"
+        if self.weighted:
+            text += ", pondéré par la cotation"
         return text
 
 
@@ -56,6 +63,10 @@ def parse_cluster_params(args):
         if not math.isfinite(value) or value < low:
             raise FilterError(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
         values[name] = value
+    weighted = str(args.get("weighted") or "").strip().lower()
+    if weighted not in WEIGHTED_VALUES:
+        raise FilterError("weighted", f"attendu true ou false, reçu « {weighted} »")
+    values["weighted"] = WEIGHTED_VALUES[weighted]
     if values.get("eps", 250.0) > 50_000:
         raise FilterError("eps", "rayon limité à 50 000 m")
     # Found by schemathesis: a zero or vanishing window reached the
@@ -65,10 +76,18 @@ def parse_cluster_params(args):
     return ClusterParams(**values)
 
 
-def hotspots(session, reports, params, *, remember=False):
+def hotspots(session, reports, params, *, remember=False, grading_weights=None):
     """Cluster ``reports`` and return named, summarised hotspots, each with
-    its trend ``status`` in ``extra``."""
-    labels = cluster_reports(reports, eps=params.eps, min_samples=params.min_samples, time_eps=params.time_eps)
+    its trend ``status`` in ``extra``. ``grading_weights`` is the table used
+    when ``params.weighted`` (default ``analysis.hotspots.DEFAULT_GRADING_WEIGHTS``)."""
+    labels = cluster_reports(
+        reports,
+        eps=params.eps,
+        min_samples=params.min_samples,
+        time_eps=params.time_eps,
+        weighted=params.weighted,
+        grading_table=grading_weights,
+    )
     spots = summarise(reports, labels)
     with _naming:
         name_hotspots(session, spots, remember=remember)

@@ -15,7 +15,8 @@ FILTER_PARAMETERS = [
 CLUSTER_PARAMETERS = [
     ("eps", "DBSCAN radius in metres (Lambert-93).", {"type": "number", "minimum": 1, "maximum": 50000, "default": 250}),
     ("min_samples", "Minimum reports for a core point.", {"type": "integer", "minimum": 1, "default": 5}),
-    ("time_eps", "Optional time window in days (spatio-temporal DBSCAN).", {"type": "number", "minimum": 0}),
+    ("time_eps", "Optional time window in days (spatio-temporal DBSCAN).", {"type": "number", "minimum": 0.01}),
+    ("weighted", "Weigh reports by their grading (GRADING_WEIGHTS).", {"type": "boolean", "default": False}),
 ]
 
 ENDPOINTS = {

@@ -231,7 +231,7 @@ def page_agencies():
 def map_data(session, report_filter, params):
     """The filtered reports and their hotspots, as the API computes them."""
     reports = select_reports(session, report_filter)
-    spots = service.hotspots(session, reports, params) if len(reports) else []
+    spots = service.hotspots(session, reports, params, grading_weights=current_app.config["GRADING_WEIGHTS"]) if len(reports) else []
     return reports, spots
 
 

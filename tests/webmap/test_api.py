@@ -146,3 +146,29 @@ def test_emerging_cells_carry_a_category(api):
     assert {c["category"] for c in cells} <= {"new", "consecutive", "intensifying", "persistent", "diminishing",
                                               "sporadic", "oscillating", "historical"} | {
         f"{k}_cold" for k in ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")}
+
+
+def test_weighted_clustering_follows_the_grading_table(app):
+    from webmap.store import add_demo_batch
+    from analysis.demo import generate_reports
+    from geo.reference import load_communes
+
+    reports, _ = generate_reports(load_communes(), seed=9, years=1)
+    # Five reports at one spot, all graded F6: a hotspot when every report
+    # counts 1, none when F6 weighs 0.2.
+    spot = reports.head(5).copy()
+    spot[["x_l93", "y_l93", "lon", "lat"]] = [900000.0, 6800000.0, 6.0, 48.2]
+    spot[["reliability", "credibility", "precision"]] = ["F", 6, "point"]
+    spot["agency_ref"] = [f"W-{i}" for i in range(5)]
+    with app.app_context():
+        session = get_session()
+        add_demo_batch(session, spot)
+        session.commit()
+    client = app.test_client()
+    plain = get_json(client, "/api/hotspots")["features"]
+    weighted = get_json(client, "/api/hotspots?weighted=true")["features"]
+    assert len(plain) == 1 and plain[0]["properties"]["count"] == 5
+    assert weighted == []
+    app.config["GRADING_WEIGHTS"] = {"reliability": dict.fromkeys("ABCDEF", 1.0), "credibility": dict.fromkeys("123456", 1.0)}
+    assert len(get_json(client, "/api/hotspots?weighted=1&eps=250")["features"]) == 1
+    assert get_json(client, "/api/hotspots?weighted=peut-etre", status=400)["parameter"] == "weighted"
