@@ -1,6 +1,6 @@
 """Lasting hotspot names, kept in the database. Flask-free."""
 
-import json
+import orjson
 
 import shapely
 from sqlalchemy import bindparam, insert, select, update
@@ -21,7 +21,7 @@ def name_hotspots(session, hotspots, *, remember=False):
     table = HotspotName.__table__
     rows = session.execute(select(table.c.code, table.c.report_ids, table.c.hull_wkt)).all()
     hulls = shapely.from_wkt([row.hull_wkt for row in rows])
-    known = [KnownHotspot(row.code, set(json.loads(row.report_ids)), hull) for row, hull in zip(rows, hulls)]
+    known = [KnownHotspot(row.code, set(orjson.loads(row.report_ids)), hull) for row, hull in zip(rows, hulls)]
     unnamed = match_known(hotspots, known)
     next_number = 1 + max((int(row.code.split("-")[1]) for row in rows), default=0)
     for spot in unnamed:
@@ -33,7 +33,7 @@ def name_hotspots(session, hotspots, *, remember=False):
     if remember:
         new = {id(spot) for spot in unnamed}
         matched = [
-            {"key": spot.code, "ids": json.dumps(spot.report_ids), "wkt": spot.hull_l93.wkt}
+            {"key": spot.code, "ids": orjson.dumps(spot.report_ids).decode(), "wkt": spot.hull_l93.wkt}
             for spot in hotspots
             if id(spot) not in new
         ]
@@ -49,4 +49,4 @@ def name_hotspots(session, hotspots, *, remember=False):
 
 
 def _values(spot, stamp):
-    return {"code": spot.code, "report_ids": json.dumps(spot.report_ids), "hull_wkt": spot.hull_l93.wkt, "updated_at": stamp}
+    return {"code": spot.code, "report_ids": orjson.dumps(spot.report_ids).decode(), "hull_wkt": spot.hull_l93.wkt, "updated_at": stamp}

@@ -6,10 +6,11 @@ import functools
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
+from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
 from webmap import labels
 from webmap.access import allowed
@@ -41,7 +42,7 @@ STATUS_COLOURS = {
 @bp.get("/")
 def index():
     session = get_session()
-    first, last, count = session.execute(select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))).one()
+    first, last, count = _data_span(session)
     header, body, script = _basemap(
         url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale())
     )
@@ -54,6 +55,14 @@ def index():
         fictitious=has_fictitious_reports(session),
         page_config=_page_config(first, last),
     )
+
+
+def _data_span(session):
+    """First and last instants of the reports, and how many there are: the
+    time slider's ends and the count in the title bar."""
+    return session.execute(
+        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))
+    ).one()
 
 
 @functools.lru_cache(maxsize=8)
@@ -77,8 +86,6 @@ def _basemap(static_root, tile_layers, locale):
 def _page_config(first, last):
     """What the page script needs to know that is not data: agencies,
     vocabularies, French labels, the data's time span, SSMSI context."""
-    from analysis.vocabulary import CATEGORIES, SUBSTANCES
-
     ssmsi = load_ssmsi().query("departement == @SSMSI_DEPARTEMENT and indicator == @SSMSI_INDICATOR")
     agencies = [
         {**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(current_app.config["AGENCIES"])

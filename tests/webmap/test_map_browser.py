@@ -110,6 +110,15 @@ def test_filters_follow_the_api_and_the_url_keeps_them(demo_app, artifacts):
         assert census["hotspots"] == len(wide) != len(default_hotspots)
         assert page.locator("#hotspot-count").inner_text() == str(len(wide))
 
+        # The charts count what the filters keep.
+        page.click("#charts summary")
+        page.wait_for_selector("#chart-hours td")
+        cells = page.locator("#chart-hours td").evaluate_all("cells => cells.map(c => Number(c.title))")
+        weeks = page.locator("#chart-weeks rect").evaluate_all("bars => new Set(bars.map(b => b.getAttribute('x'))).size")
+        assert len(cells) == 7 * 24 and sum(cells) == census["total"]
+        # 1 January to 30 June 2026: 27 weeks, from Monday 29 December.
+        assert weeks == 27
+
         page.select_option("#choropleth", "rate")
         page.wait_for_selector(".legend")
         page.screenshot(path=str(artifacts / "map-filtered.png"))

@@ -401,7 +401,7 @@
       fillColor: statusColour(f.properties.status), fillOpacity: 0.25,
     }),
     onEachFeature: (f, layer) => {
-      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); openHotspot(f.id); });
+      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!drawing) openHotspot(f.id); });
       layer.bindTooltip(el("span", {}, `${f.id} · ${statusLabel(f.properties.status)} · ${f.properties.count}`));
     },
   });
@@ -661,8 +661,12 @@
     handler.enable();
   }
   let activeDraw = null;
-  map.on("draw:drawstart", () => { drawing = true; });
-  map.on("draw:drawstop", () => { setTimeout(() => { drawing = false; }, 0); });
+  // While drawing, hotspots and zones let the mouse through to the map: a
+  // click that ends a shape must not open a card.
+  map.on("draw:drawstart", () => { drawing = true; map.getContainer().classList.add("drawing"); });
+  map.on("draw:drawstop", () => {
+    setTimeout(() => { drawing = false; map.getContainer().classList.remove("drawing"); }, 300);
+  });
   map.on("draw:created", (event) => {
     const measuring = activeDraw && activeDraw.measuring;
     const layer = event.layer;
@@ -726,7 +730,7 @@
       const layer = p.shape === "circle"
         ? L.circle([p.center[1], p.center[0]], { radius: p.radius_m, color: "#1f2a44", weight: 3, fillOpacity: 0.08 })
         : L.polygon(f.geometry.coordinates[0].map(([x, y]) => [y, x]), { color: "#1f2a44", weight: 3, fillOpacity: 0.08 });
-      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); openZone(f.id); });
+      layer.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!drawing) openZone(f.id); });
       layer.bindTooltip(el("span", {}, p.name)); // a name is free text: never HTML
       layer.addTo(zoneLayer);
       zones[f.id] = { feature: f, layer };
@@ -1032,5 +1036,6 @@
   refresh().then(openCardFromState);
   loadZones();
   census.scriptStart = performance.now();
+  // What the page holds and drew, for the browser tests and the benchmark.
   window.crossmap = { map, state, census, refresh, data, stopPlayback };
 }());
