@@ -799,8 +799,8 @@ class EmergingHotSpots:
         n_zones = int(zone.max()) + 1
         cells = np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)])
         # Each (zone, cell) pair once: a zone counts each of its cells once.
-        pairs = np.unique(np.column_stack([zone, _cell_key(cells.astype(np.int64))]), axis=0)
-        columns, keys = pairs[:, 0], pairs[:, 1]
+        pairs = pd.DataFrame({"zone": zone, "key": _cell_key(cells.astype(np.int64))}).drop_duplicates()
+        columns, keys = pairs["zone"].to_numpy(), pairs["key"].to_numpy()
         n_cells = np.bincount(columns, minlength=n_zones).astype(float)
         if (n_cells == 0).any():
             raise ValueError("Each zone needs at least one point.")

@@ -7,7 +7,6 @@ hotspots already known by the reports they share, then by overlapping
 outlines, so "H-0042" keeps its name week after week.
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,7 +209,7 @@ class KnownHotspot:
     """A hotspot from an earlier run: its name, reports and outline."""
 
     code: str
-    report_ids: set
+    report_ids: list  # or any iterable of report ids
     hull_l93: shapely.Geometry
 
 
@@ -232,28 +231,38 @@ def match_known(hotspots, known):
     >>> [h.code for h in match_known([a, b], old)], a.code
     ([None], 'H-0001')
     """
-    # Reports point to the known hotspots holding them, and an R-tree finds
-    # overlapping outlines: no comparison of every pair, which thousands of
-    # hotspots would make slow.
-    owners = {}
-    for j, old in enumerate(known):
-        for report in old.report_ids:
-            owners.setdefault(report, []).append(j)
-    tree = shapely.STRtree([old.hull_l93 for old in known])
-    candidates = []
-    for i, spot in enumerate(hotspots):
-        common = Counter(j for report in spot.report_ids for j in owners.get(report, ()))
-        shared = {j: n / max(1, min(len(spot.report_ids), len(known[j].report_ids))) for j, n in common.items()}
-        for j, share in shared.items():
-            if share >= MIN_SHARED:
-                candidates.append((share, 0.0, i, j))
-        for j in tree.query(spot.hull_l93, predicate="intersects").tolist():
-            if shared.get(j, 0.0) >= MIN_SHARED:
-                continue
-            smaller = min(spot.hull_l93.area, known[j].hull_l93.area)
-            overlap = spot.hull_l93.intersection(known[j].hull_l93).area / smaller if smaller else 0.0
-            if overlap >= MIN_OVERLAP:
-                candidates.append((shared.get(j, 0.0), overlap, i, j))
+    if not hotspots or not known:
+        return [h for h in hotspots if h.code is None]
+    # Shared reports by one join, overlapping outlines through an R-tree: no
+    # comparison of every pair, which thousands of hotspots would make slow.
+    spot_sizes = np.array([len(h.report_ids) for h in hotspots])
+    known_sizes = np.array([len(k.report_ids) for k in known])
+    new = pd.DataFrame({"i": np.repeat(np.arange(len(hotspots)), spot_sizes),
+                        "report": np.concatenate([np.asarray(h.report_ids, dtype=np.int64) for h in hotspots])})
+    old = pd.DataFrame({"j": np.repeat(np.arange(len(known)), known_sizes),
+                        "report": np.concatenate([np.fromiter(k.report_ids, dtype=np.int64, count=len(k.report_ids)) for k in known])})
+    common = new.merge(old, on="report").groupby(["i", "j"]).size()
+    i_shared = common.index.get_level_values("i").to_numpy()
+    j_shared = common.index.get_level_values("j").to_numpy()
+    share = common.to_numpy() / np.maximum(1, np.minimum(spot_sizes[i_shared], known_sizes[j_shared]))
+    shared = dict(zip(zip(i_shared.tolist(), j_shared.tolist()), share.tolist()))
+
+    spot_hulls = np.array([h.hull_l93 for h in hotspots], dtype=object)
+    known_hulls = np.array([k.hull_l93 for k in known], dtype=object)
+    i_touch, j_touch = shapely.STRtree(known_hulls).query(spot_hulls, predicate="intersects")
+    # Pairs already matched by their reports need no overlap.
+    undecided = np.array([shared.get(pair, 0.0) < MIN_SHARED for pair in zip(i_touch.tolist(), j_touch.tolist())], dtype=bool)
+    i_touch, j_touch = i_touch[undecided], j_touch[undecided]
+    smaller = np.minimum(shapely.area(spot_hulls[i_touch]), shapely.area(known_hulls[j_touch]))
+    inter = shapely.area(shapely.intersection(spot_hulls[i_touch], known_hulls[j_touch]))
+    overlap = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+
+    candidates = [(sh, 0.0, i, j) for (i, j), sh in shared.items() if sh >= MIN_SHARED]
+    candidates += [
+        (shared.get((i, j), 0.0), ov, i, j)
+        for i, j, ov in zip(i_touch.tolist(), j_touch.tolist(), overlap.tolist())
+        if ov >= MIN_OVERLAP
+    ]
     taken_spots, taken_codes = set(), set()
     for shared, overlap, i, j in sorted(candidates, reverse=True):
         if i in taken_spots or j in taken_codes:

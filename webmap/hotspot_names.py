@@ -21,7 +21,7 @@ def name_hotspots(session, hotspots, *, remember=False):
     table = HotspotName.__table__
     rows = session.execute(select(table.c.code, table.c.report_ids, table.c.hull_wkt)).all()
     hulls = shapely.from_wkt([row.hull_wkt for row in rows])
-    known = [KnownHotspot(row.code, set(orjson.loads(row.report_ids)), hull) for row, hull in zip(rows, hulls)]
+    known = [KnownHotspot(row.code, orjson.loads(row.report_ids), hull) for row, hull in zip(rows, hulls)]
     unnamed = match_known(hotspots, known)
     next_number = 1 + max((int(row.code.split("-")[1]) for row in rows), default=0)
     for spot in unnamed:
@@ -32,10 +32,13 @@ def name_hotspots(session, hotspots, *, remember=False):
         session.execute(insert(table), [_values(spot, stamp) | {"created_at": stamp} for spot in unnamed])
     if remember:
         new = {id(spot) for spot in unnamed}
+        reports_of = {k.code: k.report_ids for k in known}
+        # Only hotspots whose reports changed are rewritten: after an import
+        # most of them are as they were.
         matched = [
             {"key": spot.code, "ids": orjson.dumps(spot.report_ids).decode(), "wkt": spot.hull_l93.wkt}
             for spot in hotspots
-            if id(spot) not in new
+            if id(spot) not in new and spot.report_ids != reports_of[spot.code]
         ]
         if matched:
             statement = (
