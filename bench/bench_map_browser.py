@@ -30,38 +30,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_api import build  # noqa: E402  (the same scaled demo data)
+
 READY = "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
-
-
-def build(size, instance):
-    os.environ["CROSSMAP_INSTANCE_PATH"] = instance
-    from analysis.demo import generate_reports
-    from geo.crs import to_wgs84
-    from geo.reference import load_communes
-    from tests import signin
-    from webmap import create_app, db
-    from webmap.store import add_demo_batch
-
-    app = create_app()
-    with app.app_context():
-        db.migrate(db.get_engine())
-        base, _ = generate_reports(load_communes(), seed=1)
-        rng = np.random.default_rng(0)
-        copies = []
-        for k in range(int(np.ceil(size / len(base)))):
-            copy = base.copy()
-            if k:
-                copy["x_l93"] += rng.normal(0, 30, len(copy))
-                copy["y_l93"] += rng.normal(0, 30, len(copy))
-                copy["lon"], copy["lat"] = to_wgs84(copy["x_l93"].to_numpy(), copy["y_l93"].to_numpy())
-                copy["agency_ref"] = copy["agency_ref"] + f"-{k}"
-            copies.append(copy)
-        reports = pd.concat(copies, ignore_index=True).head(size)
-        session = db.get_session()
-        add_demo_batch(session, reports)
-        session.commit()
-    signin.add_test_users(app)
-    return app
 
 
 def timed(page, action):

@@ -17,26 +17,13 @@ from webmap.access import allowed
 from webmap.db import get_session, has_fictitious_reports
 from webmap.folium_map import build_map
 from webmap.models import Report
+from webmap.style import STATUS_COLOURS, SYMBOLS
 
 bp = Blueprint("map", __name__)
 
 # The Vosges trend given for context on every commune card.
 SSMSI_DEPARTEMENT = "88"
 SSMSI_INDICATOR = "Trafic de stupéfiants"
-# Agencies are told apart by a symbol as well as a colour, for colour-blind
-# readers and black-and-white printouts.
-SYMBOLS = ("circle", "square", "triangle", "diamond", "cross", "star")
-STATUS_COLOURS = {
-    "new": "#D55E00",
-    "consecutive": "#E69F00",
-    "intensifying": "#CC79A7",
-    "persistent": "#0072B2",
-    "diminishing": "#56B4E9",
-    "sporadic": "#009E73",
-    "oscillating": "#F0E442",
-    "historical": "#999999",
-    "no_pattern": "#bbbbbb",
-}
 
 
 @bp.get("/")

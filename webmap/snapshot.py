@@ -28,6 +28,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from PIL import Image
 
 from geo.crs import to_lambert93, to_wgs84
+from webmap.style import STATUS_COLOURS
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +50,7 @@ DEFAULT_PNG_SIZE = (1920, 1080)
 MIN_PNG_SIDE = 100
 MAX_PNG_SIDE = 8000
 
-# Hotspot outlines by trend status, when the caller gives none (the web
-# app passes the map page's own, webmap.map.STATUS_COLOURS).
-STATUS_COLOURS = {
-    "new": "#D55E00",
-    "consecutive": "#E69F00",
-    "intensifying": "#CC79A7",
-    "persistent": "#0072B2",
-    "diminishing": "#56B4E9",
-    "sporadic": "#009E73",
-    "oscillating": "#F0E442",
-    "historical": "#999999",
-    "no_pattern": "#BBBBBB",
-}
-#: matplotlib markers of the map page's agency symbols (webmap.map.SYMBOLS).
+#: matplotlib markers of the map page's agency symbols (webmap.style.SYMBOLS).
 MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D", "cross": "P", "star": "*"}
 MARKING_COLOUR = "#B00020"
 FICTITIOUS_COLOUR = "#FFD60A"

@@ -42,7 +42,7 @@ from webmap import labels
 from webmap.access import viewer_agency, visible_reports
 from webmap.db import get_session
 from webmap.filters import PARAMETERS, FilterError, ReportFilter, parse_filter, select_reports
-from webmap.map import STATUS_COLOURS, SYMBOLS
+from webmap.style import STATUS_COLOURS, SYMBOLS
 from webmap.models import PARIS
 from webmap.snapshot import (
     LAYERS,

@@ -1,0 +1,18 @@
+"""How the map draws things, shared by the page and the snapshots."""
+
+# Agencies are told apart by a symbol as well as a colour, for colour-blind
+# readers and black-and-white printouts.
+SYMBOLS = ("circle", "square", "triangle", "diamond", "cross", "star")
+
+# Hotspot outlines by trend status (Okabe & Ito palette).
+STATUS_COLOURS = {
+    "new": "#D55E00",
+    "consecutive": "#E69F00",
+    "intensifying": "#CC79A7",
+    "persistent": "#0072B2",
+    "diminishing": "#56B4E9",
+    "sporadic": "#009E73",
+    "oscillating": "#F0E442",
+    "historical": "#999999",
+    "no_pattern": "#bbbbbb",
+}
