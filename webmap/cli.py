@@ -54,8 +54,14 @@ def serve_command(host, port, threads):
     """Serve the application with waitress (a production WSGI server)."""
     import waitress
 
+    app = current_app._get_current_object()
+    # Build what every first page view needs before the first visitor asks.
+    with app.test_request_context("/"):
+        from webmap.map import basemap
+
+        basemap()
     click.echo(f"crossmap sur http://{host}:{port}/")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    waitress.serve(app, host=host, port=port, threads=threads)
 
 
 @click.command("demo")

@@ -30,9 +30,7 @@ SSMSI_INDICATOR = "Trafic de stupéfiants"
 def index():
     session = get_session()
     first, last, count = _data_span(session)
-    header, body, script = _basemap(
-        url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale())
-    )
+    header, body, script = basemap()
     return render_template(
         "map/index.html",
         map_header=header,
@@ -50,6 +48,13 @@ def _data_span(session):
     return session.execute(
         select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))
     ).one()
+
+
+def basemap():
+    """The folium basemap for the current request's settings. ``crossmap
+    serve`` calls it once before taking requests, so that the first visitor
+    after a start does not wait for it."""
+    return _basemap(url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale()))
 
 
 @functools.lru_cache(maxsize=8)
