@@ -19,8 +19,18 @@ CLUSTER_PARAMETERS = [
     ("weighted", "Weigh reports by their grading (GRADING_WEIGHTS).", {"type": "boolean", "default": False}),
 ]
 
+#: Parameters one endpoint takes besides the shared ones.
+OWN_PARAMETERS = {
+    "/api/reports": [
+        ("format", "geojson: a FeatureCollection of points (the default). compact: one array per field (count, id, "
+         "lon and lat to 5 decimals, observed_at in epoch seconds with utc_offset in minutes, agency, category, "
+         "grading and precision as indexes into lookup, insee, place), for the map page.",
+         {"type": "string", "enum": ["geojson", "compact"], "default": "geojson"}),
+    ],
+}
+
 ENDPOINTS = {
-    "/api/reports": "Reports matching the filter, as GeoJSON points (WGS84).",
+    "/api/reports": "Reports matching the filter, as GeoJSON points (WGS84) or compact columns.",
     "/api/hotspots": "DBSCAN hotspots: outlines (WGS84) with their summaries.",
     "/api/hotspots/{code}": "One hotspot: summary, member reports and weekly history.",
     "/api/emerging": "Cells of the space-time cube with their emerging-hotspot category.",
@@ -37,7 +47,7 @@ def openapi_document():
     for path, summary in ENDPOINTS.items():
         # Every endpoint takes the same parameters, so that one URL state
         # serves them all; only hotspots use the clustering ones.
-        parameters = [_parameter(*p) for p in FILTER_PARAMETERS + CLUSTER_PARAMETERS]
+        parameters = [_parameter(*p) for p in FILTER_PARAMETERS + CLUSTER_PARAMETERS + OWN_PARAMETERS.get(path, [])]
         if "{code}" in path:
             parameters.append({"name": "code", "in": "path", "required": True, "schema": {"type": "string"}})
         responses = {

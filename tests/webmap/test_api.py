@@ -1,6 +1,7 @@
 """The JSON API over the demo data."""
 
 import gzip
+from datetime import datetime
 
 import orjson
 import pytest
@@ -41,6 +42,46 @@ def test_reports_follow_the_filter(api, demo_app):
     assert {f["properties"]["agency"] for f in some} == {"GN", "DOUANE"}
 
 
+@pytest.mark.parametrize("query", ["", "?start=2026-06-01&agencies=GN,DOUANE&min_grading=B3"])
+def test_compact_reports_hold_what_the_geojson_holds(api, query):
+    features = get_json(api, f"/api/reports{query}")["features"]
+    compact = get_json(api, f"/api/reports{query}{'&' if query else '?'}format=compact")
+    lookup = compact["lookup"]
+    assert compact["count"] == len(features) > 0
+    assert compact["id"] == [f["id"] for f in features]
+    # Five decimals, where the GeoJSON has six: within half a unit of the fifth.
+    for axis, key in ((0, "lon"), (1, "lat")):
+        assert compact[key] == pytest.approx([f["geometry"]["coordinates"][axis] for f in features], abs=5.1e-6)
+        assert all(round(value, 5) == value for value in compact[key])
+    for key in ("agency", "category", "grading", "precision"):
+        assert [lookup[key][code] for code in compact[key]] == [f["properties"][key] for f in features], key
+    for key in ("insee", "place"):
+        assert compact[key] == [f["properties"][key] for f in features], key
+    times = [datetime.fromisoformat(f["properties"]["observed_at"]) for f in features]
+    assert compact["observed_at"] == [int(t.timestamp()) for t in times]
+    assert compact["utc_offset"] == [int(t.utcoffset().total_seconds() // 60) for t in times]
+    assert set(compact["utc_offset"]) == {60, 120}  # winter and summer in Paris
+
+
+def test_compact_reports_of_nothing(api):
+    compact = get_json(api, "/api/reports?start=2999-01-01&format=compact")
+    assert compact["count"] == 0 and compact["id"] == [] and compact["lookup"]["agency"] == []
+
+
+def test_the_report_format_is_the_reports_own_parameter(api):
+    assert get_json(api, "/api/reports?format=geojson")["type"] == "FeatureCollection"
+    for path in ("/api/hotspots", "/api/communes"):
+        assert get_json(api, f"{path}?format=compact", status=400)["parameter"] == "format"
+
+
+def test_openapi_lists_the_report_formats(api):
+    from webmap.api import REPORT_FORMATS
+
+    parameters = get_json(api, "/api/openapi.json")["paths"]["/api/reports"]["get"]["parameters"]
+    (fmt,) = [p for p in parameters if p["name"] == "format"]
+    assert fmt["schema"]["enum"] == list(REPORT_FORMATS) == ["geojson", "compact"]
+
+
 @pytest.mark.parametrize(
     "query, parameter",
     [
@@ -54,6 +95,7 @@ def test_reports_follow_the_filter(api, demo_app):
         ("agencies=NOPE", "agencies"),
         ("bbox=1,2,3", "bbox"),
         ("colour=red", "colour"),
+        ("format=csv", "format"),
     ],
 )
 def test_bad_parameters_get_a_400_naming_them(api, query, parameter):

@@ -85,6 +85,20 @@ def test_the_own_agency_and_only_it_sees_the_restricted_report(cell):
     assert len(get_json(cell.test_client(), "/api/reports")["features"]) == 4
 
 
+def test_the_compact_reports_follow_need_to_know(cell):
+    own = get_json(cell.test_client(user="analyst-douane"), "/api/reports?format=compact")
+    (secret_id,) = [i for i, place in zip(own["id"], own["place"]) if place == SECRET_PLACE]
+    # The test admin belongs to the gendarmerie too.
+    for client in (cell.test_client(user="viewer-gn"), cell.test_client()):
+        response = client.get("/api/reports?format=compact")
+        assert response.status_code == 200
+        seen = response.get_json()
+        assert seen["count"] == 4 and secret_id not in seen["id"]
+        assert "DOUANE" not in seen["lookup"]["agency"]
+        for secret in (SECRET_REF, SECRET_TEXT, SECRET_PLACE):
+            assert secret.encode() not in response.data
+
+
 def test_restricted_report_still_counts_in_hotspots_and_communes(cell):
     client = cell.test_client(user="viewer-gn")
     spots = get_json(client, "/api/hotspots")["features"]

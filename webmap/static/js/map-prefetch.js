@@ -8,13 +8,14 @@
   const LISTS = ["agencies", "categories", "substances"];
   const DEFAULTS = { eps: "250", min_samples: "5" };
 
-  function query(keys) {
+  function query(keys, extra) {
     const q = new URLSearchParams();
     for (const key of keys) {
       let value = url.get(key) || "";
       if (LISTS.includes(key)) value = value.split(",").filter(Boolean).join(",");
       if (value && value !== DEFAULTS[key]) q.set(key, value);
     }
+    for (const [key, value] of Object.entries(extra || {})) q.set(key, value);
     return q.toString();
   }
 
@@ -25,7 +26,7 @@
     return { query: q, answer };
   }
 
-  const reports = query(["start", "end", "categories", "substances", "min_grading"]);
+  const reports = query(["start", "end", "categories", "substances", "min_grading"], { format: "compact" });
   const full = query(["start", "end", "agencies", "categories", "substances", "min_grading", "eps", "min_samples", "time_eps"]);
   const layers = url.has("layers") ? url.get("layers").split(",") : ["reports", "hotspots"];
   window.crossmapPrefetch = {
