@@ -178,6 +178,9 @@ def summarise(reports, labels):
             shapely.multipoints(members[["x_l93", "y_l93"]].to_numpy(float)[order], indices=np.searchsorted(stats.index.to_numpy(), sorted_labels))
         ),
         HULL_BUFFER_M,
+        # Four segments per quarter circle are plenty for a 50 m margin, and
+        # halve the vertices every later step handles.
+        quad_segs=4,
     )
     ids = dict(zip(stats.index, np.split(members["id"].to_numpy()[order], bounds)))
     communes = dict(zip(stats.index, np.split(members["insee"].to_numpy()[order], bounds)))
