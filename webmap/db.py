@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import current_app, g
-from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy import create_engine, event, exists, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from webmap.models import Report
@@ -48,7 +48,12 @@ def is_migrated(engine):
 
 
 def has_fictitious_reports(session):
-    return session.scalar(select(func.count()).where(Report.fictitious)) > 0
+    return session.scalar(select(exists().where(Report.fictitious)))
+
+
+def _fictitious_context():
+    # Every page says so while demo data is loaded, the sign-in page included.
+    return {"fictitious": has_fictitious_reports(get_session())}
 
 
 def init_app(app):
@@ -56,6 +61,7 @@ def init_app(app):
     app.extensions["crossmap.engine"] = engine
     app.extensions["crossmap.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
+    app.context_processor(_fictitious_context)
 
 
 def get_engine():

@@ -14,7 +14,7 @@ from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
 from webmap import labels
 from webmap.access import allowed
-from webmap.db import get_session, has_fictitious_reports
+from webmap.db import get_session
 from webmap.folium_map import build_map
 from webmap.models import Report
 from webmap.style import STATUS_COLOURS, SYMBOLS
@@ -37,7 +37,6 @@ def index():
         map_html=body,
         map_script=script,
         report_count=count,
-        fictitious=has_fictitious_reports(session),
         page_config=_page_config(first, last),
     )
 

@@ -87,3 +87,12 @@ def test_only_those_who_plan_get_the_drawing_tools(app):
     assert 'data-draw="polygon"' not in page
     assert 'data-measure="distance"' in page
     assert page_config(page)["can_plan"] is False
+
+
+def test_every_page_shows_the_fictitious_band_while_demo_data_is_loaded(demo_app):
+    signed_in = demo_app.test_client()
+    anonymous = demo_app.test_client(user=None)
+    for client, path in ((anonymous, "/connexion"), (signed_in, "/signalements/lots"), (signed_in, "/admin/journal")):
+        page = client.get(path).get_data(as_text=True)
+        assert "DONNÉES FICTIVES" in page, path
+        assert "DIFFUSION RESTREINTE" in page, path
