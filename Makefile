@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard webmap/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test setup lock clean demo-reset
+.PHONY: run test setup lock clean
 
 run: setup
 	$(BIN)/crossmap init-db
