@@ -187,6 +187,7 @@ def summarise(reports, labels):
     hotspots = [
         Hotspot(
             code=None,
+            extra={"label": int(label)},
             report_ids=ids[label].tolist(),
             hull_l93=hull,
             centroid_l93=(float(row.x), float(row.y)),
@@ -299,15 +300,27 @@ def trend_statuses(reports, hotspots, **params):
     """
     if not hotspots:
         return []
+    ids = reports["id"].to_numpy()
+    order = np.argsort(ids)
+    labels = np.full(len(reports), -1)
+    for number, spot in enumerate(hotspots):
+        labels[order[np.searchsorted(ids, spot.report_ids, sorter=order)]] = number
+    return label_trends(reports, labels, **params).tolist()
+
+
+def label_trends(reports, labels, **params):
+    """:func:`trend_statuses` straight from DBSCAN labels: the category of
+    clusters 0, 1, ... ``labels.max()``, in that order. It needs no
+    summaries, so it can run beside them."""
+    labels = np.asarray(labels)
+    clustered = labels >= 0
+    if not clustered.any():
+        return np.array([], dtype=object)
     model = EmergingHotSpots(**(TREND_PARAMS | params))
     x = reports["x_l93"].to_numpy(float)
     y = reports["y_l93"].to_numpy(float)
     model.fit(x, y, reports["observed_at"])
-    ids = reports["id"].to_numpy()
-    order = np.argsort(ids)
-    rows = order[np.searchsorted(ids, np.concatenate([spot.report_ids for spot in hotspots]), sorter=order)]
-    zone = np.repeat(np.arange(len(hotspots)), [spot.count for spot in hotspots])
-    return model.classify_zones(x[rows], y[rows], zone).tolist()
+    return model.classify_zones(x[clustered], y[clustered], labels[clustered])
 
 
 def weekly_counts(times, *, start=None, end=None):
@@ -328,9 +341,15 @@ def weekly_counts(times, *, start=None, end=None):
     return counts.reindex(pd.date_range(first, last, freq="7D"), fill_value=0)
 
 
-def hull_wgs84(hull_l93):
-    """The outline in WGS84 longitude/latitude, for the map."""
-    return shapely.transform(hull_l93, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1])))
+def hull_wgs84(hull_l93, decimals=None):
+    """The outline (or an array of outlines) in WGS84 longitude/latitude,
+    for the map; coordinates rounded to ``decimals`` when given."""
+
+    def project(xy):
+        lonlat = np.column_stack(to_wgs84(xy[:, 0], xy[:, 1]))
+        return lonlat if decimals is None else np.round(lonlat, decimals)
+
+    return shapely.transform(hull_l93, project)
 
 
 def _monday(day):

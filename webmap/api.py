@@ -21,6 +21,7 @@ from webmap.db import get_session
 from webmap.filters import PARAMETERS, FilterError, parse_filter, select_reports
 from webmap.models import DataVersion
 from webmap.openapi import openapi_document
+from webmap.store import ANALYSIS_COLUMNS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -72,7 +73,7 @@ def hotspots():
         spots = _hotspot_run(frame, params)
         return {"type": "FeatureCollection", "parameters": params.words(), "features": _hotspot_features(spots)}
 
-    return _cached("hotspots", build)
+    return _cached("hotspots", build, columns=ANALYSIS_COLUMNS)
 
 
 @bp.get("/hotspots/<code>")
@@ -115,7 +116,7 @@ def emerging():
             ],
         }
 
-    return _cached("emerging", build)
+    return _cached("emerging", build, columns=ANALYSIS_COLUMNS)
 
 
 @bp.get("/communes")
@@ -137,7 +138,7 @@ def communes():
             ]
         }
 
-    return _cached("communes", build)
+    return _cached("communes", build, columns=ANALYSIS_COLUMNS)
 
 
 def _check_known(args, own=()):
@@ -172,15 +173,16 @@ def _memo(key, compute):
     return value
 
 
-def _cached(name, build, own=()):
+def _cached(name, build, own=(), columns=None):
     """Answer from the cache when the same question was asked of the same data.
-    ``own`` names the parameters only this endpoint takes."""
+    ``own`` names the parameters only this endpoint takes; ``columns``
+    narrows the reports read (see ``select_reports``)."""
     _check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
     params = service.parse_cluster_params(request.args)
 
     def compute():
-        frame = _memo(("frame", *_question()), lambda: select_reports(get_session(), report_filter))
+        frame = _memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
         result = build(frame, params)
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
@@ -298,15 +300,15 @@ def _hotspot_features(spots):
     they cost more than the clustering itself with thousands of hotspots."""
     if not spots:
         return []
-    hulls = shapely.simplify(hull_wgs84(np.array([s.hull_l93 for s in spots], dtype=object)), 0.00005)
-    hulls = shapely.set_precision(hulls, 10.0**-DECIMALS)
+    hulls = shapely.simplify(hull_wgs84(np.array([s.hull_l93 for s in spots], dtype=object), DECIMALS), 0.00005)
     centroids = np.array([s.centroid_l93 for s in spots])
     lon, lat = to_wgs84(centroids[:, 0], centroids[:, 1])
     return [
         {
             "type": "Feature",
             "id": spot.code,
-            "geometry": orjson.loads(geometry),
+            # Already JSON: orjson writes it as it is.
+            "geometry": orjson.Fragment(geometry),
             "properties": {
                 "code": spot.code,
                 "status": spot.extra.get("status"),

@@ -299,12 +299,15 @@ def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataF
     return reports.loc[keep].copy()
 
 
-def select_reports(session, report_filter: ReportFilter) -> pd.DataFrame:
+def select_reports(session, report_filter: ReportFilter, columns=None) -> pd.DataFrame:
     """The reports the filter keeps, as ``store.reports_frame`` shapes
-    them (one row per report, ordered by id), zone tested exactly."""
-    from webmap.store import frame_from, report_select
+    them (one row per report, ordered by id), zone tested exactly.
+    ``columns`` narrows the frame (e.g. ``store.ANALYSIS_COLUMNS``; it
+    must hold ``lon`` and ``lat`` for a zone filter)."""
+    from webmap.store import FRAME_COLUMNS, frame_from, report_select
 
-    frame = frame_from(session, apply_filter(report_select(), report_filter, table=Report.__table__))
+    columns = columns or FRAME_COLUMNS
+    frame = frame_from(session, apply_filter(report_select(columns), report_filter, table=Report.__table__), columns)
     if report_filter.zone is not None and len(frame):
         inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
         frame = frame.loc[inside].reset_index(drop=True)

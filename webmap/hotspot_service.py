@@ -3,6 +3,7 @@ the API views hand it a session and a DataFrame of filtered reports."""
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
-from analysis.hotspots import cluster_reports, summarise, trend_statuses, weekly_counts
+from analysis.hotspots import cluster_reports, label_trends, summarise, weekly_counts
 from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
 
@@ -88,11 +89,16 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
         weighted=params.weighted,
         grading_table=grading_weights,
     )
-    spots = summarise(reports, labels)
-    with _naming:
-        name_hotspots(session, spots, remember=remember)
-    for spot, status in zip(spots, trend_statuses(reports, spots)):
-        spot.extra["status"] = status
+    # The trends need only the labels: numpy work that runs on the other
+    # core while the summaries and names are made.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        statuses = pool.submit(label_trends, reports, labels)
+        spots = summarise(reports, labels)
+        with _naming:
+            name_hotspots(session, spots, remember=remember)
+        statuses = statuses.result()
+    for spot in spots:
+        spot.extra["status"] = statuses[spot.extra["label"]]
     return spots
 
 

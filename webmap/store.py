@@ -28,9 +28,15 @@ REPORT_COLUMNS = [
 
 # "handling" decides who sees a report in detail (webmap.access.visible_reports).
 FRAME_COLUMNS = ["id", "fictitious", "handling", *REPORT_COLUMNS]
+# What clustering, trends and commune figures read: no free text, which is
+# most of the bytes of a report.
+ANALYSIS_COLUMNS = [
+    "id", "fictitious", "handling", "agency", "observed_at", "category", "substances",
+    "reliability", "credibility", "x_l93", "y_l93", "lon", "lat", "insee", "precision",
+]
 
 
-def report_select():
+def report_select(columns=FRAME_COLUMNS):
     """A ``select`` of the report frame's columns, ordered by id, for
     :func:`frame_from`. Add conditions with ``.where``."""
     # Table columns, not ORM attributes: a Core select skips the ORM's row
@@ -38,14 +44,14 @@ def report_select():
     # whole column at once by frame_from. Per-row Python work is most of the
     # cost of reading 100,000 reports.
     table = Report.__table__.c
-    columns = [
+    selected = [
         type_coerce(table.observed_at, String).label("observed_at") if name == "observed_at" else table[name]
-        for name in FRAME_COLUMNS
+        for name in columns
     ]
-    return select(*columns).order_by(table.id)
+    return select(*selected).order_by(table.id)
 
 
-def frame_from(session, statement):
+def frame_from(session, statement, columns=FRAME_COLUMNS):
     """Run a :func:`report_select` statement: one row per report, with
     ``observed_at`` as aware Europe/Paris timestamps."""
     result = session.connection().execute(statement)
@@ -54,7 +60,7 @@ def frame_from(session, statement):
     # boolean, converted below.
     rows = result.cursor.fetchall()
     result.close()
-    frame = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS, coerce_float=True)
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
     frame["fictitious"] = frame["fictitious"].astype(bool)
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
     return frame
