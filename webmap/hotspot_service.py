@@ -131,13 +131,3 @@ def commune_figures(reports, communes):
         {a: int(n) for a, n in by_agency.loc[code].items() if n} if code in by_agency.index else {} for code in figures.index
     ]
     return figures
-
-
-def recent_trend(times, *, weeks=13):
-    """Reports in the last ``weeks`` weeks against the ``weeks`` before."""
-    if len(times) == 0:
-        return {"recent": 0, "previous": 0}
-    end = pd.Timestamp(np.max(times))
-    recent = (times > end - pd.Timedelta(weeks=weeks)).sum()
-    previous = ((times <= end - pd.Timedelta(weeks=weeks)) & (times > end - pd.Timedelta(weeks=2 * weeks))).sum()
-    return {"recent": int(recent), "previous": int(previous)}
