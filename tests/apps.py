@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests import signin
+from tests import databases, signin
 from webmap import create_app, db
 from webmap.db.models import Report
 
@@ -16,9 +16,15 @@ def make_app(instance_path, monkeypatch, **config):
     ``test_client()`` is already signed in as that admin; pass
     ``user=None`` (or another user name) to ``test_client`` for others."""
     monkeypatch.setenv("CROSSMAP_INSTANCE_PATH", str(instance_path))
+    url = databases.database_url(instance_path)
+    if url and "DATABASE_URL" not in config:
+        # In the environment too, for the CLI run as a subprocess.
+        monkeypatch.setenv("CROSSMAP_DATABASE_URL", url)
+        config["DATABASE_URL"] = url
     app = create_app({"TESTING": True, **config})
     with app.app_context():
         db.migrate(db.get_engine())
+        databases.keep_engine(instance_path, db.get_engine())
     signin.add_test_users(app)
     app.test_client_class = signin.SignedInClient
     return app

@@ -6,10 +6,24 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.apps import make_app
 
 DEMO_SEED = 88
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    databases.close()
+
+
+@pytest.fixture(autouse=databases.ON_POSTGRES)
+def _own_postgres_databases():
+    """On PostgreSQL, empty the databases a test made when it ends (the
+    session's demo database stays)."""
+    before = databases.instance_paths()
+    yield
+    databases.release(databases.instance_paths() - before)
 
 
 @pytest.fixture

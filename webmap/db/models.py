@@ -22,11 +22,12 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 class AwareDateTime(TypeDecorator):
-    """Store instants as naive UTC (SQLite has no time zones) and hand them
-    back as Europe/Paris aware datetimes, so no code ever compares a naive
-    local time with an aware one."""
+    """Hand instants back as Europe/Paris aware datetimes, so no code ever
+    compares a naive local time with an aware one. SQLite has no time
+    zones: there they are stored as naive UTC. PostgreSQL stores them as
+    ``timestamptz`` and is given aware UTC, whatever its session time zone."""
 
-    impl = DateTime
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
@@ -34,12 +35,15 @@ class AwareDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime refused: give a time zone (Europe/Paris)")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc).astimezone(PARIS)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(PARIS)
 
 
 def now():

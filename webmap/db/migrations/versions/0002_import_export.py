@@ -18,7 +18,7 @@ def upgrade():
         batch_op.add_column(sa.Column("unchanged", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("agency", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("profile", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("rolled_back_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("rolled_back_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("rolled_back_by", sa.String(length=80), nullable=True))
 
     with op.batch_alter_table("report", schema=None) as batch_op:
@@ -29,10 +29,10 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("report_id", sa.Integer(), nullable=False),
         sa.Column("superseded_by", sa.Integer(), nullable=False),
-        sa.Column("superseded_at", sa.DateTime(), nullable=False),
+        sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("agency", sa.String(length=16), nullable=False),
         sa.Column("agency_ref", sa.String(length=64), nullable=False),
-        sa.Column("observed_at", sa.DateTime(), nullable=False),
+        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("category", sa.String(length=16), nullable=False),
         sa.Column("substances", sa.String(length=128), nullable=False),
         sa.Column("quantity", sa.Float(), nullable=True),
@@ -48,7 +48,7 @@ def upgrade():
         sa.Column("insee", sa.String(length=5), nullable=False),
         sa.Column("precision", sa.String(length=8), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=False),
-        sa.Column("imported_at", sa.DateTime(), nullable=False),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fictitious", sa.Boolean(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"]),
@@ -81,7 +81,7 @@ def upgrade():
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("agency", sa.String(length=16), nullable=True),
         sa.Column("mapping", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=80), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),

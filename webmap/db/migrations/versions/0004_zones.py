@@ -21,9 +21,9 @@ def upgrade():
         sa.Column("shape", sa.String(length=16), nullable=False),
         sa.Column("radius_m", sa.Float(), nullable=True),
         sa.Column("center", sa.String(length=64), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=80), nullable=True),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=80), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -33,15 +33,15 @@ def upgrade():
         sa.Column("agency", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("session_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("password_changed_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
     )
     op.create_table(
         "audit_entry",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=True),
         sa.Column("agency", sa.String(length=16), nullable=True),
         sa.Column("address", sa.String(length=64), nullable=True),
@@ -52,13 +52,32 @@ def upgrade():
     op.create_index("ix_audit_entry_at", "audit_entry", ["at"])
     op.create_index("ix_audit_entry_username", "audit_entry", ["username"])
     op.create_index("ix_audit_entry_action", "audit_entry", ["action"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION crossmap_refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit trail is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION crossmap_refuse_audit_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry "
+            "FOR EACH STATEMENT EXECUTE FUNCTION crossmap_refuse_audit_change()"
+        )
+        return
     for name, when in APPEND_ONLY.items():
         op.execute(f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END")
 
 
 def downgrade():
-    for name in APPEND_ONLY:
-        op.execute(f"DROP TRIGGER {name}")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_entry_no_truncate ON audit_entry")
+        op.execute("DROP TRIGGER audit_entry_append_only ON audit_entry")
+        op.execute("DROP FUNCTION crossmap_refuse_audit_change()")
+    else:
+        for name in APPEND_ONLY:
+            op.execute(f"DROP TRIGGER {name}")
     op.drop_table("audit_entry")
     op.drop_table("app_user")
     for table in ("report_history", "report"):
