@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import current_app, g
-from sqlalchemy import create_engine, event, exists, inspect, select
+from sqlalchemy import create_engine, event, exists, inspect, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from webmap.db.models import Report
@@ -18,6 +18,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url):
+    """The engine of a database URL. ``postgresql://`` means psycopg (v3),
+    the driver crossmap ships with."""
+    url = make_url(url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
