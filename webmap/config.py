@@ -58,6 +58,10 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "crossmap_session",
     # Failed sign-ins allowed per account and per address (Flask-Limiter).
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    # Where those attempts are counted: "memory://" is right for one process
+    # (`crossmap serve`); with several (gunicorn workers, see README
+    # "PostgreSQL") use "database" (the cell's own database) or "redis://…".
+    "RATELIMIT_STORAGE_URI": "memory://",
     # Number of reverse proxies in front (see README, "Déploiement"); 0 when
     # waitress faces the users directly.
     "PROXY_FIX_HOPS": 0,

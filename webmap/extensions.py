@@ -10,11 +10,17 @@ babel = Babel()
 # Every state-changing request (forms and API alike) must carry the token.
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# Counts live in memory: one process (waitress' threads) serves the cell.
-limiter = Limiter(key_func=lambda: request.remote_addr or "", storage_uri="memory://", default_limits=[])
+# Where counts live comes from RATELIMIT_STORAGE_URI (webmap.config): memory
+# for one process (waitress' threads), the database when several share them.
+limiter = Limiter(key_func=lambda: request.remote_addr or "", default_limits=[])
 
 
 def init_app(app):
+    if app.config.get("RATELIMIT_STORAGE_URI") == "database":
+        from webmap.security import rate_limits
+
+        app.config["RATELIMIT_STORAGE_URI"] = rate_limits.SCHEME + "://"
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"url": app.config["DATABASE_URL"]}
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: "Europe/Paris")
     csrf.init_app(app)
     login_manager.init_app(app)

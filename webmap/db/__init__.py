@@ -17,13 +17,13 @@ from webmap.db.models import Report
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url):
-    """The engine of a database URL. ``postgresql://`` means psycopg (v3),
-    the driver crossmap ships with."""
+def make_engine(url, **options):
+    """The engine of a database URL (``options`` go to ``create_engine``).
+    ``postgresql://`` means psycopg (v3), the driver crossmap ships with."""
     url = make_url(url)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    engine = create_engine(url)
+    engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

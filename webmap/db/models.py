@@ -288,3 +288,16 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     # JSON object: filters, ids, outcome...
     details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class RateLimitCounter(Base):
+    """A sign-in rate limit counter (Flask-Limiter's fixed window), kept in
+    the database when several server processes must share it
+    (``RATELIMIT_STORAGE_URI = "database"``, see :mod:`webmap.security.rate_limits`)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    # Seconds since the epoch: compared with time.time(), the limiter's clock.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

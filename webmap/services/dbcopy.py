@@ -24,8 +24,9 @@ from webmap.db import migrate
 from webmap.db.models import Base
 
 CHUNK = 5000
-#: Rebuilt by the target's own triggers, not copied.
-NOT_COPIED = {"data_version"}
+#: Raised by the target's own triggers, and sign-in counters that last a
+#: minute: not copied.
+NOT_COPIED = {"data_version", "rate_limit_counter"}
 
 
 class CopyError(RuntimeError):

@@ -141,6 +141,18 @@ def test_failed_attempts_are_rate_limited_per_address(web):
         assert sign_in(other, environ_base={"REMOTE_ADDR": "10.0.0.50"}).status_code == 302
 
 
+def test_with_several_processes_the_database_counts_failures_for_all(tmp_path, monkeypatch):
+    # Each process builds its own app and limiter storage: the second app
+    # here is what a second gunicorn worker would be.
+    first = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="database")
+    for attempt in range(5):
+        client = first.test_client(user=None)
+        assert sign_in(client, password="Mauvais-mot-2026", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 401
+    second = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="database")
+    blocked = sign_in(second.test_client(user=None), environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert blocked.status_code == 429
+
+
 def test_csrf_token_is_required_to_sign_in_and_out(tmp_path, monkeypatch):
     app = make_app(tmp_path / "instance", monkeypatch)
     client = app.test_client()
