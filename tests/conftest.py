@@ -24,6 +24,7 @@ def _own_postgres_databases():
     before = databases.instance_paths()
     yield
     databases.release(databases.instance_paths() - before)
+    databases.close_connections()
 
 
 @pytest.fixture

@@ -91,18 +91,26 @@ def release(instance_paths):
                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
             tables = [t for t in Base.metadata.tables if t != "data_version"]
             # Replica mode skips the triggers: the audit trail's refuses
-            # TRUNCATE, and the data version goes back to 0 below anyway.
+            # TRUNCATE. The data version must still move on, never back:
+            # answers cached in this process are keyed by URL and version.
             connection.execute(text("SET session_replication_role = replica"))
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            connection.execute(text("UPDATE data_version SET version = 0"))
+            connection.execute(text("UPDATE data_version SET version = version + 1"))
         engine.dispose()
         _free.append(name)
 
 
+def close_connections():
+    """Close the connections of every app built so far; an engine used
+    again opens new ones. Apps outlive their test, their pools would not."""
+    for engines in _engines.values():
+        for app_engine in engines:
+            app_engine.dispose()
+        engines.clear()
+
+
 def close():
     """Close the session's connections (the databases stay for inspection)."""
-    for key in list(_engines):
-        for app_engine in _engines.pop(key):
-            app_engine.dispose()
+    close_connections()
     if _admin is not None:
         _admin.dispose()
