@@ -18,7 +18,9 @@ from webmap import db
 from webmap.db.models import Base
 
 TEST_DATABASE_URL = os.environ.get("CROSSMAP_TEST_DATABASE_URL")
-TEMPLATE = "crossmap_test_template"
+# Names carry the process id: two test runs may share a cluster.
+PREFIX = f"crossmap_test_{os.getpid()}_"
+TEMPLATE = PREFIX + "template"
 ON_POSTGRES = bool(TEST_DATABASE_URL)
 
 _databases = {}  # instance path -> database name
@@ -39,10 +41,24 @@ def _url(name):
     return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def _is_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def _make_template(admin):
     with admin.connect() as connection:
+        # What earlier runs left behind (their databases stay for inspection
+        # until the next run).
         for (name,) in connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'crossmap_test_%'")):
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            pid = name.split("_")[2]
+            if pid.isdigit() and not _is_running(int(pid)):
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{TEMPLATE}"'))
     engine = create_engine(_url(TEMPLATE))
     with engine.begin() as connection:
@@ -61,7 +77,7 @@ def database_url(instance_path):
         if _free:
             _databases[key] = _free.pop()
         else:
-            name = "crossmap_test_" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            name = PREFIX + hashlib.sha1(key.encode()).hexdigest()[:12]
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY WAL_LOG'))
             _databases[key] = name

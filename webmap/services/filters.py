@@ -48,12 +48,13 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping as geojson_mapping
 from shapely.geometry import shape
-from sqlalchemy import and_, literal, or_
+from sqlalchemy import and_, func, literal, literal_column, or_
 
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from webmap.db.models import PARIS, Report
 
-__all__ = ["ReportFilter", "FilterError", "parse_filter", "apply_filter", "select_reports", "filter_frame"]
+__all__ = ["ReportFilter", "FilterError", "parse_filter", "apply_filter", "select_reports", "filter_frame",
+           "postgis_conditions"]
 
 PARAMETERS = ("start", "end", "agencies", "categories", "substances", "min_grading", "bbox", "zone")
 
@@ -299,16 +300,44 @@ def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataF
     return reports.loc[keep].copy()
 
 
+def postgis_conditions(report_filter: ReportFilter):
+    """The filter's places as PostGIS conditions on ``report.geom``
+    (migration 0007), for :func:`select_reports` on PostgreSQL.
+
+    The GiST index finds the candidates by the Lambert-93 box around the
+    bbox or zone (1 km wider: a degree box's edges bend once projected);
+    the exact test is the one the SQLite path makes with shapely, a point
+    in the WGS84 polygon, boundary included, so both engines keep the same
+    reports.
+    """
+    geom = literal_column("report.geom")
+    conditions = []
+    for bounds in (report_filter.bbox, report_filter.zone.bounds if report_filter.zone is not None else None):
+        if bounds:
+            box = func.ST_Transform(func.ST_MakeEnvelope(*bounds, 4326), 2154)
+            conditions.append(geom.op("&&")(func.ST_Expand(box, 1000)))
+    if report_filter.zone is not None:
+        zone = func.ST_SetSRID(func.ST_GeomFromGeoJSON(json.dumps(geojson_mapping(report_filter.zone))), 4326)
+        point = func.ST_SetSRID(func.ST_MakePoint(Report.__table__.c.lon, Report.__table__.c.lat), 4326)
+        conditions.append(func.ST_Intersects(zone, point))
+    return conditions
+
+
 def select_reports(session, report_filter: ReportFilter, columns=None) -> pd.DataFrame:
     """The reports the filter keeps, as ``store.reports_frame`` shapes
-    them (one row per report, ordered by id), zone tested exactly.
-    ``columns`` narrows the frame (e.g. ``store.ANALYSIS_COLUMNS``; it
-    must hold ``lon`` and ``lat`` for a zone filter)."""
+    them (one row per report, ordered by id), zone tested exactly (by
+    PostGIS on PostgreSQL, by shapely otherwise). ``columns`` narrows the
+    frame (e.g. ``store.ANALYSIS_COLUMNS``; it must hold ``lon`` and
+    ``lat`` for a zone filter on SQLite)."""
     from webmap.services.store import FRAME_COLUMNS, frame_from, report_select
 
     columns = columns or FRAME_COLUMNS
-    frame = frame_from(session, apply_filter(report_select(columns), report_filter, table=Report.__table__), columns)
-    if report_filter.zone is not None and len(frame):
+    statement = apply_filter(report_select(columns), report_filter, table=Report.__table__)
+    in_database = session.get_bind().dialect.name == "postgresql"
+    if in_database:
+        statement = statement.where(*postgis_conditions(report_filter))
+    frame = frame_from(session, statement, columns)
+    if report_filter.zone is not None and len(frame) and not in_database:
         inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
         frame = frame.loc[inside].reset_index(drop=True)
     return frame
