@@ -1,4 +1,6 @@
 # Two commands: `make run` serves the map, `make test` runs the whole suite.
+# `make test-postgres` runs the database-dependent tests again on a throw-away
+# PostgreSQL/PostGIS cluster (Debian's postgresql and postgis packages).
 # Both set up what they need first, and do nothing twice.
 
 PYTHON ?= python3
@@ -7,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard webmap/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test setup lock clean
+.PHONY: run test test-postgres setup lock clean
 
 run: setup
 	$(BIN)/crossmap init-db
@@ -17,6 +19,16 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+PG_DIR ?= /tmp/crossmap-test-pg
+PG_PORT ?= 54329
+
+# tests/webmap holds every test that touches a database (analysis and geo do
+# not); the browser tests drive the same code paths and stay on SQLite.
+test-postgres: setup
+	url=$$(.ci/pg-cluster start $(PG_DIR) $(PG_PORT)) && \
+	CROSSMAP_TEST_DATABASE_URL=$$url $(BIN)/pytest -m "not browser" tests/webmap; \
+	status=$$?; .ci/pg-cluster stop $(PG_DIR); exit $$status
 
 setup: $(INSTALLED) $(CATALOGUES)
 
