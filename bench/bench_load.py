@@ -113,10 +113,10 @@ class User(threading.Thread):
         start = time.perf_counter()
         try:
             response = session.get(self.base + path, timeout=60)
-            ok = response.status_code == 200
-        except requests.RequestException:
-            response, ok = None, False
-        self.record(kind, time.perf_counter() - start, ok)
+            ok, why = response.status_code == 200, f"HTTP {response.status_code}"
+        except requests.RequestException as error:
+            response, ok, why = None, False, type(error).__name__
+        self.record(kind, time.perf_counter() - start, ok, f"{why} {path}")
         return response if ok else None
 
     def filters(self):
@@ -135,7 +135,7 @@ class User(threading.Thread):
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         signed = session.post(self.base + "/connexion", data={"username": self.username, "password": self.password,
                                                               "csrf_token": token}, allow_redirects=False)
-        self.record("sign-in", 0.0, signed.status_code == 302)
+        self.record("sign-in", 0.0, signed.status_code == 302, f"HTTP {signed.status_code}")
         while time.monotonic() < self.deadline:
             query = self.filters()
             self.timed("reports", session, f"/api/reports?{query}")
@@ -179,7 +179,8 @@ def main():
     else:
         command = [BIN / "crossmap", "serve", "--port", str(port), "--threads", str(args.threads)]
         server_words = f"waitress, {args.threads} threads"
-    server = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(Path(folder) / "server.log", "w")
+    server = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -191,14 +192,15 @@ def main():
         else:
             raise SystemExit("the server did not start")
 
-        times, errors, lock = {}, {}, threading.Lock()
+        times, errors, failures, lock = {}, {}, [], threading.Lock()
 
-        def record(kind, seconds, ok):
+        def record(kind, seconds, ok, why=""):
             with lock:
                 if ok:
                     times.setdefault(kind, []).append(seconds)
                 else:
                     errors[kind] = errors.get(kind, 0) + 1
+                    failures.append(why)
 
         started = time.monotonic()
         deadline = started + args.warmup + args.duration
@@ -222,6 +224,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
     print(f"\n{args.engine}, {server_words}: {args.users} users for {args.duration:.0f} s after a "
           f"{args.warmup:.0f} s warm-up; import of {args.import_rows} rows "
@@ -236,6 +239,10 @@ def main():
             continue
         p50, p95, p99 = np.percentile(values, [50, 95, 99]) if len(values) else (float("nan"),) * 3
         print(f"{kind:<14} {len(values):>6} {errors.get(kind, 0):>6} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}")
+    for why in failures[:5]:
+        print("error:", why)
+    if failures:
+        print(f"server log: {Path(folder) / 'server.log'}")
     print(f"server memory (RSS, all processes): {memory_start / 1024:.0f} MiB after warm-up, "
           f"{memory_end / 1024:.0f} MiB at the end ({(memory_end / memory_start - 1) * 100:+.0f} %)")
 

@@ -122,7 +122,6 @@ def close_connections():
     for engines in _engines.values():
         for app_engine in engines:
             app_engine.dispose()
-        engines.clear()
 
 
 def close():

@@ -2,10 +2,14 @@
 
 import orjson
 import shapely
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from analysis.hotspots import KnownHotspot, match_known
 from webmap.db.models import HotspotName, now
+
+
+# Any number, the same in every process: PostgreSQL's advisory lock on naming.
+NAMING_LOCK = 0x43524F53
 
 
 def name_hotspots(session, hotspots, *, remember=False):
@@ -18,6 +22,11 @@ def name_hotspots(session, hotspots, *, remember=False):
     that a narrow filter never redefines what a hotspot is).
     """
     table = HotspotName.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Several server processes may name at once: without this, two
+        # would read the same last code and mint the same next one. Held
+        # until the commit below.
+        session.execute(select(func.pg_advisory_xact_lock(NAMING_LOCK)))
     rows = session.execute(select(table.c.code, table.c.report_ids, table.c.hull_wkt)).all()
     hulls = shapely.from_wkt([row.hull_wkt for row in rows])
     known = [KnownHotspot(row.code, orjson.loads(row.report_ids), hull) for row, hull in zip(rows, hulls)]

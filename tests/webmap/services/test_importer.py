@@ -12,23 +12,39 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from webmap import db
-from webmap.db.models import PARIS, ImportBatch, ImportRejection, Report, ReportHistory
+from webmap.db.models import PARIS, Base, ImportBatch, ImportRejection, Report, ReportHistory
 from webmap.services import importer
 
 DATA = Path(__file__).parents[2] / "data"
 
 
 def dump(app):
-    """Every row of every table, to compare a database before and after."""
-    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
+    """Every row of every table, to compare a database before and after
+    (SQLite's dump, or its likeness on PostgreSQL)."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            return list(connection.iterdump())
+        finally:
+            connection.close()
+    with app.app_context(), db.get_engine().connect() as connection:
+        return [f'INSERT INTO "{name}" VALUES{tuple(row)}' for name in sorted(Base.metadata.tables)
+                for row in connection.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+
+
+def written_bytes(app):
+    """Bytes written so far, committed or not: SQLite's write-ahead log, or
+    the size of PostgreSQL's report table (uncommitted rows take room too)."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        wal = Path(url.removeprefix("sqlite:///") + "-wal")
+        return wal.stat().st_size if wal.exists() else 0
+    with app.app_context(), db.get_engine().connect() as connection:
+        return connection.scalar(text("SELECT pg_relation_size('report')"))
 
 
 def reports(app):
@@ -242,8 +258,7 @@ def test_kill_in_the_middle_leaves_the_database_as_before(app, runner, tmp_path)
         [Path(sys.executable).parent / "crossmap", "import", str(big)],
         env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    wal = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///") + "-wal")
-    wal_size = wal.stat().st_size if wal.exists() else 0
+    written = written_bytes(app)
     try:
         for line in process.stderr:
             if "Enregistrement" in line:
@@ -251,7 +266,7 @@ def test_kill_in_the_middle_leaves_the_database_as_before(app, runner, tmp_path)
         # Kill once uncommitted rows are on disk (spilled into the WAL), so
         # the kill lands in the middle of writing, not before it.
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (wal.stat().st_size if wal.exists() else 0) < wal_size + 200_000:
+        while time.monotonic() < deadline and written_bytes(app) < written + 200_000:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
