@@ -121,6 +121,11 @@ __all__ = [
     "classify_series",
     "EmergingHotSpots",
     "emerging_hotspots",
+    "TESTS",
+    "CELL_LIST_PARAMS",
+    "department_area",
+    "located",
+    "emerging_cells",
 ]
 
 #: Side of a cube cell, in Lambert-93 metres.
@@ -140,6 +145,19 @@ PERSISTENCE = 0.9
 MIN_HOT_COUNT = 2
 #: Weeks counted in the ``count_recent`` column.
 RECENT_WEEKS = 4
+
+#: Settings of the list of emerging cells analysts read ("Émergents"): the
+#: last half-year, bins judged by the exact permutation test against the
+#: whole history, so that a cell is listed only when its recent weeks depart
+#: from its own past (see the module docstring and docs/analysis.md).
+CELL_LIST_PARAMS = {
+    "window_weeks": 26,
+    "test": "permutation",
+    "neighbourhood": 0,
+    "time_step_neighbours": 7,
+    "fdr": "week",
+    "min_count": 3,
+}
 
 #: Hot spot categories, the most urgent first.
 HOT_CATEGORIES = (
@@ -1121,3 +1139,84 @@ def _cells_inside(area_wkb, cell_size, grid):
 def _check_count(name, value, *, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, not {value!r}.")
+
+
+@functools.lru_cache(maxsize=1)
+def department_area():
+    """The département's outline in Lambert-93 metres: the study area of the
+    cube, so that the cells beyond the border (43 % of the bounding box) do
+    not enter its statistics as empty cells.
+
+    Examples
+    --------
+    >>> round(department_area().area / 1e6)  # km²
+    5891
+    """
+    from geo.crs import to_lambert93
+    from geo.reference import load_outline
+
+    def project(lonlat):
+        return np.column_stack(to_lambert93(lonlat[:, 0], lonlat[:, 1]))
+
+    return shapely.transform(load_outline(), project)
+
+
+def located(reports):
+    """Which reports have a place of their own, not just their commune.
+
+    A report known only by its commune is stacked on the commune's centre:
+    counted in a cell it would fake a cluster there, so the cube and the
+    trend statistics leave it out (it still counts per commune).
+
+    Parameters
+    ----------
+    reports : pandas.DataFrame
+        With a ``precision`` column (``"point"``, ``"address"`` or
+        ``"commune"``); without one every report counts as located.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> located(pd.DataFrame({"precision": ["point", "commune", "address"]})).tolist()
+    [True, False, True]
+    """
+    if "precision" not in reports:
+        return np.ones(len(reports), dtype=bool)
+    return reports["precision"].to_numpy() != "commune"
+
+
+def emerging_cells(reports, *, end=None, area=None, **params):
+    """The cells analysts see listed as emerging: labelled cells only.
+
+    Parameters
+    ----------
+    reports : pandas.DataFrame
+        ``x_l93``, ``y_l93``, ``observed_at`` and ``precision`` of the whole
+        history up to ``end`` (not only the period on screen: the test
+        compares the recent weeks with that history). Reports known only by
+        their commune are left out (:func:`located`). Not modified.
+    end : date-like, optional
+        Last day analysed; defaults to the latest report's.
+    area : shapely geometry, optional
+        Study area in Lambert-93; defaults to :func:`department_area`.
+    **params
+        Overrides of :data:`CELL_LIST_PARAMS` for :class:`EmergingHotSpots`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :attr:`EmergingHotSpots.locations_` whose category is not
+        ``"no_pattern"``.
+    """
+    keep = located(reports)
+    columns = ["i", "j", "x", "y", "category", "count", "count_recent"]
+    if not keep.any():
+        return pd.DataFrame(columns=columns)
+    subset = reports[keep]
+    model = EmergingHotSpots(**(CELL_LIST_PARAMS | {"end": end, "area": department_area() if area is None else area} | params))
+    model.fit(subset["x_l93"].to_numpy(float), subset["y_l93"].to_numpy(float), subset["observed_at"])
+    cells = model.locations_
+    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)
