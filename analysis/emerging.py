@@ -99,7 +99,14 @@ import pandas as pd
 import shapely
 from scipy import ndimage, stats
 
-from analysis.calendar import EPOCH_WEEKDAY, TIMEZONE, local_date, local_days, week_number_to_date, week_start
+from analysis.calendar import (
+    EPOCH_WEEKDAY,
+    TIMEZONE,
+    local_date,
+    local_days,
+    week_number_to_date,
+    week_start,
+)
 
 __all__ = [
     "CELL_SIZE",

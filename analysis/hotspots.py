@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.calendar import weekly_counts  # noqa: F401  (re-exported: webmap imports it from here)
+from analysis.calendar import weekly_counts
 from analysis.clustering import dbscan
 from analysis.emerging import EmergingHotSpots, located
 from analysis.vocabulary import RELIABILITIES
