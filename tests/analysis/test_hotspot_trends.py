@@ -49,9 +49,8 @@ def outcomes():
 # in town centres: DBSCAN's fixed eps merges them into the town's cluster,
 # whose status is the town's, not the planted place's (measured on these
 # seeds: emerging 0/5, persistent 8/28, fading 2/17). History-aware statuses
-# and the risk option (#11, the
-# other half) are what must bring this back; strict, so that the marker goes
-# when they do.
+# and the risk option (#11, the other half) are what must bring this back;
+# strict, so that the marker goes when they do.
 @pytest.mark.xfail(strict=True, reason="planted places merge into town-centre clusters (#11, statuses and risk)")
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_planted_trends_are_recovered(outcomes, kind):
