@@ -22,8 +22,14 @@ Choices that differ from, or are left open by, Esri's description:
   cube's mean and standard deviation are taken, is every cell of the grid: by
   default the bounding grid of the reports padded by the neighbourhood ring,
   so that every location has a full neighbourhood of real (possibly empty)
-  cells; pass ``extent`` (e.g. the department's bounds) to fix it. Empty cells
-  count, which is what makes a town centre stand out against the countryside.
+  cells; pass ``extent`` to fix it. Empty cells count, which is what makes a
+  town centre stand out against the countryside.
+* **Study area.** A département is not a rectangle: 43 % of the Vosges'
+  bounding box lies outside it, and those cells would enter the mean and
+  variance as zeros. Pass ``area`` (a Lambert-93 polygon, e.g.
+  :func:`department_area`): only the cells whose centre lies inside it are in
+  the cube, its counts, its neighbourhoods and its statistics; reports in
+  other cells are left out.
 * **Window.** Analysts want recent dynamics, so by default only the last
   ``WINDOW_WEEKS`` = 26 weeks are analysed (``window_weeks=None`` analyses all
   weeks, like Esri). The 90 % rule then applies to the window: with 26 weeks a
@@ -39,8 +45,11 @@ Choices that differ from, or are left open by, Esri's description:
 * **Edges in time.** The first analysed weeks' neighbourhoods reach back
   into the weeks before the window, which are counted (a bare cube, as in
   :func:`gi_star` and Esri, must cut them short, which would shift the first
-  z-scores and so the trend test). The final week is the week of ``end``:
-  if that week is not over, its counts are partial.
+  z-scores and so the trend test). But they never reach before the week of
+  the first report: there the data do not say the weeks were empty, so the
+  neighbourhood is cut short as in a bare cube (with ``window_weeks=None``
+  the first week's neighbourhood is that week alone). The final week is the
+  week of ``end``: if that week is not over, its counts are partial.
 * **FDR** is applied once over all (location, week) bins of the window
   (``fdr="cube"``), the claims the result makes; ``fdr="week"`` corrects each
   week separately and ``fdr=None`` not at all.
@@ -71,6 +80,30 @@ Choices that differ from, or are left open by, Esri's description:
 * Cold spot categories mirror the hot ones with a ``_cold`` suffix; with
   sparse counts they are rare, because an empty neighbourhood is barely below
   a mean close to zero.
+* **Tests** (``test``). ``"gi"`` is Esri's: the Gi* z-score and its normal
+  p-value. With a mean of 0.002 reports per cell-week the normal law is far
+  off (one report: z of about 3.8, where the exact probability is 0.034), so
+  ``"poisson"`` keeps the Gi* z-scores for the trend but takes the p-value
+  from the exact Poisson law of the neighbourhood's count under the cube's
+  mean. Both compare a place with the whole area: a town centre is "hot"
+  every week because people live there, and shuffling the report dates
+  leaves that untouched (the demo labels as many cells with shuffled dates
+  as without). ``"permutation"`` asks what "emerging" means: do the recent
+  weeks of this place depart from its own history? If dates were shuffled
+  among reports (no link between where and when), the count of a
+  neighbourhood whose cells hold K reports over the whole history, in weeks
+  that hold n of all N reports, would follow the hypergeometric law
+  (K marked among N, n drawn). The p-value is that law's exact tail: the
+  conditional model of Kulldorff's space-time permutation scan statistic
+  (Kulldorff et al., 2005, PLoS Medicine 2(3): e59), applied bin by bin.
+  z is then the standardised residual (count minus expectation over the
+  hypergeometric standard deviation), used by the trend test. The margins
+  are taken over every report up to ``end``, not only the window. It needs
+  no population, is valid for any count, and a steady place, however busy,
+  is never emerging; see ``docs/analysis.md`` for the figures.
+* :func:`emerging_cells` gives the list analysts read, with the settings of
+  :data:`CELL_LIST_PARAMS` and reports known only by their commune left out
+  (:func:`located`).
 
 Examples
 --------
