@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.communes_stats import commune_rates
-from analysis.emerging import EmergingHotSpots
+from analysis.emerging import emerging_cells as analysis_emerging_cells
 from analysis.hotspots import cluster_reports, label_trends, summarise, weekly_counts
 from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
@@ -19,9 +19,6 @@ from webmap.hotspot_names import name_hotspots
 CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted")
 
 WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
-
-# Cells of the "Émergents" list look at the last half-year.
-EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
 
 # Naming writes new codes: one run at a time, so two requests never mint the
 # same code.
@@ -102,15 +99,13 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
     return spots
 
 
-def emerging_cells(reports):
-    """Cells of the space-time cube with a trend category (no "no pattern")."""
+def emerging_cells(reports, *, end=None):
+    """Cells of the space-time cube with a trend category (no "no pattern"),
+    judged against the history in ``reports`` (see
+    ``analysis.emerging.emerging_cells``)."""
     if reports.empty:
         return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent"])
-    model = EmergingHotSpots(**EMERGING_PARAMS).fit(
-        reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
-    )
-    cells = model.locations_
-    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+    return analysis_emerging_cells(reports, end=end)
 
 
 def hotspot_history(reports, spot):
