@@ -118,7 +118,7 @@ def generate_reports(communes, *, seed=0, years=3, end=None):
     Returns
     -------
     reports : DataFrame
-        One row per report with the columns of ``webmap.store.REPORT_COLUMNS``.
+        One row per report with the columns of ``webmap.services.store.REPORT_COLUMNS``.
     truth : dict
         The planted places: kind (``persistent``, ``emerging``, ``fading``
         or ``dormant``), centre, period, local background per week, ratio,
