@@ -292,7 +292,9 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     config = current_app.config
     report_filter = briefing_filter(snapshot_request.report_filter)
     reports, spots = map_data(session, report_filter, snapshot_request.params)
-    emerging = service.emerging_cells(reports)
+    # Emerging cells are judged against the whole history up to the end of
+    # the period, then shown if the period holds reports in them.
+    emerging = service.emerging_cells(select_reports(session, report_filter.history()), period=reports, end=report_filter.end)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
         subtitle=filter_sentence(report_filter, snapshot_request.params, config["AGENCIES"]),
@@ -317,7 +319,7 @@ def briefing_words():
         "hotspots": _("Main hotspots"),
         "hotspots_note": _("Ranked by number of reports; convergent: reported by two agencies or more."),
         "emerging": _("Emerging places"),
-        "emerging_note": _("500 m cells whose weekly counts show a trend (Getis-Ord Gi*, Mann-Kendall)."),
+        "emerging_note": _("500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."),
         "weekly": _("Reports per week by agency"),
         "zone": _("Operation zone: %(name)s"),
         "code": _("Code"),
