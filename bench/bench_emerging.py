@@ -54,8 +54,14 @@ def recovery(cells, truth, kind="emerging", categories=EMERGING):
     distance = np.hypot(labelled["x"].to_numpy()[:, None] - px, labelled["y"].to_numpy()[:, None] - py)
     close = distance <= MATCH_M
     found = close.any(axis=0)
-    return (int(close.any(axis=1).sum()), len(labelled), int(found.sum()), len(places),
-            int((found & substantial).sum()), int(substantial.sum()))
+    return (
+        int(close.any(axis=1).sum()),
+        len(labelled),
+        int(found.sum()),
+        len(places),
+        int((found & substantial).sum()),
+        int(substantial.sum()),
+    )
 
 
 def measure(seed, **params):
@@ -96,13 +102,17 @@ def main():
     labelled = sum(r["emerging_labelled"] for r in rows)
     found = sum(r["planted_found"] for r in rows)
     planted = sum(r["planted"] for r in rows)
-    print(f"labelled cells, real data: {real} ({real / len(rows):.1f} a seed); dates shuffled: {fake} "
-          f"({100 * fake / max(real, 1):.1f} % of real)")
+    print(
+        f"labelled cells, real data: {real} ({real / len(rows):.1f} a seed); dates shuffled: {fake} "
+        f"({100 * fake / max(real, 1):.1f} % of real)"
+    )
     found_big = sum(r["substantial_found"] for r in rows)
     planted_big = sum(r["substantial"] for r in rows)
-    print(f"emerging cells: precision {tp}/{labelled} = {tp / max(labelled, 1):.2f}; "
-          f"planted emerging places found (recall) {found}/{planted} = {found / max(planted, 1):.2f}; "
-          f"those with {SUBSTANTIAL}+ reports {found_big}/{planted_big} = {found_big / max(planted_big, 1):.2f}")
+    print(
+        f"emerging cells: precision {tp}/{labelled} = {tp / max(labelled, 1):.2f}; "
+        f"planted emerging places found (recall) {found}/{planted} = {found / max(planted, 1):.2f}; "
+        f"those with {SUBSTANTIAL}+ reports {found_big}/{planted_big} = {found_big / max(planted_big, 1):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -16,12 +16,16 @@ def test_days_change_at_paris_midnight_in_winter_and_summer():
 def test_a_week_across_the_change_to_summer_time():
     # Sunday 31 March 2024 lost an hour: its last minutes still belong to the
     # week of Monday 25 March.
-    times = pd.Series([pd.Timestamp("2024-03-31 23:59", tz="Europe/Paris"), pd.Timestamp("2024-04-01 00:00", tz="Europe/Paris")])
+    times = pd.Series(
+        [pd.Timestamp("2024-03-31 23:59", tz="Europe/Paris"), pd.Timestamp("2024-04-01 00:00", tz="Europe/Paris")]
+    )
     assert week_start(times).astype(str).tolist() == ["2024-03-25", "2024-04-01"]
 
 
 def test_weekly_counts_fill_empty_weeks_and_follow_start_and_end():
-    times = pd.Series(pd.to_datetime(["2026-11-02 10:00", "2026-11-08 23:30", "2026-11-17 10:00"]).tz_localize("Europe/Paris"))
+    times = pd.Series(
+        pd.to_datetime(["2026-11-02 10:00", "2026-11-08 23:30", "2026-11-17 10:00"]).tz_localize("Europe/Paris")
+    )
     counts = weekly_counts(times, start="2026-10-28", end="2026-11-30")
     assert counts.index[0] == pd.Timestamp("2026-10-26") and counts.index[-1] == pd.Timestamp("2026-11-30")
     assert counts.tolist() == [0, 2, 0, 1, 0, 0]

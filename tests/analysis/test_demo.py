@@ -30,7 +30,9 @@ def test_same_seed_same_data(demo):
 def test_volumes_are_those_of_the_ssmsi(demo):
     reports, _ = demo
     ssmsi = load_ssmsi()
-    vosges = ssmsi[(ssmsi["departement"] == "88") & ssmsi["indicator"].isin(["Trafic de stupéfiants", "Usage de stupéfiants"])]
+    vosges = ssmsi[
+        (ssmsi["departement"] == "88") & ssmsi["indicator"].isin(["Trafic de stupéfiants", "Usage de stupéfiants"])
+    ]
     per_year = vosges.groupby("year")["count"].sum()
     yearly = len(reports) / 3
     assert 1000 <= yearly <= 2000

@@ -128,7 +128,9 @@ def test_hot_bins_respect_the_min_count_floor():
     rng = np.random.default_rng(88)
     x = np.concatenate([rng.uniform(0, 40_000, 300), [45_250.0]])
     y = np.concatenate([rng.uniform(0, 40_000, 300), [45_250.0]])
-    times = pd.Series(list(MONDAY + pd.to_timedelta(rng.uniform(0, 26 * 7, 300), unit="D")) + [MONDAY + pd.Timedelta(days=25 * 7 + 2)])
+    times = pd.Series(
+        list(MONDAY + pd.to_timedelta(rng.uniform(0, 26 * 7, 300), unit="D")) + [MONDAY + pd.Timedelta(days=25 * 7 + 2)]
+    )
     model = EmergingHotSpots(extent=(0, 0, 50_000, 50_000), min_count=2).fit(x, y, times)
     lone = np.flatnonzero((model.cells_ == [90, 90]).all(axis=1))[0]
     assert model.p_[-1, lone] <= model.alpha and model.z_[-1, lone] > 0
@@ -184,8 +186,10 @@ def test_planted_emerging_places_are_recovered(demo_runs):
     found = sum(run["planted_found"] for run in demo_runs)
     planted = sum(run["planted"] for run in demo_runs)
     precision, recall = true_cells / labelled, found / planted
-    print(f"\nemerging cells, seeds {SEEDS}: precision {true_cells}/{labelled} = {precision:.2f}, "
-          f"recall {found}/{planted} = {recall:.2f}")
+    print(
+        f"\nemerging cells, seeds {SEEDS}: precision {true_cells}/{labelled} = {precision:.2f}, "
+        f"recall {found}/{planted} = {recall:.2f}"
+    )
     # Levels measured with bench/bench_emerging.py (precision 1.00 and
     # recall 0.34 over seeds 0-7): the planted places add only 2-5 times
     # their background, and many have 3-6 reports, which no test can tell

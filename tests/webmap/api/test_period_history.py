@@ -33,7 +33,9 @@ def count(app, insee, first_day, last_day):
     stop = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=PARIS)
     with app.app_context():
         return get_session().scalar(
-            select(func.count()).select_from(Report).where(Report.insee == insee, Report.observed_at >= start, Report.observed_at < stop)
+            select(func.count())
+            .select_from(Report)
+            .where(Report.insee == insee, Report.observed_at >= start, Report.observed_at < stop)
         )
 
 
