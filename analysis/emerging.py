@@ -130,7 +130,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage, stats
+from scipy import ndimage, special, stats
 
 from analysis.calendar import (
     EPOCH_WEEKDAY,
@@ -1152,8 +1152,7 @@ def _hypergeometric_test(counts, margins, drawn, total):
     margins, drawn = np.broadcast_arrays(margins, drawn, counts)[:2]
     if total < 1:
         return np.zeros_like(counts), np.ones_like(counts)
-    upper = stats.hypergeom.sf(counts - 1, total, margins, drawn)
-    lower = stats.hypergeom.cdf(counts, total, margins, drawn)
+    upper, lower = _hypergeometric_tails(counts, total, margins, drawn)
     p = np.minimum(1.0, 2 * np.minimum(upper, lower))
     share = margins / total
     expected = drawn * share
@@ -1161,6 +1160,57 @@ def _hypergeometric_test(counts, margins, drawn, total):
     z = np.zeros_like(counts)
     np.divide(counts - expected, np.sqrt(variance), out=z, where=variance > 0)
     return z, np.where(np.isfinite(p), p, 1.0)
+
+
+def _hypergeometric_tails(k, total, marked, drawn):
+    """P(X >= k) and P(X <= k) for X hypergeometric (``marked`` of ``total``
+    marked, ``drawn`` drawn), element-wise.
+
+    scipy's ``hypergeom.sf`` costs about a millisecond a call with a
+    population of 100,000: far too slow for a cube. The tail on the far side
+    of the mean is summed term by term from the probability of ``k`` (each
+    term is the previous one times a ratio of integers) until the terms no
+    longer change the sum; the law is log-concave, so they shrink
+    geometrically and that tail is exact to rounding. The near tail is its
+    complement, at least about a half, so rounding does not matter there.
+    """
+    k, marked, drawn = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k, marked, drawn)))
+    others = total - marked
+    low = np.maximum(0.0, drawn - others)
+    high = np.minimum(marked, drawn)
+    k = np.clip(k, low, high)
+    log_pmf = (
+        _log_binomial(marked, k) + _log_binomial(others, drawn - k) - _log_binomial(np.full_like(k, float(total)), drawn)
+    )
+    pmf = np.exp(log_pmf)
+    upward = k >= drawn * marked / total
+
+    tail = pmf.ravel().copy()
+    term = tail.copy()
+    j = k.ravel().copy()
+    up, m, n, o = upward.ravel(), marked.ravel(), drawn.ravel(), others.ravel()
+    active = np.flatnonzero(term > 0)
+    while active.size:
+        ja, ma, na, oa, ua = j[active], m[active], n[active], o[active], up[active]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(
+                ua,
+                (ma - ja) * (na - ja) / ((ja + 1) * (oa - na + ja + 1)),
+                ja * (oa - na + ja) / ((ma - ja + 1) * (na - ja + 1)),
+            )
+        ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 0.0)
+        term[active] *= ratio
+        j[active] += np.where(ua, 1.0, -1.0)
+        tail[active] += term[active]
+        # Done when the next terms cannot change the sum any more.
+        active = active[term[active] > tail[active] * 1e-17]
+    tail = np.minimum(tail.reshape(k.shape), 1.0)
+    other = np.clip(1.0 - tail + pmf, 0.0, 1.0)
+    return np.where(upward, tail, other), np.where(upward, other, tail)
+
+
+def _log_binomial(n, k):
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
 @functools.lru_cache(maxsize=8)

@@ -57,6 +57,26 @@ def test_permutation_p_values_are_exact_under_shuffled_dates():
     np.testing.assert_allclose(model.p_, expected, atol=1e-12)
 
 
+def test_permutation_p_values_match_scipy_on_a_larger_cube():
+    # 3,000 reports, a few busy cells: each bin's count against the
+    # hypergeometric law of its cell's and its week's totals.
+    rng = np.random.default_rng(11)
+    n = 3000
+    i = np.where(rng.random(n) < 0.3, rng.integers(0, 3, n), rng.integers(0, 30, n))
+    j = rng.integers(0, 20, n)
+    week = rng.integers(0, 12, n)
+    x, y, times = reports_at(np.column_stack([i, j, week]))
+    params = {"window_weeks": None, "neighbourhood": 0, "time_step_neighbours": 0, "fdr": None, "test": "permutation"}
+    model = EmergingHotSpots(extent=(0, 0, 30 * CELL, 20 * CELL), **params).fit(x, y, times)
+    counts = model.counts_
+    marked = counts.sum(axis=0)[None, :]
+    drawn = counts.sum(axis=1)[:, None]
+    upper = stats.hypergeom.sf(counts - 1, n, marked, drawn)
+    lower = stats.hypergeom.cdf(counts, n, marked, drawn)
+    expected = np.minimum(1, 2 * np.minimum(upper, lower))
+    np.testing.assert_allclose(model.p_, expected, rtol=1e-9, atol=1e-12)
+
+
 def test_poisson_p_values_are_exact():
     # One report alone over a 20 x 20 extent and 4 weeks: the normal
     # approximation makes it significant, the exact Poisson law does not.
