@@ -532,7 +532,14 @@ class EmergingHotSpots:
         ``(xmin, ymin, xmax, ymax)`` in Lambert-93 metres: the study extent,
         every cell of which counts in the cube's mean and deviation. Reports
         outside are ignored. Defaults to the reports' bounding grid padded by
-        ``neighbourhood`` cells.
+        ``neighbourhood`` cells, or the bounds of ``area``.
+    area : shapely geometry, optional
+        Study area in Lambert-93 metres (e.g. :func:`department_area`): only
+        the cells whose centre lies inside it are in the cube.
+    test : {"gi", "poisson", "permutation"}
+        Significance test of a bin: Esri's Gi* with its normal p-value, Gi*
+        with an exact Poisson p-value, or the exact space-time permutation
+        test against each place's own history (see the module docstring).
 
     Attributes
     ----------
@@ -554,7 +561,10 @@ class EmergingHotSpots:
     mean_, std_ : float
         Mean and standard deviation of the counts over all bins of the cube.
     n_bins_ : int
-        Bins of the cube: cells of the extent times weeks.
+        Bins of the cube: cells of the extent (or of the area) times weeks.
+    n_reports_ : int
+        Reports in the cube's cells up to ``end``, every week: the
+        population of the permutation test.
     grid_ : tuple of 4 ints
         ``(i_min, i_max, j_min, j_max)``, the extent in cell indices.
 
