@@ -420,6 +420,8 @@ def test_ten_thousand_reports_over_three_years():
         {"persistence": 1.2},
         {"min_count": 0},
         {"extent": (10, 0, 0, 10)},
+        {"test": "normal"},
+        {"area": (0, 0, 10, 10)},
     ],
 )
 def test_bad_parameters(params):
