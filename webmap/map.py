@@ -83,6 +83,7 @@ def _page_config(first, last):
     ]
     return {
         "agencies": agencies,
+        "clustering": {key: current_app.config["CLUSTERING"][key] for key in ("eps", "min_samples")},
         "categories": {code: str(labels.CATEGORY_LABELS.get(code, code)) for code in CATEGORIES},
         "substances": {code: str(labels.SUBSTANCE_LABELS.get(code, code)) for code in SUBSTANCES},
         "precisions": {code: str(label) for code, label in labels.PRECISION_LABELS.items()},

@@ -22,7 +22,7 @@ def test_map_page_serves_only_local_assets(demo_client):
     for source in local:
         with demo_client.get(source) as response:
             assert response.status_code == 200, source
-    assert "/static/js/map.js" in sources
+    assert "/static/js/map/main.js" in sources
 
 
 def test_map_page_shows_marking_and_fictitious_band(demo_client):
