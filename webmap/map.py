@@ -1,5 +1,5 @@
 """The map page: folium draws the basemap, the page script
-(``static/js/map.js``) fetches everything that filters change from the JSON
+(``static/js/map/main.js``) fetches everything that filters change from the JSON
 API."""
 
 import functools

@@ -150,6 +150,28 @@ def test_filters_follow_the_api_and_the_url_keeps_them(demo_app, artifacts):
         assert_clean(browser)
 
 
+def test_defaults_from_the_configuration_and_early_questions_are_the_pages(demo_instance, monkeypatch):
+    from tests.conftest import make_app
+
+    app = make_app(demo_instance, monkeypatch, CLUSTERING={"eps": 400, "min_samples": 7})
+    with serve(app) as url, browser_page() as browser:
+        page = browser.page
+        page.goto(url + "/?agencies=DOUANE,GN&start=2026-01-01")
+        census = wait_ready(page)
+        # The questions asked while the page loaded were the page's own:
+        # reports and hotspots were not asked twice.
+        assert census["prefetched"] == 2
+        assert page.input_value("#eps") == "400" and page.input_value("#min-samples") == "7"
+        state = parse_qs(urlsplit(page.url).query)
+        assert "eps" not in state and "min_samples" not in state
+        assert state["agencies"] == ["GN,DOUANE"]
+        page.fill("#eps", "250")
+        page.press("#eps", "Tab")
+        wait_ready(page, census["refreshes"])
+        assert parse_qs(urlsplit(page.url).query)["eps"] == ["250"]
+        assert_clean(browser)
+
+
 def test_commune_search_and_operation_zone(demo_app, artifacts):
     with serve(demo_app) as url, browser_page() as browser:
         page = browser.page

@@ -96,3 +96,11 @@ def test_every_page_shows_the_fictitious_band_while_demo_data_is_loaded(demo_app
         page = client.get(path).get_data(as_text=True)
         assert "DONNÉES FICTIVES" in page, path
         assert "DIFFUSION RESTREINTE" in page, path
+
+
+def test_clustering_defaults_come_from_the_configuration(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "clustering", monkeypatch, CLUSTERING={"eps": 400, "min_samples": 7})
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert page_config(page)["clustering"] == {"eps": 400, "min_samples": 7}
+    assert re.search(r'id="eps"[^>]* value="400"', page)
+    assert re.search(r'id="min-samples"[^>]* value="7"', page)
