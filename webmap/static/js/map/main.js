@@ -8,6 +8,16 @@
 //   layers/    one module per map layer (index.js switches them)
 //   panels/    the side panel's blocks and the card over the map
 //   playback.js, prefetch.js (loaded early by the page)
+//
+// Every module of the page is imported here, even those main.js does not
+// call: the browser then fetches them all at once, instead of one level of
+// imports after another (no bundler to flatten them).
+import "./config.js";
+import "./prefetch.js";
+import "./layers/agencies.js";
+import "./layers/heat.js";
+import "./layers/index.js";
+import "./layers/reports.js";
 import { ask, getJSON } from "./api.js";
 import { census, data, setReports } from "./data.js";
 import { $ } from "./dom.js";

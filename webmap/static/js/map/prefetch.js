@@ -3,6 +3,8 @@
 // Loaded early by the page (an async module in <head>); api.js takes the
 // answers if it asks the same questions (both build them with state.js),
 // else asks again. A module runs once per page, whoever imports it first.
+// config.js too (state.js reads it): both are then fetched at once.
+import "./config.js";
 import { apiQuery, parse, reportsQuery } from "./state.js";
 
 function ask(path, query) {
