@@ -28,8 +28,6 @@ DEFAULTS = {
     # None means "the SQLite file crossmap.sqlite in the instance folder".
     "DATABASE_URL": None,
     "AGENCIES": AGENCIES,
-    # Default clustering of hotspots: radius in metres and minimum reports.
-    "CLUSTERING": {"eps": 250, "min_samples": 5},
     "MARKING": "DIFFUSION RESTREINTE",
     # Printed on pages and exports while fictitious (demo) data is shown.
     "FICTITIOUS_MARKING": "DONNÉES FICTIVES",

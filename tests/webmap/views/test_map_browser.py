@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from PIL import Image
 
+from tests.apps import make_app
 from tests.browser import browser_page, serve
 
 pytestmark = pytest.mark.browser
@@ -151,8 +152,6 @@ def test_filters_follow_the_api_and_the_url_keeps_them(demo_app, artifacts):
 
 
 def test_defaults_from_the_configuration_and_early_questions_are_the_pages(demo_instance, monkeypatch):
-    from tests.conftest import make_app
-
     app = make_app(demo_instance, monkeypatch, CLUSTERING={"eps": 400, "min_samples": 7})
     with serve(app) as url, browser_page() as browser:
         page = browser.page
@@ -161,6 +160,8 @@ def test_defaults_from_the_configuration_and_early_questions_are_the_pages(demo_
         # The questions asked while the page loaded were the page's own:
         # reports and hotspots were not asked twice.
         assert census["prefetched"] == 2
+        # The page and the API agree on the defaults it leaves out.
+        assert census["hotspots"] == len(api(app, "/api/hotspots", agencies="GN,DOUANE", start="2026-01-01")["features"])
         assert page.input_value("#eps") == "400" and page.input_value("#min-samples") == "7"
         state = parse_qs(urlsplit(page.url).query)
         assert "eps" not in state and "min_samples" not in state
