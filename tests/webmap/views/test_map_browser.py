@@ -51,7 +51,7 @@ def test_map_draws_communes_and_reports_offline(demo_app, artifacts):
         })""")
         census = page.evaluate("() => window.crossmap.census")
         overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-        communes = page.evaluate("() => Object.keys(window.crossmapHandles.communes._layers).length")
+        communes = page.evaluate("() => window.crossmapHandles.communes.getLayers().length")
         band = page.locator(".fictitious").inner_text()
 
         # Switching one agency off hides exactly its points.
