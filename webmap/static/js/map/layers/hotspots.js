@@ -1,6 +1,6 @@
 // Hotspots: outlines coloured by status, a solid dark outline when several
 // agencies converge. A click opens the hotspot's card.
-import { T, statusColour, statusLabel } from "../config.js";
+import { statusColour, statusLabel } from "../config.js";
 import { census, data } from "../data.js";
 import { $, el, number } from "../dom.js";
 import { map } from "../handles.js";

@@ -1,10 +1,10 @@
 // Operation zones: drawn by commanders, saved on the server, listed in the
 // side panel; a zone's card tells what it holds under the current filters.
-import { AGENCY, T, config, statusLabel } from "../config.js";
+import { T, config, statusLabel } from "../config.js";
 import { getJSON, send } from "../api.js";
 import { $, el, number } from "../dom.js";
 import { map } from "../handles.js";
-import { categoryName, closeButton, closeCard, countsTable, onClose, registerCard, showCard, showMessage } from "../panels/cards.js";
+import { agencyName, categoryName, closeButton, closeCard, countsTable, onClose, registerCard, showCard, showMessage } from "../panels/cards.js";
 import { apiQuery, state, writeUrl } from "../state.js";
 import { isDrawing, onShape } from "./drawing.js";
 
@@ -87,7 +87,7 @@ async function openZone(id, zoom) {
       el("dt", {}, T.reports), el("dd", { class: "zone-count" }, number(c.count)),
       el("dt", {}, T.hotspots), el("dd", {}, c.hotspots.length ? c.hotspots.map((h) => `${h.code} (${statusLabel(h.status)}, ${h.count})`).join(", ") : T.none),
       el("dt", {}, T.communes), el("dd", {}, c.communes.map((x) => `${x.name} (${Math.round(x.share * 100)} %)`).join(", ") || T.none)),
-    countsTable(T.by_agency, c.by_agency, (k) => (AGENCY[k] || { name: k }).name),
+    countsTable(T.by_agency, c.by_agency, agencyName),
     countsTable(T.by_category, c.by_category, categoryName),
     config.can_plan ? rename : null,
     el("p", { class: "actions" },
