@@ -34,6 +34,8 @@ FIELDS = {
     "address": ("Adresse", "adresse des faits", "voie", "rue", "address", "street"),
     "lat": ("Latitude", "lat", "y wgs84", "latitude wgs84"),
     "lon": ("Longitude", "lon", "lng", "long", "x wgs84", "longitude wgs84"),
+    "coordinates": ("Coordonnées", "coordonnees gps", "gps", "coords", "position", "position gps", "lat lon",
+                    "latitude longitude", "coordinates", "point gps", "localisation gps"),
     "x": ("X", "x l93", "x lambert 93", "x lambert93", "coord x", "x_l93"),
     "y": ("Y", "y l93", "y lambert 93", "y lambert93", "coord y", "y_l93"),
     "summary": ("Résumé", "resume", "observations", "description", "commentaire", "commentaires", "summary",

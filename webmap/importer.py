@@ -44,13 +44,22 @@ from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_lambert93
 from geo.geocoder import GeocodingError, parse_number
 from geo.names import name_key
-from webmap.columns import CATEGORY_INDEX, FIELDS, HANDLING_INDEX, SUBSTANCE_INDEX, UNIT_INDEX, guess_mapping
-from webmap.models import PARIS, ImportBatch, ImportProfile, ImportRejection, Report, ReportHistory, now
+from webmap.columns import FIELDS, VOCABULARIES, agency_vocabulary, guess_mapping
+from webmap.columns import vocabularies as vocabularies_for
+from webmap.models import PARIS, ImportBatch, ImportDecision, ImportProfile, ImportRejection, Report, ReportHistory, now
+from webmap.services.importer.decisions import (
+    HOW_LABELS,
+    Decision,
+    group_decisions,
+    how_label,
+    place_decision,
+    value_decision,
+)
 
 #: Fields every row needs (a place is needed too, in one of several forms).
 REQUIRED = ("agency_ref", "observed_at", "category")
 #: Field columns that can carry the place, best first.
-PLACE_FIELDS = ("lon", "lat", "x", "y", "address", "insee", "postal_code", "commune")
+PLACE_FIELDS = ("lon", "lat", "x", "y", "coordinates", "address", "insee", "postal_code", "commune")
 #: Dates before this need ``allow_before_2000``: most are typing mistakes.
 OLDEST_WITHOUT_CONFIRMATION = datetime(2000, 1, 1, tzinfo=PARIS)
 #: Excel counts days from 30 December 1899 (its 1900 leap-year bug included).
@@ -104,6 +113,8 @@ class ImportOptions:
     profile: str | None = None
     skip_invalid: bool = False
     allow_before_2000: bool = False
+    # Accept places in a neighbouring département (flagged in the preview).
+    allow_outside: bool = False
     max_rows: int | None = None
     max_bytes: int | None = None
     created_by: str | None = None
@@ -119,6 +130,7 @@ class Prepared:
     warnings: list[str]
     mapping: dict[str, str]
     total_rows: int
+    decisions: list[Decision] = field(default_factory=list)
 
 
 @dataclass
@@ -132,6 +144,7 @@ class ImportResult:
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: bool = False
+    decisions: list[Decision] = field(default_factory=list)
 
 
 # -- reading --------------------------------------------------------------
@@ -412,24 +425,47 @@ _SPLIT_VALUES = re.compile(r"\s*(?:[,;/+|]|\bet\b)\s*")
 
 
 class _RowValidator:
-    def __init__(self, mapping, options, known_agencies):
+    def __init__(self, mapping, options, known_agencies, vocabularies=None):
         self.options = options
         self.header_of = {field_name: header for header, field_name in mapping.items()}
-        self.agencies = {}
-        for agency in known_agencies:
-            self.agencies[name_key(agency["code"])] = agency["code"]
-            self.agencies[name_key(agency["name"])] = agency["code"]
+        self.vocabularies = vocabularies or VOCABULARIES
+        self.agencies = agency_vocabulary(known_agencies)
+        self.agency_codes = [agency["code"] for agency in known_agencies]
+        # Decisions of the row being read: (field, given, match, stored).
+        self.decisions: list[tuple] = []
         self.default_agency = None
         if options.agency:
-            self.default_agency = self.agencies.get(name_key(options.agency))
-            if self.default_agency is None:
+            match = self.agencies.match(options.agency)
+            if match is None or not match.exact:
                 raise ImportFileError(
                     f"Service inconnu : « {options.agency} » (services connus : "
-                    + ", ".join(a["code"] for a in known_agencies) + ")."
+                    + ", ".join(self.agency_codes) + ")."
                 )
+            self.default_agency = match.code
 
     def column(self, field_name):
         return self.header_of.get(field_name, field_label(field_name))
+
+    def read(self, field_name, text):
+        """The code ``text`` means in the vocabulary of ``field_name``, the
+        reading noted when it is not written like a known phrase; ``None``
+        when it cannot be told."""
+        vocabulary = self.agencies if field_name == "agency" else self.vocabularies[field_name]
+        match = vocabulary.match(text)
+        # Written as the code or its label: nothing to say.
+        if match is not None and (not match.exact or name_key(text) not in self._plain_keys(vocabulary, match.code)):
+            self.decisions.append((field_name, text, match, match.code))
+        return match
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
+    def _plain_keys(vocabulary, code):
+        return {name_key(code), name_key(vocabulary.labels[code])}
+
+    def suggestion(self, field_name, text) -> str:
+        vocabulary = self.agencies if field_name == "agency" else self.vocabularies[field_name]
+        nearest = vocabulary.suggest(text)
+        return " Valeurs proches : " + ", ".join(f"« {label} »" for label in nearest) + "." if nearest else ""
 
     def record(self, values: dict) -> dict:
         """The report fields of one row; raises a list of ``_Invalid``."""
@@ -472,12 +508,19 @@ class _RowValidator:
             if self.default_agency:
                 return self.default_agency
             raise _Invalid("service manquant")
-        code = self.agencies.get(name_key(text))
-        if code is None:
-            raise _Invalid("service inconnu (services connus : " + ", ".join(sorted(set(self.agencies.values()))) + ")")
-        if self.default_agency and code != self.default_agency:
-            raise _Invalid(f"service différent de celui annoncé pour le fichier ({self.default_agency})")
-        return code
+        match = self.read("agency", text)
+        if self.default_agency:
+            # One agency per file: the pinned one is stored; a row naming
+            # another one is a contradiction, a wording we cannot read is not.
+            if match is not None and match.code != self.default_agency:
+                raise _Invalid(f"service différent de celui annoncé pour le fichier ({self.default_agency})")
+            if match is None:
+                self.decisions.append(("agency", text, None, self.default_agency))
+            return self.default_agency
+        if match is None:
+            raise _Invalid("service inconnu (services connus : " + ", ".join(self.agency_codes) + ")."
+                           + self.suggestion("agency", text))
+        return match.code
 
     @staticmethod
     def reference(value):
@@ -497,29 +540,26 @@ class _RowValidator:
             raise _Invalid(str(error)) from None
         return moment
 
-    @staticmethod
-    def category(value):
+    def category(self, value):
         text = _text(value)
         if not text:
             raise _Invalid("catégorie manquante")
-        code = CATEGORY_INDEX.get(name_key(text))
-        if code is None:
-            raise _Invalid("catégorie inconnue (attendu : point de deal, saisie, interpellation, renseignement, "
-                           "surveillance ou autre)")
-        return code
+        match = self.read("category", text)
+        if match is None:
+            raise _Invalid("catégorie inconnue (attendu : point de deal, trafic, saisie, interpellation, "
+                           "renseignement, surveillance ou autre)." + self.suggestion("category", text))
+        return match.code
 
-    @staticmethod
-    def handling(value):
+    def handling(self, value):
         text = _text(value)
         if not text:
             return "shared"
-        code = HANDLING_INDEX.get(name_key(text))
-        if code is None:
+        match = self.read("handling", text)
+        if match is None:
             raise _Invalid("diffusion inconnue (attendu : partagé ou restreint)")
-        return code
+        return match.code
 
-    @staticmethod
-    def substances(value):
+    def substances(self, value):
         text = _text(value)
         if not text:
             return ""
@@ -527,12 +567,12 @@ class _RowValidator:
         for part in _SPLIT_VALUES.split(text):
             if not part:
                 continue
-            code = SUBSTANCE_INDEX.get(name_key(part))
-            if code is None:
+            match = self.read("substances", part)
+            if match is None:
                 raise _Invalid(f"produit inconnu : « {part} » (attendu : résine, herbe, cocaïne, crack, héroïne, "
-                               "drogues de synthèse ou autre)")
-            if code not in codes:
-                codes.append(code)
+                               "drogues de synthèse ou autre)." + self.suggestion("substances", part))
+            if match.code not in codes:
+                codes.append(match.code)
         return ",".join(codes)
 
     @staticmethod
@@ -547,15 +587,14 @@ class _RowValidator:
             raise _Invalid("quantité négative")
         return number
 
-    @staticmethod
-    def unit(value):
+    def unit(self, value):
         text = _text(value)
         if not text:
             raise _Invalid("unité manquante pour la quantité")
-        code = UNIT_INDEX.get(name_key(text))
-        if code is None:
+        match = self.read("unit", text)
+        if match is None:
             raise _Invalid("unité inconnue (attendu : g, kg, pieds, doses ou l)")
-        return code
+        return match.code
 
     def grading(self, values):
         if "grading" in self.header_of:
@@ -582,7 +621,7 @@ class _Problems(Exception):
 
 
 def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | None = None,
-            progress=None, now_=None) -> Prepared:
+            progress=None, now_=None, vocabularies=None) -> Prepared:
     """Map, validate and geocode every row of ``table``; write nothing.
 
     Parameters
@@ -594,11 +633,13 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
     options : ImportOptions
     progress : callable, optional
         ``progress(stage, done, total)``, called every few thousand rows.
+    vocabularies : dict, optional
+        :func:`webmap.columns.vocabularies` with the configured synonyms.
     """
     options = options or ImportOptions()
     now_ = now_ or now()
     mapping = resolve_mapping(table, options.mapping, options.agency)
-    validator = _RowValidator(mapping, options, known_agencies)
+    validator = _RowValidator(mapping, options, known_agencies, vocabularies)
     index_of = {field_name: table.headers.index(header) for header, field_name in mapping.items()}
     rejections: list[Rejection] = []
     rejected_lines: set[int] = set()
@@ -614,6 +655,7 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
         if progress and number % CHUNK == 0:
             progress("validation", number, total)
         values = {field_name: (row[i] if i < len(row) else None) for field_name, i in index_of.items()}
+        validator.decisions.clear()
         try:
             record = validator.record(values)
         except _Problems as problems:
@@ -640,16 +682,26 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
             continue
         seen_refs[key] = line
         place = {name: values.get(name) for name in PLACE_FIELDS if name in values}
-        candidates.append((line, record, place))
+        decisions = [_value_decision(line, *decision) for decision in validator.decisions]
+        candidates.append((line, record, place, decisions))
     if progress:
         progress("validation", total, total)
 
-    records, warnings = _geocode_all(candidates, geocoder, reject, progress)
+    records, warnings, decisions = _geocode_all(candidates, geocoder, reject, progress, options.allow_outside)
     rejections.sort(key=lambda r: r.line)
-    return Prepared(records, rejections, rejected_lines, warnings, mapping, total)
+    return Prepared(records, rejections, rejected_lines, warnings, mapping, total, decisions)
+
+
+def _value_decision(line, field_name, given, match, stored) -> Decision:
+    if match is None:  # an unreadable agency in a file pinned to one
+        return Decision(line, field_name, given, ("pinned",), stored,
+                        f"Service « {given} » non reconnu : service du fichier retenu ({stored}).")
+    return value_decision(line, field_name, given, match, stored)
 
 
 def _place_text(place: dict) -> str:
+    if _text(place.get("coordinates")):
+        return _text(place["coordinates"])
     parts = []
     if _text(place.get("address")):
         parts.append(_text(place["address"]))
@@ -665,13 +717,16 @@ def _place_text(place: dict) -> str:
     return ", ".join(parts)
 
 
-def _geocode_all(candidates, geocoder, reject, progress):
+def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
     """Geocode the validated rows: coordinates in one vectorised spatial
-    query, the other forms one by one through the geocoder's cache."""
-    records, warnings = [], []
+    query, the other forms one by one through the geocoder's cache.
+
+    Returns the records, the warnings (one line per kind) and the decisions
+    of the rows kept."""
+    records, warnings, decisions = [], [], []
     lon = np.full(len(candidates), np.nan)
     lat = np.full(len(candidates), np.nan)
-    for i, (_, _, place) in enumerate(candidates):
+    for i, (_, _, place, _) in enumerate(candidates):
         a, b = parse_number(place.get("lon")), parse_number(place.get("lat"))
         if a is not None and b is not None:
             lon[i], lat[i] = a, b
@@ -682,9 +737,13 @@ def _geocode_all(candidates, geocoder, reject, progress):
     if has_point.any():
         x[has_point], y[has_point] = to_lambert93(lon[has_point], lat[has_point])
         insee[has_point] = geocoder.communes_at(x[has_point], y[has_point])
+        # Points outside the département, or that fall nowhere in the stated
+        # order, go through the geocoder, which knows what to do with them.
+        outside = geocoder.departements_at(insee) != geocoder.departement
+        insee[outside] = None
     total = len(candidates)
     warned = {}
-    for i, (line, record, place) in enumerate(candidates):
+    for i, (line, record, place, row_decisions) in enumerate(candidates):
         if progress and i % CHUNK == 0:
             progress("géocodage", i, total)
         if insee[i] is not None:
@@ -692,13 +751,14 @@ def _geocode_all(candidates, geocoder, reject, progress):
                            insee=insee[i], precision="point")
         else:
             try:
-                result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS})
+                result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS}, allow_outside=allow_outside)
             except GeocodingError as error:
                 column = _place_column(place)
                 reject(line, column, "" if column is None else place.get(column), error.message)
                 continue
             located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
                            insee=result.insee, precision=result.precision)
+            row_decisions = [*row_decisions, place_decision(line, _place_text(place), result)]
             for warning in result.warnings:
                 # Address fallbacks repeat for thousands of rows: one line each
                 # kind, with the count and the first line.
@@ -710,11 +770,12 @@ def _geocode_all(candidates, geocoder, reject, progress):
         record["content_hash"] = content_hash(record)
         record["_line"] = line
         records.append(record)
+        decisions.extend(row_decisions)
     for count, line, example in warned.values():
         warnings.append(f"{count} ligne(s), dont la ligne {line} : {example}")
     if progress:
         progress("géocodage", total, total)
-    return records, warnings
+    return records, warnings, decisions
 
 
 def _place_column(place: dict):
@@ -748,7 +809,7 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
     written and ``written`` is False.
     """
     result = ImportResult(batch_id=None, total_rows=prepared.total_rows, rejected=len(prepared.rejected_lines),
-                          rejections=prepared.rejections, warnings=prepared.warnings)
+                          rejections=prepared.rejections, warnings=prepared.warnings, decisions=prepared.decisions)
     if prepared.rejections and not options.skip_invalid:
         return result
     batch = ImportBatch(kind="file", filename=table.filename, sha256=table.sha256, created_by=options.created_by,
@@ -805,6 +866,9 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
         done += len(chunk)
     if progress:
         progress("enregistrement", total, total)
+    if prepared.decisions:
+        session.execute(insert(ImportDecision.__table__),
+                        [dict(group, batch_id=batch.id) for group in group_decisions(prepared.decisions)])
     if prepared.rejections:
         session.execute(
             insert(ImportRejection.__table__),
@@ -828,7 +892,7 @@ def _update_by_id(session, table, rows):
 
 
 def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None) -> ImportResult:
+                progress=None, vocabularies=None) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
     caller commits (or rolls back). See the module docstring."""
     options = options or ImportOptions()
@@ -839,7 +903,8 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
     if progress:
         progress("lecture", 0, 1)
     table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
-    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress)
+    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress,
+                       vocabularies=vocabularies)
     return write(session, prepared, table, options, progress=progress)
 
 
@@ -859,6 +924,14 @@ def batch_rejections(session, batch_id) -> list[Rejection]:
         select(ImportRejection).where(ImportRejection.batch_id == batch_id).order_by(ImportRejection.line, ImportRejection.id)
     )
     return [Rejection(r.line, r.column, r.value, r.reason) for r in rows]
+
+
+def batch_decisions(session, batch_id) -> list[ImportDecision]:
+    """What a batch decided, folded by identical decision, in file order."""
+    return list(session.scalars(
+        select(ImportDecision).where(ImportDecision.batch_id == batch_id).order_by(ImportDecision.first_line,
+                                                                                    ImportDecision.id)
+    ))
 
 
 def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
@@ -981,17 +1054,33 @@ def rejections_csv(rejections) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def _geocoder(enabled, domain, scheme, timeout):
+def _geocoder(departement, enabled, domain, scheme, timeout):
     from geo.geocoder import Geocoder
 
-    return Geocoder(ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme, ban_timeout=timeout)
+    return Geocoder(departement=departement, ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme,
+                    ban_timeout=timeout)
 
 
 def geocoder_from_config(config) -> "Geocoder":
-    """The geocoder the ``GEOCODER_BAN_*`` settings describe, one per
-    process and settings (its cache then serves every import)."""
-    return _geocoder(bool(config.get("GEOCODER_BAN_ENABLED")), config.get("GEOCODER_BAN_DOMAIN"),
-                     config.get("GEOCODER_BAN_SCHEME", "https"), float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)))
+    """The geocoder the ``DEPARTEMENT`` and ``GEOCODER_BAN_*`` settings
+    describe, one per process and settings (its cache then serves every
+    import)."""
+    from geo.reference import DEPARTEMENT
+
+    return _geocoder(config.get("DEPARTEMENT", DEPARTEMENT), bool(config.get("GEOCODER_BAN_ENABLED")),
+                     config.get("GEOCODER_BAN_DOMAIN"), config.get("GEOCODER_BAN_SCHEME", "https"),
+                     float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)))
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabularies(synonyms_json):
+    return vocabularies_for(json.loads(synonyms_json))
+
+
+def vocabularies_from_config(config) -> dict:
+    """The vocabularies with the ``VOCABULARY_SYNONYMS`` setting, built once
+    per process and setting."""
+    return _vocabularies(json.dumps(config.get("VOCABULARY_SYNONYMS") or {}, sort_keys=True, ensure_ascii=False))
 
 
 def delete_profile(session, name: str) -> bool:
@@ -999,6 +1088,29 @@ def delete_profile(session, name: str) -> bool:
 
 
 # -- preview (the upload page) --------------------------------------------
+
+#: Rows the preview lists at most (after its filter); the counts cover all.
+PREVIEW_ROWS = 500
+#: What the preview may list: every row, rows read approximately, rejected rows.
+PREVIEW_FILTERS = ("all", "approximations", "rejections")
+
+
+@dataclass
+class PreviewRow:
+    """One row of the preview: the place as given, how it was read and what
+    is stored, the other fields' decisions and the row's rejections."""
+
+    line: int
+    place_given: str = ""
+    place_how: str = ""
+    place_stored: str = ""
+    place_note: str = ""
+    decisions: list[Decision] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def approximate(self) -> bool:
+        return any(decision.approximate for decision in self.decisions)
 
 
 @dataclass
@@ -1014,13 +1126,24 @@ class Preview:
     rejected_rows: int
     warnings: list[str]
     error: str | None = None
+    rows: list[PreviewRow] = field(default_factory=list)
+    shown: str = "all"
+    matching_rows: int = 0
+    approximate_rows: int = 0
+    decided_rows: int = 0
 
 
 def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOptions, session=None,
-                 rows=10) -> Preview:
+                 rows=10, show="all", vocabularies=None) -> Preview:
     """Read and validate a file without writing anything. A file-level
     problem (missing columns, say) is returned in ``error`` with whatever
-    could be read, so the page can still show the columns to map."""
+    could be read, so the page can still show the columns to map.
+
+    ``show`` (one of :data:`PREVIEW_FILTERS`) chooses the rows listed with
+    their decisions: every row, only rows read approximately, or only
+    rejected rows (at most :data:`PREVIEW_ROWS`)."""
+    if show not in PREVIEW_FILTERS:
+        raise ValueError(f"Unknown preview filter {show!r}; expected one of {PREVIEW_FILTERS}.")
     if options.profile and options.mapping is None and session is not None:
         profile = get_profile(session, options.profile)
         options.mapping = profile["mapping"]
@@ -1028,9 +1151,41 @@ def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOpt
     table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     first_rows = [[_text(cell) for cell in row] for row in table.rows[:rows]]
     try:
-        prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options)
+        prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options,
+                           vocabularies=vocabularies)
     except ImportFileError as error:
         mapping = options.mapping if options.mapping is not None else guess_mapping(table.headers)
         return Preview(table.headers, first_rows, mapping, len(table.rows), 0, [], 0, [], error=str(error))
-    return Preview(table.headers, first_rows, prepared.mapping, len(table.rows), len(prepared.records),
-                   prepared.rejections, len(prepared.rejected_lines), prepared.warnings)
+    preview = Preview(table.headers, first_rows, prepared.mapping, len(table.rows), len(prepared.records),
+                      prepared.rejections, len(prepared.rejected_lines), prepared.warnings, shown=show)
+    every_row = preview_rows(prepared, geocoder)
+    preview.approximate_rows = sum(row.approximate for row in every_row)
+    preview.decided_rows = sum(bool(row.decisions) for row in every_row)
+    keep = {"all": lambda row: True, "approximations": lambda row: row.approximate,
+            "rejections": lambda row: bool(row.rejections)}[show]
+    chosen = [row for row in every_row if keep(row)]
+    preview.matching_rows = len(chosen)
+    preview.rows = chosen[:PREVIEW_ROWS]
+    return preview
+
+
+def preview_rows(prepared: Prepared, geocoder) -> list[PreviewRow]:
+    """Every row of a prepared file, in file order, with its decisions."""
+    rows: dict[int, PreviewRow] = {}
+    for decision in prepared.decisions:
+        row = rows.setdefault(decision.line, PreviewRow(decision.line))
+        if decision.field == "place":
+            row.place_given, row.place_how, row.place_stored = decision.given, decision.how_label(), decision.stored
+            row.place_note = decision.note
+        row.decisions.append(decision)
+    for record in prepared.records:
+        row = rows.setdefault(record["_line"], PreviewRow(record["_line"]))
+        if not row.place_how:
+            # A point read from its own columns in the stated order.
+            commune = geocoder.commune(record["insee"])
+            row.place_given = record["place_text"]
+            row.place_how = HOW_LABELS["point"]
+            row.place_stored = f"{commune.name if commune else ''} ({record['insee']}), {record['lat']:.5f} ; {record['lon']:.5f}"
+    for rejection in prepared.rejections:
+        rows.setdefault(rejection.line, PreviewRow(rejection.line)).rejections.append(rejection)
+    return [rows[line] for line in sorted(rows)]
