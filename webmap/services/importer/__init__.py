@@ -37,6 +37,7 @@ from webmap.services.importer.batches import (
     BatchError,
     batch_decisions,
     batch_rejections,
+    get_batch,
     list_batches,
     rejections_csv,
     rollback_batch,
@@ -69,7 +70,7 @@ from webmap.services.importer.validation import (
 from webmap.services.importer.writer import write
 
 __all__ = [
-    "FIELDS", "READERS", "PREVIEW_FILTERS", "BatchError", "Decision", "PreviewRow", "batch_decisions", "how_label",
+    "FIELDS", "READERS", "PREVIEW_FILTERS", "BatchError", "Decision", "PreviewRow", "batch_decisions", "get_batch", "how_label",
     "place_decision", "vocabularies_from_config", "ImportFileError", "ImportOptions", "ImportResult", "Prepared", "Preview", "Rejection",
     "Table", "batch_rejections", "content_hash", "delete_profile", "field_label", "geocoder_from_config",
     "get_profile", "guess_mapping", "import_and_commit", "import_file", "list_batches", "list_profiles", "parse_date", "prepare",

@@ -35,6 +35,10 @@ def batch_rejections(session, batch_id) -> list[Rejection]:
     return [Rejection(r.line, r.column, r.value, r.reason) for r in rows]
 
 
+def get_batch(session, batch_id) -> ImportBatch | None:
+    return session.get(ImportBatch, batch_id)
+
+
 def batch_decisions(session, batch_id) -> list[ImportDecision]:
     """What a batch decided, identical decisions folded, in file order."""
     return list(session.scalars(
