@@ -49,6 +49,11 @@ AGENCIES = [
     ]},
 ]
 
+def agency_codes(config):
+    """The codes of the configured agencies, in order."""
+    return [agency["code"] for agency in config["AGENCIES"]]
+
+
 DEFAULTS = {
     # The département the cell serves (INSEE code): geocoding, reference
     # layers and figures are limited to it.
