@@ -41,7 +41,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geo.coordinates import READING_LABELS, L93_X_RANGE, L93_Y_RANGE, Reading, pair_readings, readings
+from geo.coordinates import READING_LABELS, Reading, pair_readings, readings
 from geo.crs import LAMBERT93, to_lambert93, to_wgs84
 from geo.names import name_key, nearest
 from geo.reference import (

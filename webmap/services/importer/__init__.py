@@ -43,9 +43,9 @@ from webmap.services.importer.batches import (
     rollback_batch,
 )
 from webmap.services.importer.columns import FIELDS, guess_mapping
+from webmap.services.importer.decisions import Decision, how_label, place_decision
 from webmap.services.importer.mapping import resolve_mapping
 from webmap.services.importer.pipeline import import_and_commit, import_file
-from webmap.services.importer.decisions import Decision, how_label, place_decision
 from webmap.services.importer.preview import PREVIEW_FILTERS, Preview, PreviewRow, preview_file
 from webmap.services.importer.profiles import (
     delete_profile,

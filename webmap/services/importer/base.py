@@ -8,10 +8,10 @@ from datetime import datetime
 from webmap.db.models import (
     PARIS,
 )
-from webmap.services.importer.decisions import Decision
 from webmap.services.importer.columns import (
     FIELDS,
 )
+from webmap.services.importer.decisions import Decision
 
 #: Fields every row needs (a place is needed too, in one of several forms).
 REQUIRED = ("agency_ref", "observed_at", "category")
