@@ -186,12 +186,19 @@ def test_former_names_resolve_to_the_2026_commune_with_a_note(geocoder, name, in
 
 
 def test_every_name_since_2018_resolves_to_its_successor(geocoder):
-    from geo.reference import load_former_names
+    from geo.reference import load_communes, load_former_names, load_neighbour_communes
 
+    current = {name_key(name) for name in load_communes()["name"]} | {
+        name_key(name) for name in load_neighbour_communes()["name"]}
     for row in load_former_names().itertuples(index=False):
-        if not row.successor_code.startswith("88"):
+        place = geocoder.geocode(row.name, allow_outside=True)
+        if name_key(row.name) in current:
+            # A name borne today wins over the same name borne before
+            # ("Saint-Remy" is 88435, not 70472 Saint-Rémy-en-Comté).
+            assert place.former_kind is None, row.name
             continue
-        assert geocoder.geocode(row.name).insee == row.successor_code, row.name
+        assert place.insee == row.successor_code, row.name
+        assert place.former_kind in ("renamed", "absorbed") and place.warnings, row.name
 
 
 def test_reverse_covers_neighbouring_departements(geocoder):
