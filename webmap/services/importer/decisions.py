@@ -127,6 +127,11 @@ def group_decisions(decisions, max_lines: int = 200) -> list[dict]:
     """Identical decisions of many rows folded into one, with their count and
     (up to ``max_lines`` of) their lines: what a batch's history keeps.
 
+    Places read the same way into the same stored value fold together
+    whatever their wording (thousands of street addresses placed at the
+    centre of one commune are one decision, with its first wording as the
+    example); values keep one decision per wording.
+
     Examples
     --------
     >>> rows = [Decision(2, "place", "Epinal", ("name",), "Épinal (88160), centre"),
@@ -136,7 +141,8 @@ def group_decisions(decisions, max_lines: int = 200) -> list[dict]:
     """
     groups: dict[tuple, dict] = {}
     for decision in decisions:
-        key = (decision.field, decision.given, decision.how, decision.stored, decision.note)
+        given = None if decision.field == "place" else decision.given
+        key = (decision.field, given, decision.how, decision.stored)
         group = groups.get(key)
         if group is None:
             group = groups[key] = {

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -389,7 +390,7 @@ def _value_decision(line, field_name, given, match, stored) -> Decision:
     return value_decision(line, field_name, given, match, stored)
 
 
-def _placecell_text(place: dict) -> str:
+def _place_text(place: dict) -> str:
     if cell_text(place.get("coordinates")):
         return cell_text(place["coordinates"])
     parts = []
@@ -433,6 +434,8 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
         insee[outside] = None
     total = len(candidates)
     warned = {}
+    # The geocoder answers the same place again and again: read it once.
+    read_as: dict = {}
     for i, (line, record, place, row_decisions) in enumerate(candidates):
         if progress and i % CHUNK == 0:
             progress("géocodage", i, total)
@@ -448,7 +451,11 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
                 continue
             located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
                            insee=result.insee, precision=result.precision)
-            row_decisions = [*row_decisions, place_decision(line, _placecell_text(place), result)]
+            given = _place_text(place)
+            template = read_as.get((given, result))
+            if template is None:
+                template = read_as[(given, result)] = place_decision(0, given, result)
+            row_decisions = [*row_decisions, replace(template, line=line)]
             for warning in result.warnings:
                 # Address fallbacks repeat for thousands of rows: one line each
                 # kind, with the count and the first line.
@@ -456,7 +463,7 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
                 if kind not in warned:
                     warned[kind] = [0, line, warning]
                 warned[kind][0] += 1
-        record.update(located, place_text=_placecell_text(place))
+        record.update(located, place_text=_place_text(place))
         record["content_hash"] = content_hash(record)
         record["_line"] = line
         records.append(record)
