@@ -47,6 +47,7 @@ RULES = {
     "imports.batches": "import",
     "imports.rollback": "import",
     "imports.batch_rejections": "import",
+    "imports.batch_decisions": "import",
     "exports.export_form": "export",
     "exports.export_file": "export",
     "zones.index": "view",
