@@ -120,13 +120,18 @@ def _tile_bounds(zoom, x, y):
     return -half + x * size, half - (y + 1) * size, -half + (x + 1) * size, half - y * size
 
 
-def _to_mercator(geometry):
-    return shapely.transform(geometry, lambda xy: [_mercator(lon, lat) for lon, lat in xy])
-
-
 def vector_tile(zoom, x, y):
     bounds = _tile_bounds(zoom, x, y)
-    earth = shapely.box(*bounds).buffer(10, join_style="mitre")
+    minx, miny, maxx, maxy = bounds
+
+    def _to_mercator(geometry):
+        # Straight to tile units (extent 4096, y up): the library's own
+        # quantize_bounds goes through a deprecated shapely function.
+        return shapely.transform(geometry, lambda xy: [
+            ((mx - minx) / (maxx - minx) * 4096, (my - miny) / (maxy - miny) * 4096)
+            for mx, my in (_mercator(lon, lat) for lon, lat in xy)])
+
+    earth = shapely.box(-16, -16, 4112, 4112)
     layers = [{"name": "earth", "features": [{"geometry": earth, "properties": {"kind": "earth"}}]}]
     if zoom >= 9:
         roads = [{"geometry": _to_mercator(shapely.LineString(street)),
@@ -137,9 +142,9 @@ def vector_tile(zoom, x, y):
         layers.append({"name": "buildings", "features": [
             {"geometry": _to_mercator(b), "properties": {"kind": "building"}} for b in BUILDINGS]})
     layers.append({"name": "places", "features": [
-        {"geometry": shapely.Point(_mercator(*EPINAL)),
+        {"geometry": _to_mercator(shapely.Point(EPINAL)),
          "properties": {"kind": "locality", "name": "Épinal", "min_zoom": 6, "population_rank": 10}}]})
-    data = mapbox_vector_tile.encode(layers, default_options={"quantize_bounds": bounds, "extents": 4096})
+    data = mapbox_vector_tile.encode(layers, default_options={"extents": 4096})
     return gzip.compress(data)
 
 

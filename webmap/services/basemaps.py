@@ -120,6 +120,12 @@ class Archive:
     def close(self):
         pass
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class MBTilesArchive(Archive):
     """An MBTiles file (SQLite; tile rows counted from the south, TMS)."""
@@ -474,6 +480,10 @@ class BasemapRegistry:
             if bases:
                 rest = [_replace_default(b, b.slug == bases[0].slug) for b in rest]
         self._write(rest)
+        path = str(self.folder / basemap.file)
+        with self._archives_lock:
+            for key in [key for key in self._archives if key[0] == path]:
+                self._archives.pop(key).close()
         (self.folder / basemap.file).unlink(missing_ok=True)
         return basemap
 
