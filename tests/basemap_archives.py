@@ -11,12 +11,12 @@ a screenshot or a snapshot; vector tiles are encoded with
 
 import gzip
 import io
-import json
 import math
 import sqlite3
 from pathlib import Path
 
 import mapbox_vector_tile
+import pytest
 import shapely
 from PIL import Image, ImageDraw
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
@@ -183,5 +183,22 @@ def write_empty(path):
     return Path(path)
 
 
-def metadata_json(path):
-    return json.loads(Path(path).read_text())
+RASTER_NAME = "Plan test"
+VECTOR_NAME = "OSM test"
+
+
+@pytest.fixture(scope="session")
+def archive_files(tmp_path_factory):
+    """The good archives, built once for the whole session."""
+    folder = tmp_path_factory.mktemp("basemap-archives")
+    return {"raster": write_mbtiles(folder / "plan.mbtiles"), "vector": write_pmtiles(folder / "osm.pmtiles")}
+
+
+def install(app, files, *, default=RASTER_NAME):
+    """Install both test archives in ``app``'s instance folder."""
+    from webmap.services.basemaps import BasemapRegistry
+
+    registry = BasemapRegistry(app.instance_path)
+    registry.add(files["raster"], name=RASTER_NAME, outline=load_outline(), default=default == RASTER_NAME)
+    registry.add(files["vector"], name=VECTOR_NAME, outline=load_outline(), default=default == VECTOR_NAME)
+    return registry
