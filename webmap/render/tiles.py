@@ -24,7 +24,7 @@ from geo.crs import to_wgs84
 
 log = logging.getLogger(__name__)
 
-__all__ = ["basemap_image", "choose_zoom", "draw_vector_tile", "VECTOR_STYLE", "TILE_SIZE"]
+__all__ = ["ArchiveBasemap", "basemap_image", "choose_zoom", "draw_vector_tile", "VECTOR_STYLE", "TILE_SIZE"]
 
 TILE_SIZE = 256
 #: Largest mosaic, in tiles of one zoom: beyond, a lower zoom is taken
@@ -232,3 +232,16 @@ def _polygons(geometry):
     if geometry["type"] == "MultiPolygon":
         return geometry["coordinates"]
     return []
+
+
+class ArchiveBasemap:
+    """An installed basemap as a snapshot draws it: ``image(extent,
+    pixels)`` for :func:`draw_map`, and the words for the sources line."""
+
+    def __init__(self, archive, *, name, attribution):
+        self.archive = archive
+        self.name = name
+        self.attribution = attribution or name
+
+    def image(self, extent_l93, pixels):
+        return basemap_image(self.archive, extent_l93, pixels)
