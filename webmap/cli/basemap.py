@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from geo.reference import load_outline
-from webmap.db import get_session
+from webmap.cli.options import open_session
 from webmap.services import audit as audit_trail
 from webmap.services.basemaps import ROLES, BasemapError, BasemapRegistry
 
@@ -18,7 +18,7 @@ def _registry():
 
 
 def _audit(action, **details):
-    session = get_session()
+    session = open_session()
     audit_trail.audit(session, action, **details)
     session.commit()
 

@@ -10,6 +10,8 @@
   const T = config.text;
   const handles = window.crossmapHandles;
   const map = handles.map;
+  // The page map's own handler has already noted the new base layer.
+  map.on("baselayerchange", () => paintCommunes());
   const DAY = 86400000;
   const API_KEYS = ["start", "end", "agencies", "categories", "substances", "min_grading", "eps", "min_samples", "time_eps"];
   const AGENCY = Object.fromEntries(config.agencies.map((a) => [a.code, a]));
@@ -556,7 +558,9 @@
   function paintCommunes() {
     const layer = handles.communes;
     if (!state.choro || !data.communes) {
-      layer.options.style = () => ({ color: "#666666", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 0.6 });
+      // Over one of the cell's basemaps the communes are outlines only.
+      const fillOpacity = window.crossmapBasemap ? 0 : 0.6;
+      layer.options.style = () => ({ color: "#666666", weight: 0.6, fillColor: "#f4f1ea", fillOpacity });
       layer.setStyle(layer.options.style);
       choroLegend.remove();
       return;

@@ -18,7 +18,9 @@ from tests.basemap_archives import (  # noqa: F401 - archive_files is a fixture
     archive_files,
     install,
 )
+from webmap.db import get_session
 from webmap.render.tiles import VECTOR_STYLE
+from webmap.services.snapshots import make_snapshot, parse_snapshot_request
 
 VIEW = f"{EPINAL[0] - 0.05},{EPINAL[1] - 0.03},{EPINAL[0] + 0.05},{EPINAL[1] + 0.03}"
 
@@ -38,13 +40,9 @@ def share_of(image, colour):
 
 
 def snapshot_with(app, basemap, size="1200x800"):
-    from webmap.services.snapshots import make_snapshot, parse_snapshot_request
-
     with app.test_request_context():
         request = parse_snapshot_request({"view": VIEW, "basemap": basemap, "size": size}, known_agencies=["GN"],
                                          basemaps=[RASTER_NAME, VECTOR_NAME])
-        from webmap.db import get_session
-
         return make_snapshot(get_session(), request, output="png", author="test")
 
 
