@@ -83,16 +83,19 @@ def raster_tile(zoom, x, y):
     return buffer.getvalue()
 
 
-def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de test crossmap", drop_metadata=()):
-    """An MBTiles of PNG tiles covering ``box`` (the Vosges by default)."""
+def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de test crossmap", drop_metadata=(),
+                  extra_tiles=()):
+    """An MBTiles of PNG tiles covering ``box`` (the Vosges by default), and
+    ``extra_tiles`` (``(z, x, y)``) besides."""
     box = box or vosges_box()
+    tiles = sorted(set(tiles_to_draw(box)) | set(extra_tiles))
     path = Path(path)
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
         connection.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, "
                            "tile_data BLOB)")
         connection.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)")
-        zooms = [z for z, _, _ in tiles_to_draw(box)]
+        zooms = [z for z, _, _ in tiles]
         metadata = {"name": name, "format": "png", "bounds": ",".join(f"{v:.6f}" for v in box),
                     "minzoom": str(min(zooms)), "maxzoom": str(max(zooms)), "attribution": attribution,
                     "type": "baselayer"}
@@ -101,7 +104,7 @@ def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de te
         connection.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
         connection.executemany(
             "INSERT INTO tiles VALUES (?, ?, ?, ?)",
-            [(z, x, (2 ** z - 1) - y, raster_tile(z, x, y)) for z, x, y in tiles_to_draw(box)],
+            [(z, x, (2 ** z - 1) - y, raster_tile(z, x, y)) for z, x, y in tiles],
         )
     connection.close()
     return path
@@ -148,11 +151,12 @@ def vector_tile(zoom, x, y):
     return gzip.compress(data)
 
 
-def write_pmtiles(path, *, box=None, name="OSM test", attribution="© OpenStreetMap (test)"):
+def write_pmtiles(path, *, box=None, name="OSM test", attribution="© OpenStreetMap (test)", extra_tiles=()):
     """A PMTiles of gzip-compressed vector tiles covering ``box``."""
     box = box or vosges_box()
-    tiles = sorted((zxy_to_tileid(z, x, y), vector_tile(z, x, y)) for z, x, y in tiles_to_draw(box))
-    zooms = [z for z, _, _ in tiles_to_draw(box)]
+    wanted = set(tiles_to_draw(box)) | set(extra_tiles)
+    tiles = sorted((zxy_to_tileid(z, x, y), vector_tile(z, x, y)) for z, x, y in wanted)
+    zooms = [z for z, _, _ in wanted]
     path = Path(path)
     with open(path, "wb") as handle:
         writer = Writer(handle)

@@ -33,8 +33,19 @@ from webmap.render.style import STATUS_COLOURS
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "LAYERS", "PAPERS", "STATUS_COLOURS", "MapContent", "PageText", "Snapshot", "render_snapshot",
-    "draw_map", "draw_page_frame", "page_size", "view_to_extent", "fit_extent", "tile_basemap",
+    "LAYERS",
+    "PAPERS",
+    "STATUS_COLOURS",
+    "MapContent",
+    "PageText",
+    "Snapshot",
+    "draw_map",
+    "draw_page_frame",
+    "fit_extent",
+    "page_size",
+    "render_snapshot",
+    "tile_basemap",
+    "view_to_extent",
 ]
 
 #: Layers a snapshot can show, in drawing order.
@@ -298,7 +309,7 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
     if content.basemap is not None:
         figure = axes.get_figure()
         dpi = figure.dpi if figure.dpi >= PNG_DPI else BASEMAP_PRINT_DPI
-        pixels = tuple(max(1, min(int(round(v * dpi)), MAX_BASEMAP_SIDE)) for v in box_inches)
+        pixels = tuple(max(1, min(round(v * dpi), MAX_BASEMAP_SIDE)) for v in box_inches)
         basemap = content.basemap.image((xmin, ymin, xmax, ymax), pixels)
         if basemap is not None:
             # "none": the tiles' pixels as they are, no resampling blur.

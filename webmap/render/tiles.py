@@ -24,7 +24,7 @@ from geo.crs import to_wgs84
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ArchiveBasemap", "basemap_image", "choose_zoom", "draw_vector_tile", "VECTOR_STYLE", "TILE_SIZE"]
+__all__ = ["TILE_SIZE", "VECTOR_STYLE", "ArchiveBasemap", "basemap_image", "choose_zoom", "draw_vector_tile"]
 
 TILE_SIZE = 256
 #: Largest mosaic, in tiles of one zoom: beyond, a lower zoom is taken

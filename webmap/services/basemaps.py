@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 import shapely
 from pmtiles.tile import (
@@ -41,8 +42,19 @@ from pmtiles.tile import (
 )
 
 __all__ = [
-    "BasemapError", "Archive", "MBTilesArchive", "PMTilesArchive", "Basemap", "BasemapRegistry",
-    "open_archive", "check_archive", "decode_vector_tile", "tile_for_point", "slugify", "MEDIA_TYPES", "RASTER_FORMATS",
+    "MEDIA_TYPES",
+    "RASTER_FORMATS",
+    "Archive",
+    "Basemap",
+    "BasemapError",
+    "BasemapRegistry",
+    "MBTilesArchive",
+    "PMTilesArchive",
+    "check_archive",
+    "decode_vector_tile",
+    "open_archive",
+    "slugify",
+    "tile_for_point",
 ]
 
 #: Tile formats crossmap can show, and the media type each is served as.
@@ -178,7 +190,8 @@ class PMTilesArchive(Archive):
 
     def __init__(self, path):
         self.path = Path(path)
-        self._file = open(self.path, "rb")
+        # Kept open for the archive's life (every tile reads it); close() ends it.
+        self._file = open(self.path, "rb")  # noqa: SIM115
         self._lock = threading.Lock()
         try:
             header = deserialize_header(self._read(0, 127))
@@ -395,8 +408,9 @@ class BasemapRegistry:
     """The basemaps installed in an instance folder. Archives are opened once
     per process and shared by every request."""
 
-    _archives: dict = {}
-    _archives_lock = threading.Lock()
+    # Shared by every registry of the process: one open archive per file.
+    _archives: ClassVar[dict] = {}
+    _archives_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, instance_path):
         self.folder = Path(instance_path) / FOLDER

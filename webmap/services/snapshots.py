@@ -50,9 +50,11 @@ from webmap.render.map_image import (
     view_to_extent,
 )
 from webmap.render.style import STATUS_COLOURS, SYMBOLS
+from webmap.render.tiles import ArchiveBasemap
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import audit
 from webmap.services import hotspots as service
+from webmap.services.basemaps import BasemapRegistry
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
@@ -60,8 +62,6 @@ from webmap.services.filters import (
     parse_filter,
     select_reports,
 )
-from webmap.render.tiles import ArchiveBasemap
-from webmap.services.basemaps import BasemapRegistry
 from webmap.services.zones import list_zones, zone_geometry
 
 log = logging.getLogger(__name__)

@@ -62,3 +62,17 @@ def test_tiles_need_a_signed_in_user_and_any_role_will_do(served):
     assert anonymous.status_code == 401 and anonymous.mimetype != "image/png"
     add_user(served, "lecteur", role="viewer")
     assert served.test_client(user="lecteur").get(path).status_code == 200
+
+
+def test_map_page_offers_each_installed_basemap(app, archive_files):  # noqa: F811
+    client = app.test_client()
+    before = client.get("/").get_data(as_text=True)
+    assert "protomaps-leaflet" not in before and "/tiles/" not in before
+    install(app, archive_files)
+    page = client.get("/").get_data(as_text=True)
+    # Installed after the first page: the next page shows it all the same.
+    assert "/static/vendor/protomaps-leaflet-5.1.0/protomaps-leaflet.js" in page
+    assert '"/tiles/plan-test/{z}/{x}/{y}.png"' in page
+    assert '"url": "/tiles/osm-test/{z}/{x}/{y}.pbf"' in page
+    assert '"Communes seules"' in page
+    assert 'window.crossmapBasemap = "Plan test"' in page
