@@ -12,10 +12,12 @@ screen look alike.
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import math
 
+import mapbox_vector_tile
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
@@ -161,11 +163,17 @@ def _raster_tile(data, tile_px):
         return np.asarray(image)
 
 
+def decode_vector_tile(data: bytes) -> dict:
+    """The layers of a Mapbox vector tile (gzip-compressed or not), as
+    ``mapbox_vector_tile`` decodes them (y up, extent 4096 by default)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return mapbox_vector_tile.decode(data)
+
+
 def draw_vector_tile(data, zoom, tile_px=TILE_SIZE, style=None):
     """One Mapbox vector tile (Protomaps basemap schema: ``earth``,
     ``water``, ``roads``…) drawn as an RGBA array of ``tile_px`` pixels."""
-    from webmap.services.basemaps import decode_vector_tile
-
     style = style or VECTOR_STYLE
     layers = decode_vector_tile(data)
     image = Image.new("RGBA", (tile_px, tile_px), style["background"])

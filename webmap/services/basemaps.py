@@ -41,6 +41,8 @@ from pmtiles.tile import (
     zxy_to_tileid,
 )
 
+from webmap.render.tiles import decode_vector_tile
+
 __all__ = [
     "MEDIA_TYPES",
     "RASTER_FORMATS",
@@ -328,16 +330,6 @@ def check_archive(archive: Archive, outline) -> dict:
     return {"format": archive.tile_format, "kind": archive.kind, "minzoom": archive.minzoom,
             "maxzoom": archive.maxzoom, "bounds": [round(v, 6) for v in archive.bounds],
             "coverage": round(covered, 4), "tiles": archive.tile_count}
-
-
-def decode_vector_tile(data: bytes) -> dict:
-    """The layers of a Mapbox vector tile (gzip-compressed or not), as
-    ``mapbox_vector_tile`` decodes them (y up, extent 4096 by default)."""
-    import mapbox_vector_tile
-
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return mapbox_vector_tile.decode(data)
 
 
 def _check_tile(data, tile_format, name):

@@ -13,7 +13,7 @@ import gzip
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from webmap.services.basemaps import MEDIA_TYPES, BasemapError, BasemapRegistry
+from webmap.services.basemaps import BasemapError, BasemapRegistry
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 
@@ -54,4 +54,4 @@ def tile(slug, z, x, y, ext):
             headers["Content-Encoding"] = "gzip"
         else:
             data = gzip.decompress(data)
-    return Response(data, mimetype=MEDIA_TYPES[basemap.format], headers=headers)
+    return Response(data, mimetype=basemap.media_type, headers=headers)

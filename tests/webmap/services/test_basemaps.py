@@ -8,11 +8,11 @@ from PIL import Image
 
 from geo.reference import load_outline
 from tests import basemap_archives as archives
+from webmap.render.tiles import decode_vector_tile
 from webmap.services.basemaps import (
     BasemapError,
     BasemapRegistry,
     check_archive,
-    decode_vector_tile,
     open_archive,
     tile_for_point,
 )

@@ -7,7 +7,8 @@ import pytest
 
 from tests.basemap_archives import EPINAL, archive_files, install  # noqa: F401 - archive_files is a fixture
 from tests.signin import add_user
-from webmap.services.basemaps import decode_vector_tile, open_archive, tile_for_point
+from webmap.render.tiles import decode_vector_tile
+from webmap.services.basemaps import open_archive, tile_for_point
 
 
 @pytest.fixture
