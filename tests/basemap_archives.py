@@ -27,6 +27,7 @@ from geo.reference import load_outline
 EPINAL = (6.4497, 48.1734)
 RASTER_GROUND = (214, 160, 236)  # a lilac no other layer of the page uses
 RASTER_STREET = (40, 30, 120)
+RELIEF_GROUND = (128, 128, 128)  # a flat hillshade
 LOW_ZOOMS = range(6, 11)
 STREET_ZOOMS = range(11, 15)
 # Synthetic streets: a cross through Épinal and a ring road, in WGS84.
@@ -71,8 +72,8 @@ def tiles_to_draw(box=None):
                 yield zoom, x, y
 
 
-def raster_tile(zoom, x, y):
-    image = Image.new("RGB", (256, 256), RASTER_GROUND)
+def raster_tile(zoom, x, y, ground=RASTER_GROUND):
+    image = Image.new("RGB", (256, 256), ground)
     draw = ImageDraw.Draw(image)
     width = max(2, zoom - 8)
     for street in STREETS:
@@ -84,9 +85,9 @@ def raster_tile(zoom, x, y):
 
 
 def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de test crossmap", drop_metadata=(),
-                  extra_tiles=()):
+                  extra_tiles=(), ground=RASTER_GROUND):
     """An MBTiles of PNG tiles covering ``box`` (the Vosges by default), and
-    ``extra_tiles`` (``(z, x, y)``) besides."""
+    ``extra_tiles`` (``(z, x, y)``) besides, on a ``ground`` colour."""
     box = box or vosges_box()
     tiles = sorted(set(tiles_to_draw(box)) | set(extra_tiles))
     path = Path(path)
@@ -104,7 +105,7 @@ def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de te
         connection.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
         connection.executemany(
             "INSERT INTO tiles VALUES (?, ?, ?, ?)",
-            [(z, x, (2 ** z - 1) - y, raster_tile(z, x, y)) for z, x, y in tiles],
+            [(z, x, (2 ** z - 1) - y, raster_tile(z, x, y, ground)) for z, x, y in tiles],
         )
     connection.close()
     return path

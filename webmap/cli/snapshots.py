@@ -21,7 +21,10 @@ from webmap.security.actor import current_actor
 from webmap.services import snapshots
 from webmap.services.filters import FilterError
 
-BASEMAP_OPTION = click.option("--basemap", help="Fond de carte installé (crossmap basemap list) dessiné sous la carte.")
+BASEMAP_OPTIONS = [
+    click.option("--basemap", help="Fond de carte installé (crossmap basemap list) dessiné sous la carte."),
+    click.option("--under", help="Relief ou orthophoto installé (rôle under) fondu dans le fond de carte."),
+]
 
 
 def _parse(params):
@@ -45,7 +48,7 @@ def _parse(params):
               click.option("--view", help="Vue de la carte ouest,sud,est,nord (degrés WGS84)."),
               click.option("--layers", help="Couches : communes,reports,hotspots (toutes par défaut)."),
               click.option("--title", help="Titre imprimé."),
-              BASEMAP_OPTION)
+              *BASEMAP_OPTIONS)
 @click.option("--size", help="Taille du PNG LARGEURxHAUTEUR en pixels (1920x1080 par défaut).")
 @click.option("--paper", type=click.Choice(["A4", "A3"], case_sensitive=False), help="Format du PDF.")
 @click.option("--orientation", type=click.Choice(["landscape", "portrait"]), help="Orientation du PDF.")
@@ -70,7 +73,7 @@ def snapshot_command(out, **params):
 @click.option("--from", "start", help="Premier jour (AAAA-MM-JJ) ; par défaut 12 semaines avant --to.")
 @click.option("--to", "end", help="Dernier jour inclus (AAAA-MM-JJ) ; par défaut aujourd'hui.")
 @with_options(*FILTER_OPTIONS[2:], *clustering_options(), click.option("--title", help="Titre imprimé."),
-              BASEMAP_OPTION)
+              *BASEMAP_OPTIONS)
 def briefing_command(out, **params):
     """Briefing pack (PDF): cover map, hotspots, emerging places, weekly
     counts, operation zones."""

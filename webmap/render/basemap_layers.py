@@ -67,16 +67,24 @@ class VectorTileLayer(Layer):
 
 
 class _BasemapHandles(MacroElement):
-    """Publishes which base layer is shown (``crossmapHandles.basemap``, read
-    by the export form) and keeps it up to date."""
+    """Publishes which base layer is shown (``window.crossmapBasemap``) and
+    which layer lies under it (``window.crossmapUnder``), for the export
+    form, and keeps them up to date."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
         (function () {
             var map = {{ this._parent.get_name() }};
             window.crossmapBasemap = {{ this.initial|tojson }};
+            window.crossmapUnder = null;
             map.on("baselayerchange", function (e) {
                 window.crossmapBasemap = e.layer.options.crossmapBasemap ? e.name : null;
+            });
+            map.on("overlayadd", function (e) {
+                if (e.layer.options.crossmapUnder) window.crossmapUnder = e.name;
+            });
+            map.on("overlayremove", function (e) {
+                if (e.layer.options.crossmapUnder && window.crossmapUnder === e.name) window.crossmapUnder = null;
             });
         })();
         {% endmacro %}"""
@@ -108,7 +116,7 @@ def add_basemap_layers(fmap, basemaps, *, fallback_name, asset_url):
     for basemap in basemaps:
         if basemap.role == "under":
             _raster_layer(basemap, overlay=True, show=False, opacity=UNDER_OPACITY,
-                          class_name="crossmap-under").add_to(fmap)
+                          class_name="crossmap-under", crossmap_under=True).add_to(fmap)
     _BasemapHandles(shown.name if shown else None).add_to(fmap)
     return shown.name if shown else None
 
@@ -118,5 +126,5 @@ def _raster_layer(basemap, *, overlay, show, **options):
     return folium.TileLayer(
         tiles=basemap.url, attr=basemap.attribution or basemap.name, name=basemap.name, overlay=overlay, show=show,
         min_zoom=0, max_zoom=MAX_ZOOM, max_native_zoom=basemap.maxzoom, min_native_zoom=basemap.minzoom,
-        bounds=[[south, west], [north, east]], crossmap_basemap=True, **options,
+        bounds=[[south, west], [north, east]], crossmap_basemap=not overlay, **options,
     )

@@ -253,3 +253,28 @@ class ArchiveBasemap:
 
     def image(self, extent_l93, pixels):
         return basemap_image(self.archive, extent_l93, pixels)
+
+
+class LayeredBasemap:
+    """A base layer with a hillshade or aerial layer multiplied onto it at
+    ``opacity``, as the page shows them (CSS ``mix-blend-mode: multiply``);
+    either may be None."""
+
+    def __init__(self, base, under, *, opacity):
+        self.base = base
+        self.under = under
+        self.opacity = opacity
+        self.attribution = " ; ".join(layer.attribution for layer in (base, under) if layer is not None)
+
+    def image(self, extent_l93, pixels):
+        base = self.base.image(extent_l93, pixels) if self.base is not None else None
+        under = self.under.image(extent_l93, pixels) if self.under is not None else None
+        if under is None:
+            return base
+        alpha = under[..., 3:4].astype(np.float32) / 255 * self.opacity
+        if base is None:
+            return np.concatenate([under[..., :3], (alpha * 255).astype(np.uint8)], axis=2)
+        rgb = base[..., :3].astype(np.float32)
+        multiplied = rgb * under[..., :3].astype(np.float32) / 255
+        blended = rgb * (1 - alpha) + multiplied * alpha
+        return np.concatenate([blended.round().astype(np.uint8), base[..., 3:4]], axis=2)

@@ -12,6 +12,7 @@
 ``paper``      PDF ``A4`` or ``A3``
 ``orientation`` ``landscape`` or ``portrait``
 ``basemap``    the name of one of the cell's basemaps (``crossmap basemap``)
+``under``      the name of the hillshade or aerial layer shown under it
 =============  ==============================================================
 
 The same functions serve ``crossmap snapshot`` and ``crossmap briefing``
@@ -39,6 +40,7 @@ from geo.reference import load_communes, load_outline
 from webmap import labels
 from webmap.db.models import PARIS
 from webmap.render import briefing
+from webmap.render.basemap_layers import UNDER_OPACITY
 from webmap.render.map_image import (
     LAYERS,
     MAX_PNG_SIDE,
@@ -50,7 +52,7 @@ from webmap.render.map_image import (
     view_to_extent,
 )
 from webmap.render.style import STATUS_COLOURS, SYMBOLS
-from webmap.render.tiles import ArchiveBasemap
+from webmap.render.tiles import ArchiveBasemap, LayeredBasemap
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import audit
 from webmap.services import hotspots as service
@@ -67,7 +69,7 @@ from webmap.services.zones import list_zones, zone_geometry
 log = logging.getLogger(__name__)
 
 #: The page's state, beside the filter and clustering parameters.
-VIEW_PARAMETERS = ("view", "layers", "title", "size", "paper", "orientation", "tiles", "basemap")
+VIEW_PARAMETERS = ("view", "layers", "title", "size", "paper", "orientation", "tiles", "basemap", "under")
 FORMATS = ("png", "pdf")
 ATTRIBUTION = "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026"
 #: A briefing without dates covers the last twelve weeks up to today.
@@ -100,6 +102,7 @@ class SnapshotRequest:
     orientation: str = "landscape"
     tiles: str | None = None
     basemap: str | None = None
+    under: str | None = None
 
     def record(self):
         """What the audit trail keeps of the request."""
@@ -111,6 +114,7 @@ class SnapshotRequest:
             "title": self.title,
             "tiles": self.tiles,
             "basemap": self.basemap,
+            "under": self.under,
         }
 
 
@@ -158,13 +162,14 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
     if tiles and tiles not in tile_layers:
         raise FilterError("tiles", f"fond de carte non configuré « {tiles} » "
                                    f"(configurés : {', '.join(tile_layers) or 'aucun'})")
-    basemap = _text(args, "basemap")
-    if basemap and basemap not in basemaps:
-        raise FilterError("basemap", f"fond de carte non installé « {basemap} » "
-                                     f"(installés : {', '.join(basemaps) or 'aucun'})")
+    basemap, under = _text(args, "basemap"), _text(args, "under")
+    for name, value in (("basemap", basemap), ("under", under)):
+        if value and value not in basemaps:
+            raise FilterError(name, f"fond de carte non installé « {value} » "
+                                    f"(installés : {', '.join(basemaps) or 'aucun'})")
     title = _text(args, "title")
     return SnapshotRequest(report_filter, params, view, layers, title[:200] if title else None, size, paper,
-                           orientation, tiles, basemap)
+                           orientation, tiles, basemap, under)
 
 
 def _text(args, name):
@@ -228,15 +233,21 @@ def page_text(*, title, subtitle, author, fictitious, generated_at=None, page=""
     )
 
 
-def installed_basemap(name):
-    """The cell's basemap called ``name``, ready to draw (or None)."""
-    if not name:
-        return None
+def installed_basemap(name, under=None):
+    """The cell's basemap called ``name`` with the layer ``under`` it (a
+    hillshade, an aerial), ready to draw; None when neither is asked."""
     registry = BasemapRegistry(current_app.instance_path)
-    basemap = registry.get(name)
-    if basemap is None:
-        return None
-    return ArchiveBasemap(registry.archive(basemap), name=basemap.name, attribution=basemap.attribution)
+
+    def layer(layer_name):
+        basemap = registry.get(layer_name) if layer_name else None
+        if basemap is None:
+            return None
+        return ArchiveBasemap(registry.archive(basemap), name=basemap.name, attribution=basemap.attribution)
+
+    base, below = layer(name), layer(under)
+    if below is None:
+        return base
+    return LayeredBasemap(base, below, opacity=UNDER_OPACITY)
 
 
 def installed_basemap_names():
@@ -274,7 +285,7 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
-    basemap = installed_basemap(snapshot_request.basemap)
+    basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     # Hotspots count every report; the points drawn are those the asker may
     # see in detail, as on the map page.
     content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
@@ -324,7 +335,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     report_filter = briefing_filter(snapshot_request.report_filter)
     reports, spots = map_data(session, report_filter, snapshot_request.params)
     emerging = service.emerging_cells(reports)
-    basemap = installed_basemap(snapshot_request.basemap)
+    basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
         subtitle=filter_sentence(report_filter, snapshot_request.params, config["AGENCIES"]),

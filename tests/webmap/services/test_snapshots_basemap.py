@@ -39,10 +39,10 @@ def share_of(image, colour):
     return float((image.reshape(-1, 3) == np.array(colour)).all(axis=1).mean())
 
 
-def snapshot_with(app, basemap, size="1200x800"):
+def snapshot_with(app, basemap, size="1200x800", **more):
     with app.test_request_context():
-        request = parse_snapshot_request({"view": VIEW, "basemap": basemap, "size": size}, known_agencies=["GN"],
-                                         basemaps=[RASTER_NAME, VECTOR_NAME])
+        request = parse_snapshot_request({"view": VIEW, "basemap": basemap, "size": size, **more},
+                                         known_agencies=["GN"], basemaps=[RASTER_NAME, VECTOR_NAME, "Relief"])
         return make_snapshot(get_session(), request, output="png", author="test")
 
 
@@ -84,3 +84,21 @@ def test_web_snapshot_and_briefing_name_the_basemap_in_their_sources(tiled_app):
 def test_an_unknown_basemap_is_refused_by_name(tiled_app):
     response = tiled_app.test_client().get("/export/snapshot.png?basemap=Google")
     assert response.status_code == 400 and "basemap" in response.get_data(as_text=True)
+
+
+def test_a_hillshade_under_the_basemap_is_multiplied_into_it(tiled_app, tmp_path):
+    from geo.reference import load_outline
+    from tests.basemap_archives import RELIEF_GROUND, write_mbtiles
+    from webmap.render.basemap_layers import UNDER_OPACITY
+    from webmap.services.basemaps import BasemapRegistry
+
+    relief = write_mbtiles(tmp_path / "relief.mbtiles", ground=RELIEF_GROUND, attribution="IGN – RGE ALTI")
+    BasemapRegistry(tiled_app.instance_path).add(relief, name="Relief", outline=load_outline(), role="under")
+    result = snapshot_with(tiled_app, VECTOR_NAME, under="Relief")
+    image = pixels(result.png())
+    earth = np.array([int(VECTOR_STYLE["earth"][i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    # Multiply blending, as the page's CSS does: earth × grey, half strength.
+    expected = earth * (1 - UNDER_OPACITY) + earth * np.array(RELIEF_GROUND) / 255 * UNDER_OPACITY
+    close = (np.abs(image.reshape(-1, 3) - expected.round()) <= 1).all(axis=1).mean()
+    assert close > 0.25
+    assert any("© OpenStreetMap (test) ; IGN – RGE ALTI" in text.get_text() for text in result.figure.texts)

@@ -8,7 +8,8 @@ import pytest
 from tests.basemap_archives import EPINAL, archive_files, install  # noqa: F401 - archive_files is a fixture
 from tests.signin import add_user
 from webmap.render.tiles import decode_vector_tile
-from webmap.services.basemaps import open_archive, tile_for_point
+from geo.reference import load_outline
+from webmap.services.basemaps import BasemapRegistry, open_archive, tile_for_point
 
 
 @pytest.fixture
@@ -70,6 +71,8 @@ def test_map_page_offers_each_installed_basemap(app, archive_files):  # noqa: F8
     before = client.get("/").get_data(as_text=True)
     assert "protomaps-leaflet" not in before and "/tiles/" not in before
     install(app, archive_files)
+    BasemapRegistry(app.instance_path).add(archive_files["raster"], name="Relief", outline=load_outline(),
+                                           role="under")
     page = client.get("/").get_data(as_text=True)
     # Installed after the first page: the next page shows it all the same.
     assert "/static/vendor/protomaps-leaflet-5.1.0/protomaps-leaflet.js" in page
@@ -77,3 +80,5 @@ def test_map_page_offers_each_installed_basemap(app, archive_files):  # noqa: F8
     assert '"url": "/tiles/osm-test/{z}/{x}/{y}.pbf"' in page
     assert '"Communes seules"' in page
     assert 'window.crossmapBasemap = "Plan test"' in page
+    # The hillshade is an overlay, off at first, multiplied onto the base.
+    assert '"crossmapUnder": true' in page and '"className": "crossmap-under"' in page

@@ -50,6 +50,7 @@
     // The cell's own basemap shown as the base layer, if any: the snapshot
     // draws the same one (window.crossmapBasemap, webmap/render/basemap_layers.py).
     if (window.crossmapBasemap) params.set("basemap", window.crossmapBasemap);
+    if (window.crossmapUnder) params.set("under", window.crossmapUnder);
     const title = form.elements.title.value.trim();
     if (title) params.set("title", title);
     return params;
