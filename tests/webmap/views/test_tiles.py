@@ -5,10 +5,10 @@ import gzip
 
 import pytest
 
+from geo.reference import load_outline
 from tests.basemap_archives import EPINAL, archive_files, install  # noqa: F401 - archive_files is a fixture
 from tests.signin import add_user
 from webmap.render.tiles import decode_vector_tile
-from geo.reference import load_outline
 from webmap.services.basemaps import BasemapRegistry, open_archive, tile_for_point
 
 
