@@ -44,10 +44,16 @@ def build(instance):
     folder = tempfile.mkdtemp(dir=instance)
     # Every tile the views ask for exists: no cheap 204 in the figures.
     wanted = [t for zoom in ZOOMS for t in view_tiles(zoom)]
-    registry.add(basemap_archives.write_mbtiles(os.path.join(folder, "plan.mbtiles"), extra_tiles=wanted),
-                 name="Plan", outline=load_outline())
-    registry.add(basemap_archives.write_pmtiles(os.path.join(folder, "osm.pmtiles"), extra_tiles=wanted),
-                 name="OSM", outline=load_outline())
+    registry.add(
+        basemap_archives.write_mbtiles(os.path.join(folder, "plan.mbtiles"), extra_tiles=wanted),
+        name="Plan",
+        outline=load_outline(),
+    )
+    registry.add(
+        basemap_archives.write_pmtiles(os.path.join(folder, "osm.pmtiles"), extra_tiles=wanted),
+        name="OSM",
+        outline=load_outline(),
+    )
     return app, signin.session_cookie(app, signin.TEST_ADMIN)
 
 
@@ -57,7 +63,11 @@ def view_tiles(zoom, columns=8, rows=5):
     from webmap.services.basemaps import tile_for_point
 
     cx, cy = tile_for_point(*EPINAL, zoom)
-    return [(zoom, cx + dx, cy + dy) for dx in range(-columns // 2, columns // 2) for dy in range(-rows // 2, rows - rows // 2)]
+    return [
+        (zoom, cx + dx, cy + dy)
+        for dx in range(-columns // 2, columns // 2)
+        for dy in range(-rows // 2, rows - rows // 2)
+    ]
 
 
 def fetch(url, header, etag, tile):
@@ -93,16 +103,24 @@ def main():
         base = f"http://127.0.0.1:{port}/tiles"
         header = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}", "Accept-Encoding": "gzip"}
         tiles = [t for zoom in ZOOMS for t in view_tiles(zoom)]
-        print(f"{len(tiles)} tiles per pass (5 zooms × a 1920×1080 view), {args.parallel} requests at a time, "
-              f"waitress {args.threads} threads")
+        print(
+            f"{len(tiles)} tiles per pass (5 zooms × a 1920×1080 view), {args.parallel} requests at a time, "
+            f"waitress {args.threads} threads"
+        )
         print(f"{'archive':<8} {'pass':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'tiles/s':>8} {'statuses'}")
         for slug, ext in (("plan", "png"), ("osm", "pbf")):
             etags = {}
             for label in ("first visit", "revalidated"):
                 began = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-                    results = list(pool.map(lambda tile, slug=slug, ext=ext, etags=etags: fetch(
-                        f"{base}/{slug}/{tile[0]}/{tile[1]}/{tile[2]}.{ext}", header, etags.get(tile), tile), tiles))
+                    results = list(
+                        pool.map(
+                            lambda tile, slug=slug, ext=ext, etags=etags: fetch(
+                                f"{base}/{slug}/{tile[0]}/{tile[1]}/{tile[2]}.{ext}", header, etags.get(tile), tile
+                            ),
+                            tiles,
+                        )
+                    )
                 wall = time.perf_counter() - began
                 for _, _, tile, etag in results:
                     etags[tile] = etag
@@ -110,8 +128,10 @@ def main():
                 statuses = {}
                 for r in results:
                     statuses[r[1]] = statuses.get(r[1], 0) + 1
-                print(f"{slug:<8} {label:<12} {np.percentile(times, 50):8.1f} {np.percentile(times, 95):8.1f} "
-                      f"{times.max():8.1f} {len(tiles) / wall:8.0f} {statuses}")
+                print(
+                    f"{slug:<8} {label:<12} {np.percentile(times, 50):8.1f} {np.percentile(times, 95):8.1f} "
+                    f"{times.max():8.1f} {len(tiles) / wall:8.0f} {statuses}"
+                )
         server.close()
 
 

@@ -56,7 +56,7 @@ def tile_range(box, zoom):
 
 def lonlat_to_tile(lon, lat, zoom):
     """Fractional XYZ tile coordinates of a WGS84 point."""
-    n = 2 ** zoom
+    n = 2**zoom
     lat_r = math.radians(lat)
     return (lon + 180) / 360 * n, (1 - math.asinh(math.tan(lat_r)) / math.pi) / 2 * n
 
@@ -77,15 +77,25 @@ def raster_tile(zoom, x, y, ground=RASTER_GROUND):
     draw = ImageDraw.Draw(image)
     width = max(2, zoom - 8)
     for street in STREETS:
-        points = [((tx - x) * 256, (ty - y) * 256) for tx, ty in (lonlat_to_tile(lon, lat, zoom) for lon, lat in street)]
+        points = [
+            ((tx - x) * 256, (ty - y) * 256) for tx, ty in (lonlat_to_tile(lon, lat, zoom) for lon, lat in street)
+        ]
         draw.line(points, fill=RASTER_STREET, width=width)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de test crossmap", drop_metadata=(),
-                  extra_tiles=(), ground=RASTER_GROUND):
+def write_mbtiles(
+    path,
+    *,
+    box=None,
+    name="Plan test",
+    attribution="Tuiles de test crossmap",
+    drop_metadata=(),
+    extra_tiles=(),
+    ground=RASTER_GROUND,
+):
     """An MBTiles of PNG tiles covering ``box`` (the Vosges by default), and
     ``extra_tiles`` (``(z, x, y)``) besides, on a ``ground`` colour."""
     box = box or vosges_box()
@@ -93,19 +103,26 @@ def write_mbtiles(path, *, box=None, name="Plan test", attribution="Tuiles de te
     path = Path(path)
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-        connection.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, "
-                           "tile_data BLOB)")
+        connection.execute(
+            "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)"
+        )
         connection.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)")
         zooms = [z for z, _, _ in tiles]
-        metadata = {"name": name, "format": "png", "bounds": ",".join(f"{v:.6f}" for v in box),
-                    "minzoom": str(min(zooms)), "maxzoom": str(max(zooms)), "attribution": attribution,
-                    "type": "baselayer"}
+        metadata = {
+            "name": name,
+            "format": "png",
+            "bounds": ",".join(f"{v:.6f}" for v in box),
+            "minzoom": str(min(zooms)),
+            "maxzoom": str(max(zooms)),
+            "attribution": attribution,
+            "type": "baselayer",
+        }
         for key in drop_metadata:
             metadata.pop(key)
         connection.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
         connection.executemany(
             "INSERT INTO tiles VALUES (?, ?, ?, ?)",
-            [(z, x, (2 ** z - 1) - y, raster_tile(z, x, y, ground)) for z, x, y in tiles],
+            [(z, x, (2**z - 1) - y, raster_tile(z, x, y, ground)) for z, x, y in tiles],
         )
     connection.close()
     return path
@@ -118,7 +135,7 @@ def _mercator(lon, lat):
 
 
 def _tile_bounds(zoom, x, y):
-    n = 2 ** zoom
+    n = 2**zoom
     half = math.pi * 6378137.0
     size = 2 * half / n
     return -half + x * size, half - (y + 1) * size, -half + (x + 1) * size, half - y * size
@@ -131,23 +148,43 @@ def vector_tile(zoom, x, y):
     def _to_mercator(geometry):
         # Straight to tile units (extent 4096, y up): the library's own
         # quantize_bounds goes through a deprecated shapely function.
-        return shapely.transform(geometry, lambda xy: [
-            ((mx - minx) / (maxx - minx) * 4096, (my - miny) / (maxy - miny) * 4096)
-            for mx, my in (_mercator(lon, lat) for lon, lat in xy)])
+        return shapely.transform(
+            geometry,
+            lambda xy: [
+                ((mx - minx) / (maxx - minx) * 4096, (my - miny) / (maxy - miny) * 4096)
+                for mx, my in (_mercator(lon, lat) for lon, lat in xy)
+            ],
+        )
 
     earth = shapely.box(-16, -16, 4112, 4112)
     layers = [{"name": "earth", "features": [{"geometry": earth, "properties": {"kind": "earth"}}]}]
     if zoom >= 9:
-        roads = [{"geometry": _to_mercator(shapely.LineString(street)),
-                  "properties": {"kind": "major_road", "name": f"Rue {i + 1}", "min_zoom": 9}}
-                 for i, street in enumerate(STREETS)]
+        roads = [
+            {
+                "geometry": _to_mercator(shapely.LineString(street)),
+                "properties": {"kind": "major_road", "name": f"Rue {i + 1}", "min_zoom": 9},
+            }
+            for i, street in enumerate(STREETS)
+        ]
         layers.append({"name": "roads", "features": roads})
     if zoom >= 13:
-        layers.append({"name": "buildings", "features": [
-            {"geometry": _to_mercator(b), "properties": {"kind": "building"}} for b in BUILDINGS]})
-    layers.append({"name": "places", "features": [
-        {"geometry": _to_mercator(shapely.Point(EPINAL)),
-         "properties": {"kind": "locality", "name": "Épinal", "min_zoom": 6, "population_rank": 10}}]})
+        layers.append(
+            {
+                "name": "buildings",
+                "features": [{"geometry": _to_mercator(b), "properties": {"kind": "building"}} for b in BUILDINGS],
+            }
+        )
+    layers.append(
+        {
+            "name": "places",
+            "features": [
+                {
+                    "geometry": _to_mercator(shapely.Point(EPINAL)),
+                    "properties": {"kind": "locality", "name": "Épinal", "min_zoom": 6, "population_rank": 10},
+                }
+            ],
+        }
+    )
     data = mapbox_vector_tile.encode(layers, default_options={"extents": 4096})
     return gzip.compress(data)
 
@@ -165,13 +202,24 @@ def write_pmtiles(path, *, box=None, name="OSM test", attribution="© OpenStreet
             writer.write_tile(tile_id, data)
         west, south, east, north = box
         writer.finalize(
-            {"tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
-             "min_zoom": min(zooms), "max_zoom": max(zooms),
-             "min_lon_e7": int(west * 1e7), "min_lat_e7": int(south * 1e7),
-             "max_lon_e7": int(east * 1e7), "max_lat_e7": int(north * 1e7),
-             "center_zoom": 10, "center_lon_e7": int(EPINAL[0] * 1e7), "center_lat_e7": int(EPINAL[1] * 1e7)},
-            {"name": name, "attribution": attribution,
-             "vector_layers": [{"id": layer} for layer in ("earth", "roads", "buildings", "places")]},
+            {
+                "tile_type": TileType.MVT,
+                "tile_compression": Compression.GZIP,
+                "min_zoom": min(zooms),
+                "max_zoom": max(zooms),
+                "min_lon_e7": int(west * 1e7),
+                "min_lat_e7": int(south * 1e7),
+                "max_lon_e7": int(east * 1e7),
+                "max_lat_e7": int(north * 1e7),
+                "center_zoom": 10,
+                "center_lon_e7": int(EPINAL[0] * 1e7),
+                "center_lat_e7": int(EPINAL[1] * 1e7),
+            },
+            {
+                "name": name,
+                "attribution": attribution,
+                "vector_layers": [{"id": layer} for layer in ("earth", "roads", "buildings", "places")],
+            },
         )
     return path
 

@@ -27,20 +27,28 @@ def _audit(action, **details):
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.option("--name", required=True, help="Nom affiché dans le sélecteur de couches, par ex. « Plan IGN 2026 ».")
 @click.option("--attribution", default=None, help="Sources à citer (sinon celles de l'archive).")
-@click.option("--role", type=click.Choice(ROLES), default="base", show_default=True,
-              help="base : un fond au choix ; under : relief ou orthophoto raster, sous les autres fonds.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="base",
+    show_default=True,
+    help="base : un fond au choix ; under : relief ou orthophoto raster, sous les autres fonds.",
+)
 @click.option("--default", "make_default", is_flag=True, help="Fond affiché à l'ouverture de la carte.")
 def add_command(archive, name, attribution, role, make_default):
     """Check an archive and install it (copied into the instance folder)."""
     try:
-        basemap = _registry().add(archive, name=name, outline=load_outline(), attribution=attribution, role=role,
-                                  default=make_default)
+        basemap = _registry().add(
+            archive, name=name, outline=load_outline(), attribution=attribution, role=role, default=make_default
+        )
     except BasemapError as error:
         raise click.ClickException(f"fond de carte refusé, rien n'a changé : {error}") from None
     _audit("basemap_added", name=basemap.name, file=basemap.file, format=basemap.format)
     kind = "vectoriel" if basemap.kind == "vector" else "raster"
-    click.echo(f"Fond de carte « {basemap.name} » installé : {kind} {basemap.format}, zooms {basemap.minzoom} "
-               f"à {basemap.maxzoom}{' (par défaut)' if basemap.default else ''}.")
+    click.echo(
+        f"Fond de carte « {basemap.name} » installé : {kind} {basemap.format}, zooms {basemap.minzoom} "
+        f"à {basemap.maxzoom}{' (par défaut)' if basemap.default else ''}."
+    )
 
 
 @basemap_cli.command("list")
@@ -52,8 +60,10 @@ def list_command():
         return
     for b in basemaps:
         flags = [f for f, on in (("par défaut", b.default), ("sous les autres", b.role == "under")) if on]
-        click.echo(f"{b.name}\t{b.kind} {b.format}\tzooms {b.minzoom}-{b.maxzoom}\t{b.attribution or '-'}"
-                   + (f"\t({', '.join(flags)})" if flags else ""))
+        click.echo(
+            f"{b.name}\t{b.kind} {b.format}\tzooms {b.minzoom}-{b.maxzoom}\t{b.attribution or '-'}"
+            + (f"\t({', '.join(flags)})" if flags else "")
+        )
 
 
 @basemap_cli.command("remove")

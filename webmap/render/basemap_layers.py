@@ -115,8 +115,14 @@ def add_basemap_layers(fmap, basemaps, *, fallback_name, asset_url):
     folium.FeatureGroup(name=fallback_name, overlay=False, show=shown is None).add_to(fmap)
     for basemap in basemaps:
         if basemap.role == "under":
-            _raster_layer(basemap, overlay=True, show=False, opacity=UNDER_OPACITY,
-                          class_name="crossmap-under", crossmap_under=True).add_to(fmap)
+            _raster_layer(
+                basemap,
+                overlay=True,
+                show=False,
+                opacity=UNDER_OPACITY,
+                class_name="crossmap-under",
+                crossmap_under=True,
+            ).add_to(fmap)
     _BasemapHandles(shown.name if shown else None).add_to(fmap)
     return shown.name if shown else None
 
@@ -124,7 +130,16 @@ def add_basemap_layers(fmap, basemaps, *, fallback_name, asset_url):
 def _raster_layer(basemap, *, overlay, show, **options):
     west, south, east, north = basemap.bounds
     return folium.TileLayer(
-        tiles=basemap.url, attr=basemap.attribution or basemap.name, name=basemap.name, overlay=overlay, show=show,
-        min_zoom=0, max_zoom=MAX_ZOOM, max_native_zoom=basemap.maxzoom, min_native_zoom=basemap.minzoom,
-        bounds=[[south, west], [north, east]], crossmap_basemap=not overlay, **options,
+        tiles=basemap.url,
+        attr=basemap.attribution or basemap.name,
+        name=basemap.name,
+        overlay=overlay,
+        show=show,
+        min_zoom=0,
+        max_zoom=MAX_ZOOM,
+        max_native_zoom=basemap.maxzoom,
+        min_native_zoom=basemap.minzoom,
+        bounds=[[south, west], [north, east]],
+        crossmap_basemap=not overlay,
+        **options,
     )

@@ -50,10 +50,22 @@ VECTOR_STYLE = {
     "buildings": "#c4c2c0",
     "boundaries": "#adadad",
     "road_casing": "#e0e0e0",
-    "roads": {"highway": "#ffffff", "major_road": "#ffffff", "medium_road": "#ffffff",
-              "minor_road": "#ebebeb", "other": "#ebebeb", "path": "#ebebeb"},
-    "road_widths": {"highway": 2.2, "major_road": 1.7, "medium_road": 1.4, "minor_road": 1.0, "other": 0.6,
-                    "path": 0.5},
+    "roads": {
+        "highway": "#ffffff",
+        "major_road": "#ffffff",
+        "medium_road": "#ffffff",
+        "minor_road": "#ebebeb",
+        "other": "#ebebeb",
+        "path": "#ebebeb",
+    },
+    "road_widths": {
+        "highway": 2.2,
+        "major_road": 1.7,
+        "medium_road": 1.4,
+        "minor_road": 1.0,
+        "other": 0.6,
+        "path": 0.5,
+    },
     "label": "#5c5c5c",
     "label_halo": "#ffffff",
 }
@@ -78,7 +90,7 @@ def choose_zoom(extent_l93, pixels, minzoom, maxzoom, *, tile_px=TILE_SIZE):
 
 
 def _mercator_pixels(lon, lat, zoom, tile_px):
-    scale = tile_px * 2 ** zoom
+    scale = tile_px * 2**zoom
     x = (np.asarray(lon) + 180) / 360 * scale
     sin = np.sin(np.radians(np.clip(np.asarray(lat), -85.0511, 85.0511)))
     y = (0.5 - np.log((1 + sin) / (1 - sin)) / (4 * np.pi)) * scale
@@ -106,8 +118,9 @@ def basemap_image(archive, extent_l93, pixels):
     # interpolate linearly (well under a pixel off at any zoom a page uses).
     columns = np.arange(math.ceil((width - 1) / GRID_STEP) + 1) * GRID_STEP
     rows = np.arange(math.ceil((height - 1) / GRID_STEP) + 1) * GRID_STEP
-    grid_x, grid_y = np.meshgrid(xmin + (columns + 0.5) * (xmax - xmin) / width,
-                                 ymax - (rows + 0.5) * (ymax - ymin) / height)
+    grid_x, grid_y = np.meshgrid(
+        xmin + (columns + 0.5) * (xmax - xmin) / width, ymax - (rows + 0.5) * (ymax - ymin) / height
+    )
     lon, lat = to_wgs84(grid_x.ravel(), grid_y.ravel())
     while True:
         px, py = _mercator_pixels(lon, lat, zoom, tile_px)
@@ -120,7 +133,7 @@ def basemap_image(archive, extent_l93, pixels):
     found = 0
     for row, ty in enumerate(tiles_y):
         for col, tx in enumerate(tiles_x):
-            if not (0 <= tx < 2 ** zoom and 0 <= ty < 2 ** zoom):
+            if not (0 <= tx < 2**zoom and 0 <= ty < 2**zoom):
                 continue
             data = archive.tile(zoom, int(tx), int(ty))
             if data is None:
@@ -130,7 +143,7 @@ def basemap_image(archive, extent_l93, pixels):
             except Exception as error:  # noqa: BLE001 - one bad tile must not cost the whole snapshot
                 log.warning("tile %s/%s/%s unreadable: %s", zoom, tx, ty, error)
                 continue
-            mosaic[row * tile_px:(row + 1) * tile_px, col * tile_px:(col + 1) * tile_px] = image
+            mosaic[row * tile_px : (row + 1) * tile_px, col * tile_px : (col + 1) * tile_px] = image
             found += 1
     if not found:
         return None
@@ -222,8 +235,15 @@ def _draw_places(draw, layer, tile_px, style):
         if not name or geometry["type"] != "Point" or properties.get("kind") not in ("locality", "neighbourhood"):
             continue
         x, y = geometry["coordinates"]
-        draw.text((x * tile_px / extent, (1 - y / extent) * tile_px), str(name), fill=style["label"], font=font,
-                  anchor="mm", stroke_width=2, stroke_fill=style["label_halo"])
+        draw.text(
+            (x * tile_px / extent, (1 - y / extent) * tile_px),
+            str(name),
+            fill=style["label"],
+            font=font,
+            anchor="mm",
+            stroke_width=2,
+            stroke_fill=style["label_halo"],
+        )
 
 
 def _lines(geometry):

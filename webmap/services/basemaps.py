@@ -102,7 +102,7 @@ def tile_for_point(lon: float, lat: float, zoom: int) -> tuple[int, int]:
     >>> tile_for_point(6.4497, 48.1734, 10)
     (530, 355)
     """
-    n = 2 ** zoom
+    n = 2**zoom
     x = int((lon + 180.0) / 360.0 * n)
     lat_r = math.radians(lat)
     y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
@@ -151,10 +151,14 @@ class MBTilesArchive(Archive):
         self._local = threading.local()
         try:
             metadata = dict(self._connection().execute("SELECT name, value FROM metadata").fetchall())
-            zooms = self._connection().execute("SELECT min(zoom_level), max(zoom_level), count(*) FROM tiles").fetchone()
+            zooms = (
+                self._connection().execute("SELECT min(zoom_level), max(zoom_level), count(*) FROM tiles").fetchone()
+            )
         except sqlite3.DatabaseError as error:
-            raise BasemapError(f"{self.path.name} : fichier SQLite sans les tables MBTiles attendues "
-                               f"(metadata, tiles) ou abîmé ({error})") from None
+            raise BasemapError(
+                f"{self.path.name} : fichier SQLite sans les tables MBTiles attendues "
+                f"(metadata, tiles) ou abîmé ({error})"
+            ) from None
         self.tile_count = int(zooms[2] or 0)
         self.tile_format = _normalise_format(metadata.get("format", ""), self.path.name)
         self.minzoom = int(metadata.get("minzoom", zooms[0] if zooms[0] is not None else 0))
@@ -172,10 +176,14 @@ class MBTilesArchive(Archive):
         return connection
 
     def tile(self, z, x, y):
-        row = self._connection().execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-            (z, x, (2 ** z - 1) - y),
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+                (z, x, (2**z - 1) - y),
+            )
+            .fetchone()
+        )
         return bytes(row[0]) if row else None
 
     def close(self):
@@ -199,30 +207,44 @@ class PMTilesArchive(Archive):
             header = deserialize_header(self._read(0, 127))
         except (MagicNumberNotFound, SpecVersionUnsupported, ValueError, IndexError) as error:
             self._file.close()
-            raise BasemapError(f"{self.path.name} : en-tête PMTiles illisible (version 3 attendue) ({error!r})") from None
+            raise BasemapError(
+                f"{self.path.name} : en-tête PMTiles illisible (version 3 attendue) ({error!r})"
+            ) from None
         self._header = header
         # A transfer cut short keeps a good header: compare the size the
         # header announces with the file's.
-        announced = max(header["tile_data_offset"] + header["tile_data_length"],
-                        header["leaf_directory_offset"] + header["leaf_directory_length"],
-                        header["metadata_offset"] + header["metadata_length"])
+        announced = max(
+            header["tile_data_offset"] + header["tile_data_length"],
+            header["leaf_directory_offset"] + header["leaf_directory_length"],
+            header["metadata_offset"] + header["metadata_length"],
+        )
         size = self.path.stat().st_size
         if size < announced:
             self._file.close()
-            raise BasemapError(f"{self.path.name} : archive tronquée ({size} octets sur {announced} annoncés), "
-                               "copie incomplète ou fichier abîmé")
+            raise BasemapError(
+                f"{self.path.name} : archive tronquée ({size} octets sur {announced} annoncés), "
+                "copie incomplète ou fichier abîmé"
+            )
         if header["tile_compression"] not in (Compression.NONE, Compression.GZIP, Compression.UNKNOWN):
             self._file.close()
-            raise BasemapError(f"{self.path.name} : compression des tuiles {header['tile_compression'].name} "
-                               "non prise en charge (gzip ou aucune)")
+            raise BasemapError(
+                f"{self.path.name} : compression des tuiles {header['tile_compression'].name} "
+                "non prise en charge (gzip ou aucune)"
+            )
         if header["tile_type"] not in _PMTILES_FORMATS:
             self._file.close()
-            raise BasemapError(f"{self.path.name} : type de tuiles {header['tile_type'].name} non pris en charge "
-                               "(png, jpg, webp ou vectorielles mvt)")
+            raise BasemapError(
+                f"{self.path.name} : type de tuiles {header['tile_type'].name} non pris en charge "
+                "(png, jpg, webp ou vectorielles mvt)"
+            )
         self.tile_format = _PMTILES_FORMATS[header["tile_type"]]
         self.minzoom, self.maxzoom = header["min_zoom"], header["max_zoom"]
-        self.bounds = (header["min_lon_e7"] / 1e7, header["min_lat_e7"] / 1e7,
-                       header["max_lon_e7"] / 1e7, header["max_lat_e7"] / 1e7)
+        self.bounds = (
+            header["min_lon_e7"] / 1e7,
+            header["min_lat_e7"] / 1e7,
+            header["max_lon_e7"] / 1e7,
+            header["max_lat_e7"] / 1e7,
+        )
         self.tile_count = header["addressed_tiles_count"]
         try:
             metadata = self._metadata()
@@ -316,20 +338,30 @@ def check_archive(archive: Archive, outline) -> dict:
     if covered == 0:
         raise BasemapError(
             f"{name} : l'archive couvre une autre région (emprise {west:.2f}, {south:.2f}, {east:.2f}, "
-            f"{north:.2f}) et pas le département")
+            f"{north:.2f}) et pas le département"
+        )
     if covered < MIN_COVERAGE:
-        raise BasemapError(f"{name} : l'archive ne couvre que {covered * 100:.0f} % du département "
-                           f"(au moins {MIN_COVERAGE * 100:.0f} % attendus)")
+        raise BasemapError(
+            f"{name} : l'archive ne couvre que {covered * 100:.0f} % du département "
+            f"(au moins {MIN_COVERAGE * 100:.0f} % attendus)"
+        )
     point = outline.representative_point()
     x, y = tile_for_point(point.x, point.y, archive.minzoom)
     data = archive.tile(archive.minzoom, x, y)
     if data is None:
-        raise BasemapError(f"{name} : aucune tuile au zoom {archive.minzoom} sur le département, "
-                           "malgré l'emprise annoncée")
+        raise BasemapError(
+            f"{name} : aucune tuile au zoom {archive.minzoom} sur le département, malgré l'emprise annoncée"
+        )
     _check_tile(data, archive.tile_format, name)
-    return {"format": archive.tile_format, "kind": archive.kind, "minzoom": archive.minzoom,
-            "maxzoom": archive.maxzoom, "bounds": [round(v, 6) for v in archive.bounds],
-            "coverage": round(covered, 4), "tiles": archive.tile_count}
+    return {
+        "format": archive.tile_format,
+        "kind": archive.kind,
+        "minzoom": archive.minzoom,
+        "maxzoom": archive.maxzoom,
+        "bounds": [round(v, 6) for v in archive.bounds],
+        "coverage": round(covered, 4),
+        "tiles": archive.tile_count,
+    }
 
 
 def _check_tile(data, tile_format, name):
@@ -351,8 +383,9 @@ def _normalise_format(value, name):
     value = str(value).strip().lower()
     value = {"jpeg": "jpg", "mvt": "pbf"}.get(value, value)
     if value not in MEDIA_TYPES:
-        raise BasemapError(f"{name} : format de tuiles « {value or 'absent'} » non pris en charge "
-                           "(png, jpg, webp ou pbf)")
+        raise BasemapError(
+            f"{name} : format de tuiles « {value or 'absent'} » non pris en charge (png, jpg, webp ou pbf)"
+        )
     return value
 
 
@@ -446,22 +479,34 @@ class BasemapRegistry:
             raise BasemapError(f"rôle inconnu « {role} » (connus : {', '.join(ROLES)})")
         existing = self.list()
         if any(b.slug == slug for b in existing):
-            raise BasemapError(f"un fond de carte porte déjà le nom « {name} » ; retirez-le d'abord "
-                               "(crossmap basemap remove)")
+            raise BasemapError(
+                f"un fond de carte porte déjà le nom « {name} » ; retirez-le d'abord (crossmap basemap remove)"
+            )
         archive = open_archive(source)
         try:
             summary = check_archive(archive, outline)
             if role == "under" and archive.kind != "raster":
-                raise BasemapError(f"{archive.path.name} : seule une archive raster (relief, orthophoto) "
-                                   "peut passer sous les autres fonds")
+                raise BasemapError(
+                    f"{archive.path.name} : seule une archive raster (relief, orthophoto) "
+                    "peut passer sous les autres fonds"
+                )
             attribution = (attribution or archive.attribution or "").strip()
         finally:
             archive.close()
         extension = ".pmtiles" if isinstance(archive, PMTilesArchive) else ".mbtiles"
-        basemap = Basemap(name=name, slug=slug, file=slug + extension, format=summary["format"],
-                          kind=summary["kind"], minzoom=summary["minzoom"], maxzoom=summary["maxzoom"],
-                          bounds=summary["bounds"], attribution=attribution, role=role,
-                          default=bool(default) or (role == "base" and not any(b.role == "base" for b in existing)))
+        basemap = Basemap(
+            name=name,
+            slug=slug,
+            file=slug + extension,
+            format=summary["format"],
+            kind=summary["kind"],
+            minzoom=summary["minzoom"],
+            maxzoom=summary["maxzoom"],
+            bounds=summary["bounds"],
+            attribution=attribution,
+            role=role,
+            default=bool(default) or (role == "base" and not any(b.role == "base" for b in existing)),
+        )
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.folder / (basemap.file + ".part")
         shutil.copyfile(source, partial)

@@ -33,7 +33,7 @@ def tile(slug, z, x, y, ext):
     basemap = basemaps.get(slug)
     if basemap is None or basemap.slug != slug or ext != basemap.format:
         abort(404)
-    if not (0 <= z <= 24 and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
+    if not (0 <= z <= 24 and 0 <= x < 2**z and 0 <= y < 2**z):
         abort(404)
     archive = basemaps.archive(basemap)
     etag = f"{archive.version}-{z}-{x}-{y}"

@@ -20,8 +20,17 @@ def test_add_list_default_remove(app, runner, archive_files):  # noqa: F811
     result = runner.invoke(args=["basemap", "list"])
     assert result.exit_code == 0 and "Aucun fond de carte" in result.output
 
-    result = runner.invoke(args=["basemap", "add", str(archive_files["raster"]), "--name", "Plan IGN 2026",
-                                 "--attribution", "IGN – Plan IGN"])
+    result = runner.invoke(
+        args=[
+            "basemap",
+            "add",
+            str(archive_files["raster"]),
+            "--name",
+            "Plan IGN 2026",
+            "--attribution",
+            "IGN – Plan IGN",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "« Plan IGN 2026 » installé : raster png, zooms 6 à 14 (par défaut)" in result.output
     result = runner.invoke(args=["basemap", "add", str(archive_files["vector"]), "--name", "OpenStreetMap"])
@@ -43,13 +52,18 @@ def test_add_list_default_remove(app, runner, archive_files):  # noqa: F811
     assert actions == ["basemap_added", "basemap_added", "basemap_removed"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda folder, good: archives.write_broken(folder / "coupe.mbtiles", good["raster"]), "abîmé"),
-    (lambda folder, good: archives.write_broken(folder / "coupe.pmtiles", good["vector"]), "tronquée"),
-    (lambda folder, good: archives.write_mbtiles(folder / "rennes.mbtiles", box=archives.RENNES_BOX),
-     "couvre une autre région"),
-    (lambda folder, good: archives.write_empty(folder / "vide.pmtiles"), "fichier vide"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda folder, good: archives.write_broken(folder / "coupe.mbtiles", good["raster"]), "abîmé"),
+        (lambda folder, good: archives.write_broken(folder / "coupe.pmtiles", good["vector"]), "tronquée"),
+        (
+            lambda folder, good: archives.write_mbtiles(folder / "rennes.mbtiles", box=archives.RENNES_BOX),
+            "couvre une autre région",
+        ),
+        (lambda folder, good: archives.write_empty(folder / "vide.pmtiles"), "fichier vide"),
+    ],
+)
 def test_bad_files_get_a_french_error_and_change_nothing(app, runner, archive_files, tmp_path, make, message):  # noqa: F811
     assert runner.invoke(args=["basemap", "add", str(archive_files["raster"]), "--name", "Plan"]).exit_code == 0
     before = {p.name: p.read_bytes() for p in basemap_folder(app).iterdir()}

@@ -13,8 +13,10 @@ from webmap.services.basemaps import open_archive
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("archives")
-    return {"raster": archives.write_mbtiles(folder / "plan.mbtiles"),
-            "vector": archives.write_pmtiles(folder / "osm.pmtiles")}
+    return {
+        "raster": archives.write_mbtiles(folder / "plan.mbtiles"),
+        "vector": archives.write_pmtiles(folder / "osm.pmtiles"),
+    }
 
 
 def _pixel(extent, size, lon, lat):
@@ -24,7 +26,7 @@ def _pixel(extent, size, lon, lat):
 
 
 def _rgb(colour):
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 @pytest.mark.parametrize("kind", ["raster", "vector"])
@@ -41,7 +43,7 @@ def test_streets_land_on_their_coordinates(files, kind):
     # way of where its latitude falls: the street colour.
     def near(lon, lat, colour, radius=2):
         row, col = _pixel(extent, size, lon, lat)
-        window = image[row - radius:row + radius + 1, col - radius:col + radius + 1, :3].reshape(-1, 3)
+        window = image[row - radius : row + radius + 1, col - radius : col + radius + 1, :3].reshape(-1, 3)
         return any(tuple(int(v) for v in pixel) == colour for pixel in window)
 
     for lon in (6.425, 6.44, 6.46, 6.48):

@@ -57,7 +57,7 @@ def _check_raster(archive, summary):
     with Image.open(io.BytesIO(archive.tile(14, x, y))) as image:
         colours = {colour for _, colour in image.convert("RGB").getcolors()}
     assert archives.RASTER_STREET in colours and archives.RASTER_GROUND in colours
-    assert archive.tile(14, x, 2 ** 14 - 1 - y) is None
+    assert archive.tile(14, x, 2**14 - 1 - y) is None
 
 
 def test_vector_pmtiles_is_read_and_checked(files):
@@ -73,15 +73,18 @@ def _check_vector(archive):
     assert archive.tile(13, 0, 0) is None
 
 
-@pytest.mark.parametrize("key, message", [
-    ("broken_mbtiles", "abîmé"),
-    ("broken_pmtiles", "tronquée"),
-    ("empty", "fichier vide"),
-    ("foreign", "couvre une autre région"),
-    ("corner", "ne couvre que"),
-    ("no_format", "format de tuiles"),
-    ("text", "ni MBTiles ni PMTiles"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("broken_mbtiles", "abîmé"),
+        ("broken_pmtiles", "tronquée"),
+        ("empty", "fichier vide"),
+        ("foreign", "couvre une autre région"),
+        ("corner", "ne couvre que"),
+        ("no_format", "format de tuiles"),
+        ("text", "ni MBTiles ni PMTiles"),
+    ],
+)
 def test_bad_archives_are_refused_and_change_nothing(files, tmp_path, key, message):
     registry = BasemapRegistry(tmp_path)
     registry.add(files["mbtiles"], name="Plan IGN", outline=load_outline())

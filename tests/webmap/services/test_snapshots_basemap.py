@@ -41,8 +41,11 @@ def share_of(image, colour):
 
 def snapshot_with(app, basemap, size="1200x800", **more):
     with app.test_request_context():
-        request = parse_snapshot_request({"view": VIEW, "basemap": basemap, "size": size, **more},
-                                         known_agencies=["GN"], basemaps=[RASTER_NAME, VECTOR_NAME, "Relief"])
+        request = parse_snapshot_request(
+            {"view": VIEW, "basemap": basemap, "size": size, **more},
+            known_agencies=["GN"],
+            basemaps=[RASTER_NAME, VECTOR_NAME, "Relief"],
+        )
         return make_snapshot(get_session(), request, output="png", author="test")
 
 
@@ -54,7 +57,7 @@ def test_png_snapshot_shows_the_raster_basemap_where_its_streets_are(tiled_app):
     found = 0
     for lon in (6.43, 6.44, 6.46, 6.47):
         col, row = result.pixel(*to_lambert93(lon, EPINAL[1]))
-        window = image[int(row) - 3:int(row) + 4, int(col) - 3:int(col) + 4].reshape(-1, 3)
+        window = image[int(row) - 3 : int(row) + 4, int(col) - 3 : int(col) + 4].reshape(-1, 3)
         found += bool((window == np.array(RASTER_STREET)).all(axis=1).any())
     assert found >= 3
     assert any("Tuiles de test crossmap" in text.get_text() for text in result.figure.texts)
@@ -62,7 +65,7 @@ def test_png_snapshot_shows_the_raster_basemap_where_its_streets_are(tiled_app):
 
 def test_png_snapshot_shows_the_vector_basemap(tiled_app):
     image = pixels(snapshot_with(tiled_app, VECTOR_NAME).png())
-    earth = tuple(int(VECTOR_STYLE["earth"][i:i + 2], 16) for i in (1, 3, 5))
+    earth = tuple(int(VECTOR_STYLE["earth"][i : i + 2], 16) for i in (1, 3, 5))
     assert share_of(image, earth) > 0.25
     assert share_of(image, RASTER_GROUND) == 0
 
@@ -96,7 +99,7 @@ def test_a_hillshade_under_the_basemap_is_multiplied_into_it(tiled_app, tmp_path
     BasemapRegistry(tiled_app.instance_path).add(relief, name="Relief", outline=load_outline(), role="under")
     result = snapshot_with(tiled_app, VECTOR_NAME, under="Relief")
     image = pixels(result.png())
-    earth = np.array([int(VECTOR_STYLE["earth"][i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    earth = np.array([int(VECTOR_STYLE["earth"][i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
     # Multiply blending, as the page's CSS does: earth × grey, half strength.
     expected = earth * (1 - UNDER_OPACITY) + earth * np.array(RELIEF_GROUND) / 255 * UNDER_OPACITY
     close = (np.abs(image.reshape(-1, 3) - expected.round()) <= 1).all(axis=1).mean()

@@ -27,8 +27,10 @@ READY = "() => window.crossmap && window.crossmap.census.refreshes > 0 && docume
 # Tile layers still loading: a zoom would abort their requests (no error,
 # but it would hide a real one among the failed requests). Tiles the
 # archive lacks (204) count as done.
-TILES_LOADED = ("() => { let busy = false; window.crossmap.map.eachLayer(l => {"
-                " if (l instanceof L.GridLayer && l.isLoading()) busy = true; }); return !busy; }")
+TILES_LOADED = (
+    "() => { let busy = false; window.crossmap.map.eachLayer(l => {"
+    " if (l instanceof L.GridLayer && l.isLoading()) busy = true; }); return !busy; }"
+)
 # Painted vector tiles: canvases holding the style's earth and road colours.
 VECTOR_PAINTED = """([earth, road]) => {
     const canvases = [...document.querySelectorAll('canvas.leaflet-tile')];
@@ -45,7 +47,7 @@ VECTOR_PAINTED = """([earth, road]) => {
 
 
 def rgb(colour):
-    return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
 
 
 def share_of(path, colour, tolerance=0):
@@ -54,19 +56,25 @@ def share_of(path, colour, tolerance=0):
 
 
 def go_to_epinal(page, zoom):
-    page.evaluate("""([lat, lon, zoom]) => new Promise(done => {
+    page.evaluate(
+        """([lat, lon, zoom]) => new Promise(done => {
         const map = window.crossmap.map;
         map.once("moveend", () => requestAnimationFrame(() => done()));
         map.setView([lat, lon], zoom, {animate: false});
-    })""", [EPINAL[1], EPINAL[0], zoom])
+    })""",
+        [EPINAL[1], EPINAL[0], zoom],
+    )
 
 
 def choose_base_layer(page, name):
-    page.evaluate("""name => {
+    page.evaluate(
+        """name => {
         for (const label of document.querySelectorAll('.leaflet-control-layers-base label')) {
             if (label.textContent.trim() === name) label.querySelector('input').click();
         }
-    }""", name)
+    }""",
+        name,
+    )
 
 
 def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts):  # noqa: F811
@@ -89,8 +97,9 @@ def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts
 
         # The vector archive, chosen in the layer control.
         choose_base_layer(page, VECTOR_NAME)
-        painted = page.wait_for_function(VECTOR_PAINTED, arg=[rgb(VECTOR_STYLE["earth"]), [255, 255, 255]],
-                                         timeout=20000).json_value()
+        painted = page.wait_for_function(
+            VECTOR_PAINTED, arg=[rgb(VECTOR_STYLE["earth"]), [255, 255, 255]], timeout=20000
+        ).json_value()
         vector_shot = artifacts / "basemap-vector.png"
         page.screenshot(path=str(vector_shot))
         shown_after = page.evaluate("() => window.crossmapBasemap")

@@ -47,12 +47,15 @@ def test_vector_tile_is_sent_compressed_to_browsers_and_plain_otherwise(served):
     assert "roads" in decode_vector_tile(plain.data)
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/tiles/plan-test/14/0/0.png", 204),  # no tile there: nothing to draw, no error
-    ("/tiles/plan-test/3/9/0.png", 404),  # no such tile address
-    ("/tiles/plan-test/14/8500/5800.jpg", 404),  # not the archive's format
-    ("/tiles/nowhere/10/530/355.png", 404),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/tiles/plan-test/14/0/0.png", 204),  # no tile there: nothing to draw, no error
+        ("/tiles/plan-test/3/9/0.png", 404),  # no such tile address
+        ("/tiles/plan-test/14/8500/5800.jpg", 404),  # not the archive's format
+        ("/tiles/nowhere/10/530/355.png", 404),
+    ],
+)
 def test_missing_tiles_and_basemaps(served, path, status):
     assert served.test_client().get(path).status_code == status
 
@@ -71,8 +74,7 @@ def test_map_page_offers_each_installed_basemap(app, archive_files):  # noqa: F8
     before = client.get("/").get_data(as_text=True)
     assert "protomaps-leaflet" not in before and "/tiles/" not in before
     install(app, archive_files)
-    BasemapRegistry(app.instance_path).add(archive_files["raster"], name="Relief", outline=load_outline(),
-                                           role="under")
+    BasemapRegistry(app.instance_path).add(archive_files["raster"], name="Relief", outline=load_outline(), role="under")
     page = client.get("/").get_data(as_text=True)
     # Installed after the first page: the next page shows it all the same.
     assert "/static/vendor/protomaps-leaflet-5.1.0/protomaps-leaflet.js" in page
