@@ -66,6 +66,19 @@ def go_to_epinal(page, zoom):
     )
 
 
+def snapshot_of_the_view(page, base_url, artifacts, name):
+    """The PNG snapshot the export control asks for (the page's view and
+    base layer), saved as an artefact; returns its address and path."""
+    page.evaluate("() => { window.opened = []; window.open = (u) => { window.opened.push(u); return null; }; }")
+    page.click("#export-form button[type=submit]")
+    (address,) = page.evaluate("() => window.opened")
+    response = page.request.get(base_url + address)
+    assert response.status == 200 and response.headers["content-type"] == "image/png"
+    path = artifacts / name
+    path.write_bytes(response.body())
+    return address, path
+
+
 def choose_base_layer(page, name):
     page.evaluate(
         """name => {
@@ -94,6 +107,7 @@ def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts
         page.wait_for_function(TILES_LOADED, timeout=20000)
         raster_shot = artifacts / "basemap-raster.png"
         page.screenshot(path=str(raster_shot))
+        raster_address, raster_snapshot = snapshot_of_the_view(page, url, artifacts, "basemap-raster-snapshot.png")
 
         # The vector archive, chosen in the layer control.
         choose_base_layer(page, VECTOR_NAME)
@@ -104,10 +118,7 @@ def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts
         page.screenshot(path=str(vector_shot))
         shown_after = page.evaluate("() => window.crossmapBasemap")
 
-        # The export control asks for the basemap shown.
-        page.evaluate("() => { window.opened = []; window.open = (u) => { window.opened.push(u); return null; }; }")
-        page.click("#export-form button[type=submit]")
-        opened = page.evaluate("() => window.opened")
+        vector_address, vector_snapshot = snapshot_of_the_view(page, url, artifacts, "basemap-vector-snapshot.png")
 
         assert browser.external_requests == []
         assert browser.console_errors == []
@@ -127,4 +138,10 @@ def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts
     # The canvas shades the style's earth colour slightly from tile to tile.
     assert share_of(vector_shot, rgb(VECTOR_STYLE["earth"]), tolerance=6) > 0.3
     assert share_of(vector_shot, RASTER_GROUND) == 0
-    assert parse_qs(urlsplit(opened[0]).query)["basemap"] == [VECTOR_NAME]
+    # The snapshot of the same view draws the same basemap (server-side).
+    assert parse_qs(urlsplit(raster_address).query)["basemap"] == [RASTER_NAME]
+    assert parse_qs(urlsplit(vector_address).query)["basemap"] == [VECTOR_NAME]
+    assert share_of(raster_snapshot, RASTER_GROUND) > 0.2
+    assert share_of(raster_snapshot, RASTER_STREET) > 0.0005
+    assert share_of(vector_snapshot, rgb(VECTOR_STYLE["earth"])) > 0.2
+    assert share_of(vector_snapshot, RASTER_GROUND) == 0
