@@ -86,4 +86,5 @@ def default_command(name):
         basemap = _registry().set_default(name)
     except BasemapError as error:
         raise click.ClickException(str(error)) from None
+    _audit("basemap_default", name=basemap.name)
     click.echo(f"Fond de carte par défaut : « {basemap.name} ».")

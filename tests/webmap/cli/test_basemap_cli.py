@@ -49,7 +49,7 @@ def test_add_list_default_remove(app, runner, archive_files):  # noqa: F811
     assert sorted(p.name for p in basemap_folder(app).iterdir()) == ["basemaps.json", "openstreetmap.pmtiles"]
     with app.app_context():
         actions = get_session().scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-    assert actions == ["basemap_added", "basemap_added", "basemap_removed"]
+    assert actions == ["basemap_added", "basemap_added", "basemap_default", "basemap_removed"]
 
 
 @pytest.mark.parametrize(
