@@ -72,7 +72,10 @@ def tiles_to_draw(box=None):
                 yield zoom, x, y
 
 
-def raster_tile(zoom, x, y, ground=RASTER_GROUND):
+PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}
+
+
+def raster_tile(zoom, x, y, ground=RASTER_GROUND, tile_format="png"):
     image = Image.new("RGB", (256, 256), ground)
     draw = ImageDraw.Draw(image)
     width = max(2, zoom - 8)
@@ -82,7 +85,7 @@ def raster_tile(zoom, x, y, ground=RASTER_GROUND):
         ]
         draw.line(points, fill=RASTER_STREET, width=width)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format=PILLOW_FORMATS[tile_format])
     return buffer.getvalue()
 
 
@@ -95,12 +98,18 @@ def write_mbtiles(
     drop_metadata=(),
     extra_tiles=(),
     ground=RASTER_GROUND,
+    tile_format="png",
 ):
-    """An MBTiles of PNG tiles covering ``box`` (the Vosges by default), and
-    ``extra_tiles`` (``(z, x, y)``) besides, on a ``ground`` colour."""
+    """An MBTiles of ``tile_format`` tiles (png, jpg, webp, or pbf vector
+    tiles) covering ``box`` (the Vosges by default), and ``extra_tiles``
+    (``(z, x, y)``) besides, on a ``ground`` colour."""
     box = box or vosges_box()
     tiles = sorted(set(tiles_to_draw(box)) | set(extra_tiles))
     path = Path(path)
+
+    def draw(z, x, y):
+        return vector_tile(z, x, y) if tile_format == "pbf" else raster_tile(z, x, y, ground, tile_format)
+
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
         connection.execute(
@@ -110,7 +119,7 @@ def write_mbtiles(
         zooms = [z for z, _, _ in tiles]
         metadata = {
             "name": name,
-            "format": "png",
+            "format": tile_format,
             "bounds": ",".join(f"{v:.6f}" for v in box),
             "minzoom": str(min(zooms)),
             "maxzoom": str(max(zooms)),
@@ -122,7 +131,7 @@ def write_mbtiles(
         connection.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
         connection.executemany(
             "INSERT INTO tiles VALUES (?, ?, ?, ?)",
-            [(z, x, (2**z - 1) - y, raster_tile(z, x, y, ground)) for z, x, y in tiles],
+            [(z, x, (2**z - 1) - y, draw(z, x, y)) for z, x, y in tiles],
         )
     connection.close()
     return path

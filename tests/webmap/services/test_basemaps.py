@@ -125,3 +125,18 @@ def test_only_a_raster_archive_goes_under_the_others(files, tmp_path):
         registry.add(files["pmtiles"], name="Relief", outline=load_outline(), role="under")
     relief = registry.add(files["mbtiles"], name="Relief", outline=load_outline(), role="under")
     assert relief.role == "under" and not relief.default and registry.default() is None
+
+
+@pytest.mark.parametrize("tile_format", ["jpg", "webp", "pbf"])
+def test_every_mbtiles_tile_format_is_read(tmp_path, tile_format):
+    path = archives.write_mbtiles(tmp_path / f"plan.{tile_format}.mbtiles", tile_format=tile_format)
+    with open_archive(path) as archive:
+        summary = check_archive(archive, load_outline())
+        data = archive.tile(13, *tile_for_point(*archives.EPINAL, 13))
+    assert summary["format"] == tile_format
+    assert summary["kind"] == ("vector" if tile_format == "pbf" else "raster")
+    if tile_format == "pbf":
+        assert "roads" in decode_vector_tile(data)
+    else:
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == {"jpg": "JPEG", "webp": "WEBP"}[tile_format]
