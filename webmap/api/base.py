@@ -7,6 +7,7 @@ import gzip
 import orjson
 from flask import Blueprint, Response, abort, current_app, request
 
+from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import viewer_agency
 from webmap.services import hotspots as service
@@ -65,7 +66,7 @@ def cached_answer(name, build, own=(), columns=None):
     ``own`` names the parameters only this endpoint takes; ``columns``
     narrows the reports read (see ``select_reports``)."""
     _check_known(request.args, own)
-    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
 
     def compute():
@@ -83,6 +84,20 @@ def cached_answer(name, build, own=(), columns=None):
         # the compressed answer beside the plain one.
         return _gzipped(memo(("gzip", *key), lambda: gzip.compress(body, compresslevel=5)))
     return _bytes(body)
+
+
+def history_reports(columns=None):
+    """Every report up to the end of the period asked, with the other
+    criteria of the filter (``ReportFilter.history``): what trends and
+    emerging cells compare the period with. Cached like the period's."""
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    return memo(("history", tuple(columns or ()), *_question()),
+                lambda: select_reports(get_session(), report_filter.history(), columns))
+
+
+def period_end():
+    """The last day of the period asked, or None for "up to the latest report"."""
+    return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
 
 
 def hotspot_run(frame, params):

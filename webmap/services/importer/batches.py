@@ -10,11 +10,13 @@ from sqlalchemy import delete, func, select
 
 from webmap.db.models import (
     ImportBatch,
+    ImportDecision,
     ImportRejection,
     Report,
     ReportHistory,
     now,
 )
+from webmap.services.formulas import neutralize
 from webmap.services.importer.base import Rejection
 from webmap.services.importer.writer import update_by_id
 
@@ -32,6 +34,18 @@ def batch_rejections(session, batch_id) -> list[Rejection]:
         select(ImportRejection).where(ImportRejection.batch_id == batch_id).order_by(ImportRejection.line, ImportRejection.id)
     )
     return [Rejection(r.line, r.column, r.value, r.reason) for r in rows]
+
+
+def get_batch(session, batch_id) -> ImportBatch | None:
+    return session.get(ImportBatch, batch_id)
+
+
+def batch_decisions(session, batch_id) -> list[ImportDecision]:
+    """What a batch decided, identical decisions folded, in file order."""
+    return list(session.scalars(
+        select(ImportDecision).where(ImportDecision.batch_id == batch_id).order_by(ImportDecision.first_line,
+                                                                                    ImportDecision.id)
+    ))
 
 
 def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
@@ -83,7 +97,6 @@ def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
 def rejections_csv(rejections) -> bytes:
     """The rejected rows as a CSV for French Excel (``;``, UTF-8 with BOM),
     text neutralised against formula injection."""
-    from webmap.services.exporter import neutralize
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

@@ -9,13 +9,13 @@ Both engines get ``rate_limit_counter``, the sign-in counters several server
 processes share (``webmap.security.rate_limits``).
 
 Revision ID: 0007
-Revises: 0005 (the lead chains it after 0006_zone_agency at merge)
+Revises: 0006 (chain 0006_zone_agency in between at merge, if it comes)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
