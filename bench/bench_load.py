@@ -96,8 +96,10 @@ def import_file(folder, rows):
     lines = ["Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude"]
     rng = random.Random(7)
     for i in range(rows):
-        lines.append(f"CHARGE-{i};GN;{rng.randint(1, 28):02d}/{rng.randint(1, 11):02d}/2026 {rng.randint(0, 23):02d}:10;"
-                     f"Point de deal;B2;48,{1500 + rng.randint(0, 2000)};6,{2000 + rng.randint(0, 4000)}")
+        lines.append(
+            f"CHARGE-{i};GN;{rng.randint(1, 28):02d}/{rng.randint(1, 11):02d}/2026 {rng.randint(0, 23):02d}:10;"
+            f"Point de deal;B2;48,{1500 + rng.randint(0, 2000)};6,{2000 + rng.randint(0, 4000)}"
+        )
     path = Path(folder) / "import-charge.csv"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -133,8 +135,11 @@ class User(threading.Thread):
         session = requests.Session()
         page = session.get(self.base + "/connexion").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        signed = session.post(self.base + "/connexion", data={"username": self.username, "password": self.password,
-                                                              "csrf_token": token}, allow_redirects=False)
+        signed = session.post(
+            self.base + "/connexion",
+            data={"username": self.username, "password": self.password, "csrf_token": token},
+            allow_redirects=False,
+        )
         self.record("sign-in", 0.0, signed.status_code == 302, f"HTTP {signed.status_code}")
         while time.monotonic() < self.deadline:
             query = self.filters()
@@ -173,8 +178,18 @@ def main():
 
     port = free_port()
     if args.engine == "postgres":
-        command = [BIN / "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                   "--timeout", "120", "--log-level", "warning", "webmap.wsgi:app"]
+        command = [
+            BIN / "gunicorn",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "webmap.wsgi:app",
+        ]
         server_words = f"gunicorn, {args.workers} workers"
     else:
         command = [BIN / "crossmap", "serve", "--port", str(port), "--threads", str(args.threads)]
@@ -226,9 +241,11 @@ def main():
         server.wait(timeout=30)
         log.close()
 
-    print(f"\n{args.engine}, {server_words}: {args.users} users for {args.duration:.0f} s after a "
-          f"{args.warmup:.0f} s warm-up; import of {args.import_rows} rows "
-          f"{'done' if imported.returncode == 0 else 'FAILED'} in {import_seconds:.1f} s")
+    print(
+        f"\n{args.engine}, {server_words}: {args.users} users for {args.duration:.0f} s after a "
+        f"{args.warmup:.0f} s warm-up; import of {args.import_rows} rows "
+        f"{'done' if imported.returncode == 0 else 'FAILED'} in {import_seconds:.1f} s"
+    )
     if imported.returncode:
         print(imported.stderr[-2000:])
     print(f"{'request':<14} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
@@ -243,8 +260,10 @@ def main():
         print("error:", why)
     if failures:
         print(f"server log: {Path(folder) / 'server.log'}")
-    print(f"server memory (RSS, all processes): {memory_start / 1024:.0f} MiB after warm-up, "
-          f"{memory_end / 1024:.0f} MiB at the end ({(memory_end / memory_start - 1) * 100:+.0f} %)")
+    print(
+        f"server memory (RSS, all processes): {memory_start / 1024:.0f} MiB after warm-up, "
+        f"{memory_end / 1024:.0f} MiB at the end ({(memory_end / memory_start - 1) * 100:+.0f} %)"
+    )
 
 
 if __name__ == "__main__":

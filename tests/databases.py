@@ -103,8 +103,12 @@ def release(instance_paths):
         engine = create_engine(_url(name), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             # Connections an app left open would hold locks TRUNCATE waits for.
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
             tables = [t for t in Base.metadata.tables if t != "data_version"]
             # Replica mode skips the triggers: the audit trail's refuses
             # TRUNCATE. The data version must still move on, never back:

@@ -66,8 +66,7 @@ class DatabaseStorage(Storage):
 
     def get_expiry(self, key):
         with self.engine.connect() as connection:
-            expiry = connection.scalar(text("SELECT expires_at FROM rate_limit_counter WHERE key = :key"),
-                                       {"key": key})
+            expiry = connection.scalar(text("SELECT expires_at FROM rate_limit_counter WHERE key = :key"), {"key": key})
         return expiry if expiry is not None else time.time()
 
     def check(self):

@@ -130,10 +130,12 @@ def copy_database(source, target, *, progress=None) -> CopyReport:
             if writer.dialect.name == "postgresql":
                 # Explicit ids leave the sequence behind: the next insert
                 # would collide with a copied row.
-                writer.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
-                ))
+                writer.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+                    )
+                )
         for table in copied_tables():
             rows, source_sum = table_checksum(reader, table)
             target_rows, target_sum = table_checksum(writer, table)

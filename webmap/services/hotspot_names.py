@@ -7,7 +7,6 @@ from sqlalchemy import bindparam, func, insert, select, update
 from analysis.hotspots import KnownHotspot, match_known
 from webmap.db.models import HotspotName, now
 
-
 # Any number, the same in every process: PostgreSQL's advisory lock on naming.
 NAMING_LOCK = 0x43524F53
 

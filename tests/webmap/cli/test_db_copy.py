@@ -27,7 +27,8 @@ def test_demo_data_round_trips_with_equal_counts_and_checksums(demo_app, tmp_pat
     try:
         before = _checksums(source)
         result = demo_app.test_cli_runner().invoke(
-            args=["db", "copy", "--from", demo_app.config["DATABASE_URL"], "--to", middle_url])
+            args=["db", "copy", "--from", demo_app.config["DATABASE_URL"], "--to", middle_url]
+        )
         assert result.exit_code == 0, result.output
         assert "sommes identiques" in result.output
         assert _checksums(middle) == before

@@ -145,7 +145,7 @@ def test_with_several_processes_the_database_counts_failures_for_all(tmp_path, m
     # Each process builds its own app and limiter storage: the second app
     # here is what a second gunicorn worker would be.
     first = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="database")
-    for attempt in range(5):
+    for _ in range(5):
         client = first.test_client(user=None)
         assert sign_in(client, password="Mauvais-mot-2026", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 401
     second = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="database")

@@ -13,7 +13,9 @@ from webmap.services import hotspots as service
 from webmap.services.filters import ReportFilter, filter_frame, select_reports
 from webmap.services.store import ANALYSIS_COLUMNS, reports_frame
 
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="PostGIS: set CROSSMAP_TEST_DATABASE_URL (make test-postgres)")
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES, reason="PostGIS: set CROSSMAP_TEST_DATABASE_URL (make test-postgres)"
+)
 
 
 def _filters(reports):
@@ -49,16 +51,26 @@ def test_zone_and_bbox_keep_the_same_reports_in_the_database_as_in_python(demo_a
 def test_the_point_follows_the_coordinates(app):
     with app.app_context():
         session = db.get_session()
-        session.execute(text("INSERT INTO import_batch (kind, created_at, added, updated, rejected, unchanged) "
-                             "VALUES ('file', now(), 0, 0, 0, 0)"))
-        session.execute(text(
-            "INSERT INTO report (agency, agency_ref, observed_at, category, substances, reliability, credibility, "
-            "summary, place_text, x_l93, y_l93, lon, lat, insee, precision, batch_id, imported_at, fictitious) "
-            "VALUES ('GN', 'R1', now(), 'tip', '', 'B', 2, '', '', 950000, 6790000, 6.45, 48.17, '88160', 'point', "
-            "1, now(), false)"))
+        session.execute(
+            text(
+                "INSERT INTO import_batch (kind, created_at, added, updated, rejected, unchanged) "
+                "VALUES ('file', now(), 0, 0, 0, 0)"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO report (agency, agency_ref, observed_at, category, substances, reliability, credibility, "
+                "summary, place_text, x_l93, y_l93, lon, lat, insee, precision, batch_id, imported_at, fictitious) "
+                "VALUES ('GN', 'R1', now(), 'tip', '', 'B', 2, '', '', 950000, 6790000, 6.45, 48.17, '88160', 'point', "
+                "1, now(), false)"
+            )
+        )
         session.execute(text("UPDATE report SET x_l93 = 951000"))
         assert session.execute(text("SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM report")).one() == (
-            951000, 6790000, 2154)
+            951000,
+            6790000,
+            2154,
+        )
 
 
 @postgres_only
@@ -71,14 +83,26 @@ def test_hotspots_equal_the_core_partitions_of_st_clusterdbscan(demo_app):
         session.rollback()
         # Reports known only by their commune are left out of hotspots
         # (analysis.hotspots.cluster_reports): out of PostGIS's run too.
-        labels = dict(session.execute(text(
-            "SELECT id, ST_ClusterDBSCAN(geom, eps := :eps, minpoints := :min) OVER () FROM report "
-            "WHERE precision <> 'commune'"), {"eps": eps, "min": min_samples}).all())
+        labels = dict(
+            session.execute(
+                text(
+                    "SELECT id, ST_ClusterDBSCAN(geom, eps := :eps, minpoints := :min) OVER () FROM report "
+                    "WHERE precision <> 'commune'"
+                ),
+                {"eps": eps, "min": min_samples},
+            ).all()
+        )
         # A core report has min_samples reports (itself included) within eps.
-        core = set(session.scalars(text(
-            "SELECT r.id FROM report r JOIN report o ON ST_DWithin(r.geom, o.geom, :eps) "
-            "WHERE r.precision <> 'commune' AND o.precision <> 'commune' "
-            "GROUP BY r.id HAVING count(*) >= :min"), {"eps": eps, "min": min_samples}))
+        core = set(
+            session.scalars(
+                text(
+                    "SELECT r.id FROM report r JOIN report o ON ST_DWithin(r.geom, o.geom, :eps) "
+                    "WHERE r.precision <> 'commune' AND o.precision <> 'commune' "
+                    "GROUP BY r.id HAVING count(*) >= :min"
+                ),
+                {"eps": eps, "min": min_samples},
+            )
+        )
     postgis = {}
     for report_id in core:
         postgis.setdefault(labels[report_id], set()).add(report_id)

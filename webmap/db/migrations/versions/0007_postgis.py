@@ -11,6 +11,7 @@ processes share (``webmap.security.rate_limits``).
 Revision ID: 0007
 Revises: 0006 (chain 0006_zone_agency in between at merge, if it comes)
 """
+
 import sqlalchemy as sa
 from alembic import op
 
