@@ -81,14 +81,19 @@ def postgres_database(server_url):
 def prepare(env, users):
     run = lambda *args: subprocess.run([BIN / "crossmap", *args], env=env, check=True, capture_output=True)  # noqa: E731
     run("init-db")
-    run("demo", "--seed", "88")
+    # Seven years of the demo generator: about 10,000 reports.
+    run("demo", "--seed", "88", "--years", "7")
     os.environ.update(env)
     from tests import signin
-    from webmap import create_app
+    from webmap import create_app, db
+    from webmap.services.store import count_reports
 
     app = create_app()
     for i in range(users):
         signin.add_user(app, f"charge{i}", role="analyst" if i % 2 else "admin", agency=AGENCIES[i % len(AGENCIES)])
+    with app.app_context():
+        print(f"{count_reports(db.get_session())} demo reports", flush=True)
+        db.get_engine().dispose()
     return signin.TEST_PASSWORD
 
 
@@ -116,10 +121,14 @@ class User(threading.Thread):
         try:
             response = session.get(self.base + path, timeout=60)
             ok, why = response.status_code == 200, f"HTTP {response.status_code}"
+            if kind == "hotspot card" and response.status_code == 404:
+                # The import changed the data between the list and the card:
+                # that hotspot is no more, as the answer says. Not an error.
+                kind, ok = "card gone", True
         except requests.RequestException as error:
             response, ok, why = None, False, type(error).__name__
         self.record(kind, time.perf_counter() - start, ok, f"{why} {path}")
-        return response if ok else None
+        return response if ok and kind != "card gone" else None
 
     def filters(self):
         year = self.rng.choice([2024, 2025, 2026])
@@ -249,9 +258,9 @@ def main():
     if imported.returncode:
         print(imported.stderr[-2000:])
     print(f"{'request':<14} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for kind in ["reports", "hotspots", "communes", "hotspot card", "PNG export", "sign-in"]:
+    for kind in ["reports", "hotspots", "communes", "hotspot card", "PNG export", "sign-in", "card gone"]:
         values = np.array(times.get(kind, [])) * 1000
-        if kind == "sign-in":
+        if kind in ("sign-in", "card gone"):
             print(f"{kind:<14} {len(values):>6} {errors.get(kind, 0):>6}")
             continue
         p50, p95, p99 = np.percentile(values, [50, 95, 99]) if len(values) else (float("nan"),) * 3
