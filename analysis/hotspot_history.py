@@ -104,7 +104,8 @@ def footprint_labels(points_xy, members_xy, member_labels, eps):
 
 
 def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_samples=5, dormant_weeks=DORMANT_WEEKS,
-                      dormant_time_eps=DORMANT_TIME_EPS, lookback_weeks=None, trend_params=None):
+                      dormant_time_eps=DORMANT_TIME_EPS, lookback_weeks=None, trend_params=None, weighted=False,
+                      grading_table=None):
     """History-aware first/last report, trend and status of the period's
     hotspots, and the dormant places around them.
 
@@ -134,6 +135,10 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
         trend could not describe it.
     trend_params : dict, optional
         Overrides of ``TREND_PARAMS``.
+    weighted, grading_table
+        As for :func:`analysis.hotspots.cluster_reports`: dormant places
+        are found with the period's weighting, so that a place too weakly
+        graded to be a hotspot now was not one before either.
 
     Returns
     -------
@@ -163,7 +168,8 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
     old = lookback & (days <= silent_since)
     candidate_labels = np.full(len(history), -1, dtype=np.int64)
     if old.any():
-        candidate_labels[old] = cluster_reports(history.loc[old], eps=eps, min_samples=min_samples, time_eps=dormant_time_eps)
+        candidate_labels[old] = cluster_reports(history.loc[old], eps=eps, min_samples=min_samples,
+                                             time_eps=dormant_time_eps, weighted=weighted, grading_table=grading_table)
     dormant_labels = np.full(len(history), -1, dtype=np.int64)
     if (candidate_labels >= 0).any():
         candidates = candidate_labels >= 0

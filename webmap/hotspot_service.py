@@ -9,9 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.backtest import backtest, summary, vosges_l93
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
-from analysis.hotspots import cluster_reports, label_trends, summarise, weekly_counts
+from analysis.hotspot_history import DORMANT, DORMANT_WEEKS, hotspot_histories
+from analysis.hotspots import cluster_reports, summarise, weekly_counts
+from analysis.risk import DEFAULT_RISK, hotspot_excess
+from geo.reference import load_communes
 from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
 
@@ -77,10 +81,25 @@ def parse_cluster_params(args):
     return ClusterParams(**values)
 
 
-def hotspots(session, reports, params, *, remember=False, grading_weights=None):
-    """Cluster ``reports`` and return named, summarised hotspots, each with
-    its trend ``status`` in ``extra``. ``grading_weights`` is the table used
-    when ``params.weighted`` (default ``analysis.hotspots.DEFAULT_GRADING_WEIGHTS``)."""
+def hotspots(session, reports, params, *, history=None, end=None, remember=False, grading_weights=None,
+             dormant_weeks=DORMANT_WEEKS, risk=DEFAULT_RISK, communes=None):
+    """Cluster the period's ``reports`` and return named, summarised
+    hotspots told from their whole history, then the dormant places.
+
+    ``history`` holds the reports with the same filters but no start date
+    (``reports`` itself when omitted, as for the whole history); ``end`` is
+    the period's last day (default: today, or the latest report's day if
+    later). Each hotspot's ``first_seen``/``last_seen`` come from its history
+    (see ``analysis.hotspot_history``); ``extra`` holds ``status`` (Esri's
+    class or ``dormant``), ``trend``, ``period_count``, ``period_first_seen``,
+    ``period_last_seen``, ``history_count``, ``dormant`` and, unless ``risk``
+    is None, ``expected``, ``excess_p`` and ``beyond_expected`` (see
+    ``analysis.risk``; ``communes`` are the commune polygons with their
+    population, default ``geo.reference.load_communes()``). Dormant places
+    come last, with ``period_count`` 0. ``grading_weights`` is the table
+    used when ``params.weighted``."""
+    history = reports if history is None else history
+    end = end or _default_end(history)
     labels = cluster_reports(
         reports,
         eps=params.eps,
@@ -89,17 +108,80 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
         weighted=params.weighted,
         grading_table=grading_weights,
     )
-    # The trends need only the labels: numpy work that runs on the other
-    # core while the summaries and names are made.
+    # The histories need only the labels: numpy work that runs on the
+    # other core while the period's summaries are made.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        statuses = pool.submit(label_trends, reports, labels)
+        found = pool.submit(hotspot_histories, reports, labels, history, end=end, eps=params.eps,
+                            min_samples=params.min_samples, dormant_weeks=dormant_weeks, weighted=params.weighted,
+                            grading_table=grading_weights,
+                            # A time window of the map's clustering bounds the
+                            # dormant places' too.
+                            **({"dormant_time_eps": params.time_eps} if params.time_eps else {}))
         spots = summarise(reports, labels)
-        with _naming:
-            name_hotspots(session, spots, remember=remember)
-        statuses = statuses.result()
+        found = found.result()
     for spot in spots:
-        spot.extra["status"] = statuses[spot.extra["label"]]
-    return spots
+        row = found.active.loc[spot.extra["label"]]
+        spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen, period_last_seen=spot.last_seen,
+                          history_count=int(row["history_count"]), trend=row["trend"], status=row["status"],
+                          dormant=row["status"] == DORMANT)
+        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+    asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
+    for spot in asleep:
+        row = found.dormant.loc[spot.extra["label"]]
+        spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
+                          history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
+        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+    if risk is not None and spots:
+        table = hotspot_excess([s.hull_l93 for s in spots], reports, _communes_l93() if communes is None else communes,
+                               eps=params.eps, mode=risk)
+        for spot, row in zip(spots, table.itertuples(index=False)):
+            spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
+    with _naming:
+        name_hotspots(session, spots + asleep, remember=remember)
+    return spots + asleep
+
+
+def _default_end(history):
+    today = pd.Timestamp.now(tz="Europe/Paris").date()
+    if history.empty:
+        return today
+    return max(today, history["observed_at"].max().tz_convert("Europe/Paris").date())
+
+
+def backtest_summary(history, *, params=None, end=None):
+    """Mean hit rate, PAI and PEI of the hotspots (and the kernel density
+    baseline) of ``analysis.backtest`` on ``history``, with the window
+    lengths, for the hotspots panel and the briefing pack; None when no
+    window found a hotspot."""
+    from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS
+
+    params = params or ClusterParams()
+    if history.empty:
+        return None
+    means = summary(backtest(history, _outline(), end=end, eps=params.eps, min_samples=params.min_samples))
+    if not means["windows"]:
+        return None
+    return means | {"train_weeks": TRAIN_WEEKS, "horizon_weeks": HORIZON_WEEKS}
+
+
+_reference_lock = threading.Lock()
+_reference = {}
+
+
+def _once(name, build):
+    """Reference geometry, projected once per process."""
+    with _reference_lock:
+        if name not in _reference:
+            _reference[name] = build()
+        return _reference[name]
+
+
+def _outline():
+    return _once("outline", vosges_l93)
+
+
+def _communes_l93():
+    return _once("communes", lambda: load_communes().to_crs("EPSG:2154"))
 
 
 def emerging_cells(reports):
