@@ -1,6 +1,7 @@
 """The JSON API the map page talks to. Thin views: parse the parameters,
 call ``webmap.hotspot_service``, serialize with orjson."""
 
+import dataclasses
 import gzip
 from collections import OrderedDict
 from threading import Lock
@@ -9,7 +10,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import shapely
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from analysis.hotspots import hull_wgs84
@@ -19,6 +21,7 @@ from webmap import hotspot_service as service
 from webmap.access import viewer_agency, visible_reports
 from webmap.db import get_session
 from webmap.filters import PARAMETERS, FilterError, parse_filter, select_reports
+from webmap.labels import backtest_sentence
 from webmap.models import DataVersion
 from webmap.openapi import openapi_document
 from webmap.store import ANALYSIS_COLUMNS
@@ -97,11 +100,44 @@ def hotspot(code):
 def _hotspot_run(frame, params):
     """Clustering is the costly part: one run per question and data version
     serves the list and every hotspot's card."""
+    config = current_app.config
     return _memo(
         ("run", *_question()),
-        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params),
-                                 grading_weights=current_app.config["GRADING_WEIGHTS"]),
+        lambda: service.hotspots(get_session(), frame, params, history=_history_frame(frame), end=g.report_filter.end,
+                                 remember=_is_reference_run(params), grading_weights=config["GRADING_WEIGHTS"],
+                                 dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"], risk=config["HOTSPOT_RISK"]),
     )
+
+
+def _history_frame(frame, columns=ANALYSIS_COLUMNS):
+    """The reports of the question's filter without its start date: the
+    history a hotspot's status and dates are told from."""
+    report_filter = g.report_filter
+    if report_filter.start is None:
+        return frame
+    history_filter = dataclasses.replace(report_filter, start=None)
+    key = ("history", tuple(columns), current_app.config["DATABASE_URL"], tuple(sorted(history_filter.to_params().items())),
+           _question()[-1])
+    return _memo(key, lambda: select_reports(get_session(), history_filter, columns))
+
+
+@bp.get("/backtest")
+def backtest():
+    """How well the hotspots of the last weeks caught the next weeks'
+    reports (``analysis.backtest``), with the same filters and clustering
+    parameters; the dates only set the last week forecast."""
+    def build(frame, params):
+        means = service.backtest_summary(_history_frame(frame), params=params, end=g.report_filter.end)
+        if means is None:
+            return {"windows": 0, "sentence": _("Too few reports to measure how well the hotspots forecast.")}
+        return {
+            **{name: round(float(means[name]), 4) for name in (
+                "hit_rate_dbscan", "pai_dbscan", "pei_dbscan", "hit_rate_kde", "pai_kde", "pei_kde", "area_share")},
+            "windows": means["windows"], "train_weeks": means["train_weeks"], "horizon_weeks": means["horizon_weeks"],
+            "sentence": backtest_sentence(means),
+        }
+
+    return _cached("backtest", build, columns=ANALYSIS_COLUMNS)
 
 
 @bp.get("/emerging")
@@ -180,6 +216,8 @@ def _cached(name, build, own=(), columns=None):
     _check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
     params = service.parse_cluster_params(request.args)
+    # The hotspots' history is read with the same filter minus its start.
+    g.report_filter = report_filter
 
     def compute():
         frame = _memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
@@ -311,13 +349,23 @@ def _hotspot_features(spots):
             "geometry": orjson.Fragment(geometry),
             "properties": {
                 "code": spot.code,
+                # Esri's class told from the whole history up to the
+                # period's end, or "dormant" (analysis.hotspot_history).
                 "status": spot.extra.get("status"),
+                "trend": spot.extra.get("trend"),
+                "dormant": bool(spot.extra.get("dormant")),
                 "count": spot.count,
+                "period_count": spot.extra.get("period_count", spot.count),
+                "history_count": spot.extra.get("history_count"),
+                "expected": None if spot.extra.get("expected") is None else round(spot.extra["expected"], 2),
+                "beyond_expected": spot.extra.get("beyond_expected"),
                 "by_agency": spot.by_agency,
                 "by_category": spot.by_category,
                 "by_substance": spot.by_substance,
                 "first_seen": spot.first_seen.isoformat(),
                 "last_seen": spot.last_seen.isoformat(),
+                "period_first_seen": _iso(spot.extra.get("period_first_seen")),
+                "period_last_seen": _iso(spot.extra.get("period_last_seen")),
                 "communes": spot.communes,
                 "n_agencies": spot.n_agencies,
                 "convergent": spot.convergent,
@@ -327,3 +375,7 @@ def _hotspot_features(spots):
         }
         for spot, geometry, x, y in zip(spots, shapely.to_geojson(hulls), lon, lat)
     ]
+
+
+def _iso(value):
+    return None if value is None else value.isoformat()

@@ -20,7 +20,7 @@ from webmap.filters import FilterError
 from webmap.hotspot_names import name_hotspots
 
 #: Query parameters of the clustering, beside the filter's (webmap.filters).
-CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted")
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted", "beyond_expected")
 
 WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
 
@@ -42,6 +42,9 @@ class ClusterParams:
     # Weigh each report by its grading (config GRADING_WEIGHTS): an A1 counts
     # fully towards min_samples, an F6 much less.
     weighted: bool = False
+    # Keep only the hotspots holding more reports than their communes'
+    # rates predict (analysis.risk); dormant places stay listed.
+    beyond_expected: bool = False
 
     def words(self):
         text = f"rayon {self.eps:g} m, {self.min_samples} signalements minimum"
@@ -49,6 +52,8 @@ class ClusterParams:
             text += f", fenêtre {self.time_eps:g} jours"
         if self.weighted:
             text += ", pondéré par la cotation"
+        if self.beyond_expected:
+            text += ", au-delà de l'attendu seulement"
         return text
 
 
@@ -68,10 +73,11 @@ def parse_cluster_params(args):
         if not math.isfinite(value) or value < low:
             raise FilterError(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
         values[name] = value
-    weighted = str(args.get("weighted") or "").strip().lower()
-    if weighted not in WEIGHTED_VALUES:
-        raise FilterError("weighted", f"attendu true ou false, reçu « {weighted} »")
-    values["weighted"] = WEIGHTED_VALUES[weighted]
+    for name in ("weighted", "beyond_expected"):
+        text = str(args.get(name) or "").strip().lower()
+        if text not in WEIGHTED_VALUES:
+            raise FilterError(name, f"attendu true ou false, reçu « {text} »")
+        values[name] = WEIGHTED_VALUES[text]
     if values.get("eps", 250.0) > 50_000:
         raise FilterError("eps", "rayon limité à 50 000 m")
     # Found by schemathesis: a zero or vanishing window reached the
@@ -136,6 +142,8 @@ def hotspots(session, reports, params, *, history=None, end=None, remember=False
                                eps=params.eps, mode=risk)
         for spot, row in zip(spots, table.itertuples(index=False)):
             spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
+    if params.beyond_expected and risk is not None:
+        spots = [spot for spot in spots if spot.extra.get("beyond_expected")]
     with _naming:
         name_hotspots(session, spots + asleep, remember=remember)
     return spots + asleep

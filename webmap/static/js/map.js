@@ -357,6 +357,7 @@
       // filtered reports in its cache by then.
       const emerging = getJSON(`/api/emerging?${query}`).catch(() => ({ cells: [] }));
       const communes = state.choro ? getJSON(`/api/communes?${query}`) : null;
+      const backtest = state.layers.includes("hotspots") ? getJSON(`/api/backtest?${query}`).catch(() => null) : null;
       if (reports) {
         setReports(reports);
         data.reportsQuery = reportsQuery;
@@ -368,6 +369,7 @@
       if (token !== refreshToken) return;
       setEmerging(cells.cells);
       if (figures) setCommunes(figures);
+      backtest?.then((b) => { if (token === refreshToken) $("backtest-line").textContent = b ? b.sentence : ""; });
       // Where the time goes, for bench/bench_map_browser.py.
       census.timings = { since_navigation: performance.now(), reports_fetch: t1 - t0, reports_draw: t2 - t1, hotspots: t3 - t2, rest: performance.now() - t3 };
       census.refreshes += 1;
@@ -409,7 +411,7 @@
     }),
     onEachFeature: (f, layer) => {
       layer.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!drawing) openHotspot(f.id); });
-      layer.bindTooltip(el("span", {}, `${f.id} · ${statusLabel(f.properties.status)} · ${f.properties.count}`));
+      layer.bindTooltip(el("span", {}, `${f.id} · ${statusLabel(f.properties.status)} · ${f.properties.period_count ?? f.properties.count}`));
     },
   });
   // Cold-spot classes ("new_cold"...) read as their hot counterpart here:
@@ -417,6 +419,19 @@
   const statusOf = (s) => config.statuses[s] || config.statuses[String(s).replace(/_cold$/, "")];
   const statusColour = (s) => (statusOf(s) || { colour: "#777" }).colour;
   const statusLabel = (s) => (statusOf(s) || { label: s || "—" }).label;
+
+  // "actif depuis le 12/12/2023 · 39 signalements sur la période · persistant":
+  // the dates and status come from the whole history, the count from the period.
+  function hotspotLife(p) {
+    if (p.dormant) return `${statusLabel("dormant")} · ${T.last_report} ${frDay(p.last_seen)} · ${T.active_since} ${frDay(p.first_seen)}`;
+    return `${T.active_since} ${frDay(p.first_seen)} · ${number(p.period_count ?? p.count)} ${T.reports_in_period} · ${statusLabel(p.status)}`;
+  }
+
+  function hotspotRisk(p) {
+    if (p.beyond_expected === null || p.beyond_expected === undefined || p.dormant) return null;
+    const expected = number(Math.round(p.expected * 10) / 10);
+    return el("p", { class: "risk" }, `${p.beyond_expected ? T.beyond_expected : T.not_beyond_expected} (${expected} ${T.expected})`);
+  }
 
   function setHotspots(collection) {
     data.hotspots = collection;
@@ -439,6 +454,8 @@
     if (zoom) map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] });
     card.replaceChildren(
       el("h2", {}, `${T.hotspot} ${p.code}`, p.convergent ? el("span", { class: "badge" }, T.convergent) : null),
+      el("p", { class: "life" }, hotspotLife(p)),
+      hotspotRisk(p),
       el("dl", {},
         el("dt", {}, T.status), el("dd", {}, el("span", { class: "status", style: `--colour:${statusColour(p.status)}` }, statusLabel(p.status))),
         el("dt", {}, T.convergence), el("dd", {}, `${p.n_agencies} ${T.agencies_count}`),
