@@ -37,6 +37,7 @@ RULES = {
     "api.hotspot": "view",
     "api.emerging": "view",
     "api.communes": "view",
+    "api.backtest": "view",
     "reports.upload_form": "import",
     "reports.upload": "import",
     "reports.preview": "import",

@@ -131,7 +131,7 @@ def backtest():
         if means is None:
             return {"windows": 0, "sentence": _("Too few reports to measure how well the hotspots forecast.")}
         return {
-            **{name: round(float(means[name]), 4) for name in (
+            **{name: float(f"{means[name]:.4g}") for name in (
                 "hit_rate_dbscan", "pai_dbscan", "pei_dbscan", "hit_rate_kde", "pai_kde", "pei_kde", "area_share")},
             "windows": means["windows"], "train_weeks": means["train_weeks"], "horizon_weeks": means["horizon_weeks"],
             "sentence": backtest_sentence(means),
