@@ -77,6 +77,11 @@ _MAX_ROUNDING_SHARE = 0.01
 _HASH_BITS = 32
 _HASH_FACTORS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 
+#: The clustering defaults of the whole application (page, API, CLI,
+#: OpenAPI): a quarter-kilometre street scale and five reports.
+DEFAULT_EPS = 250.0
+DEFAULT_MIN_SAMPLES = 5
+
 
 class DBSCAN:
     """Density-based clustering of reports into hotspots (exact DBSCAN).
@@ -129,7 +134,7 @@ class DBSCAN:
     1
     """
 
-    def __init__(self, *, eps=250.0, min_samples=5, time_eps=None):
+    def __init__(self, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, time_eps=None):
         self.eps = eps
         self.min_samples = min_samples
         self.time_eps = time_eps
@@ -196,7 +201,7 @@ class DBSCAN:
 
 
 def dbscan(
-    xy, *, eps=250.0, min_samples=5, sample_weight=None, times=None, time_eps=None
+    xy, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, sample_weight=None, times=None, time_eps=None
 ):
     """Cluster reports with exact DBSCAN and return their labels.
 
@@ -696,7 +701,6 @@ def _iter_pairs(tree, queries, radius, p):
 
 def _find_core(space, grid, weights, min_samples):
     """Boolean mask of core points (cell order)."""
-    n = len(space.xy)
     sizes = np.diff(grid.start)
     if weights is None:
         cell_weight = sizes

@@ -85,7 +85,7 @@ def generate_reports(communes, *, seed=0, years=3, end=None):
     Returns
     -------
     reports : DataFrame
-        One row per report with the columns of ``webmap.store.REPORT_COLUMNS``.
+        One row per report with the columns of ``webmap.services.store.REPORT_COLUMNS``.
     truth : dict
         The planted hotspots: kind, centre, period, agencies and the agency
         references of their reports.

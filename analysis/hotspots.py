@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.clustering import dbscan
+from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES, dbscan
 from analysis.emerging import EmergingHotSpots
 from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_wgs84
@@ -54,7 +54,7 @@ def grading_weights(reliability, credibility, table=None):
     return r * c
 
 
-def cluster_reports(reports, *, eps=250.0, min_samples=5, time_eps=None, weighted=False, grading_table=None,
+def cluster_reports(reports, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, time_eps=None, weighted=False, grading_table=None,
                     include_commune_precision=False):
     """DBSCAN labels for ``reports`` (a DataFrame with ``x_l93``, ``y_l93``,
     ``observed_at``, ``precision``, ``reliability``, ``credibility``).

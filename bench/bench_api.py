@@ -26,7 +26,7 @@ def build(size, instance):
     from geo.crs import to_wgs84
     from geo.reference import load_communes
     from webmap import create_app, db
-    from webmap.store import add_demo_batch
+    from webmap.services.store import add_demo_batch
 
     app = create_app()
     with app.app_context():
@@ -59,7 +59,7 @@ def touch(app):
     from sqlalchemy import update
 
     from webmap import db
-    from webmap.models import Report
+    from webmap.db.models import Report
 
     with app.app_context():
         session = db.get_session()

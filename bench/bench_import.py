@@ -80,7 +80,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         os.environ["CROSSMAP_INSTANCE_PATH"] = str(folder / "instance")
-        from webmap import create_app, db, importer
+        from webmap import create_app, db
+        from webmap.services import importer
 
         source = folder / "reports.csv"
         started = time.perf_counter()

@@ -19,14 +19,10 @@ Targets (issue 5): usable within 1.5 s and any filter change within 0.5 s at
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -33,7 +33,11 @@ def main():
         assert result.exit_code == 0, result.output
         print(result.output.splitlines()[0])
 
-        from webmap.snapshots import make_briefing, make_snapshot, parse_snapshot_request
+        from webmap.services.snapshots import (
+            make_briefing,
+            make_snapshot,
+            parse_snapshot_request,
+        )
 
         def png():
             request = parse_snapshot_request({}, known_agencies=codes)

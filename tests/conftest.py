@@ -6,24 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import signin
-from webmap import create_app, db
+from tests.apps import make_app
 
 DEMO_SEED = 88
 ARTIFACTS = Path(__file__).parent / "artifacts"
-
-
-def make_app(instance_path, monkeypatch, **config):
-    """A migrated app holding the test admin (``tests.signin``), whose
-    ``test_client()`` is already signed in as that admin; pass
-    ``user=None`` (or another user name) to ``test_client`` for others."""
-    monkeypatch.setenv("CROSSMAP_INSTANCE_PATH", str(instance_path))
-    app = create_app({"TESTING": True, **config})
-    with app.app_context():
-        db.migrate(db.get_engine())
-    signin.add_test_users(app)
-    app.test_client_class = signin.SignedInClient
-    return app
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from webmap import db
-from webmap.models import User
+from webmap.db.models import User
 
 TEST_ADMIN = "test-admin"
 TEST_AGENCY = "GN"

@@ -5,12 +5,8 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from webmap.config import DEFAULTS
-
-# Every state-changing request (forms and API alike) must carry the token.
-csrf = CSRFProtect()
 
 
 def create_app(test_config=None):
@@ -37,28 +33,21 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
-    from webmap import access, api, audit, auth, cli, cli_reports, db, i18n, map, reports, security
+    from webmap import api, cli, db, extensions
+    from webmap.security import access, headers
+    from webmap.views import admin, auth, exports, imports, map
 
-    security.init_app(app)
+    headers.init_app(app)
     db.init_app(app)
-    i18n.init_app(app)
-    csrf.init_app(app)
+    extensions.init_app(app)
     cli.init_app(app)
-    cli_reports.init_app(app)
     # Before any blueprint's own hooks: nobody reaches a view unchecked.
     access.init_app(app)
     auth.init_app(app)
-    audit.init_app(app)
-    app.register_blueprint(map.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(reports.bp)
-    from webmap import cli_snapshots, snapshots
-
-    app.register_blueprint(snapshots.bp)
-    cli_snapshots.init_app(app)
-    from webmap import zones_api
-
-    app.register_blueprint(zones_api.bp)
+    admin.init_app(app)
+    for blueprint in (map.bp, imports.bp, exports.bp):
+        app.register_blueprint(blueprint)
+    api.init_app(app)
     return app
 
 

@@ -1,6 +1,7 @@
 """Default settings. The instance folder's ``config.py`` and ``CROSSMAP_*``
 environment variables override them, in that order (see ``create_app``)."""
 
+from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.hotspot_history import DORMANT_WEEKS
 from analysis.hotspots import DEFAULT_GRADING_WEIGHTS
 from analysis.risk import DEFAULT_RISK
@@ -17,6 +18,12 @@ AGENCIES = [
 ]
 
 DEFAULTS = {
+    # The département the cell serves (INSEE code): geocoding, reference
+    # layers and figures are limited to it.
+    "DEPARTEMENT": "88",
+    # Clustering defaults of the map panel, the API, the CLI and the OpenAPI
+    # document: DBSCAN radius in metres (Lambert-93) and minimum reports.
+    "CLUSTERING": {"eps": DEFAULT_EPS, "min_samples": DEFAULT_MIN_SAMPLES},
     # Weights of the grading when clustering with weighted=true: reliability
     # A-F and credibility 1-6, multiplied (A1 = 1.0).
     "GRADING_WEIGHTS": DEFAULT_GRADING_WEIGHTS,

@@ -8,7 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from geo.geocoder import AmbiguousPlace, Geocoder, OutsideArea, PlaceNotFound, SwappedCoordinates
+from geo.geocoder import (
+    AmbiguousPlace,
+    Geocoder,
+    OutsideArea,
+    PlaceNotFound,
+    SwappedCoordinates,
+)
 from geo.names import edit_distance, name_key
 
 

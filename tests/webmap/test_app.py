@@ -54,7 +54,7 @@ def test_foreign_keys_are_enforced(app):
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from webmap.models import Report
+    from webmap.db.models import Report
 
     with app.app_context():
         session = db.get_session()
@@ -68,6 +68,6 @@ def test_foreign_keys_are_enforced(app):
 
 
 def _now():
-    from webmap.models import now
+    from webmap.db.models import now
 
     return now()

@@ -1,0 +1,147 @@
+"""What every JSON route shares: the blueprint, parameter errors as 400s,
+JSON responses (gzipped when large) and answers cached per question,
+viewer agency and data version."""
+
+import dataclasses
+import gzip
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, g, request
+
+from webmap.db import get_session
+from webmap.security.need_to_know import viewer_agency
+from webmap.services import hotspots as service
+from webmap.services.cache import data_version, memo
+from webmap.services.store import ANALYSIS_COLUMNS
+from webmap.services.filters import (
+    PARAMETERS,
+    FilterError,
+    parse_filter,
+    select_reports,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+CLUSTER_PARAMETERS = service.CLUSTER_PARAMETERS
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter, message):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@bp.errorhandler(BadParameter)
+@bp.errorhandler(FilterError)
+def bad_parameter(error):
+    return json_response({"error": f"{error.parameter} : {error.message}", "parameter": error.parameter}, status=400)
+
+
+@bp.errorhandler(404)
+def not_found(error):
+    return json_response({"error": "introuvable avec ces filtres"}, status=404)
+
+
+def _check_known(args, own=()):
+    known = set(PARAMETERS) | set(CLUSTER_PARAMETERS) | set(own)
+    for name in args:
+        if name not in known:
+            raise BadParameter(name, f"paramètre inconnu (attendus : {', '.join(sorted(known))})")
+
+
+def _question():
+    """What identifies an answer: the database, the parameters and the data
+    version, which database triggers raise on any change to reports."""
+    version = data_version(get_session())
+    return current_app.config["DATABASE_URL"], tuple(sorted(request.args.items(multi=True))), version
+
+
+def cluster_params():
+    """The clustering parameters of the request, from the configured defaults."""
+    return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
+
+
+def cached_answer(name, build, own=(), columns=None):
+    """Answer from the cache when the same question was asked of the same data.
+    ``own`` names the parameters only this endpoint takes; ``columns``
+    narrows the reports read (see ``select_reports``)."""
+    _check_known(request.args, own)
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    params = cluster_params()
+    # The hotspots' history is read with the same filter minus its start
+    # (history_frame).
+    g.report_filter = report_filter
+
+    def compute():
+        frame = memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
+        result = build(frame, params)
+        return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
+
+    # Answers listing reports differ by the viewer's agency (need-to-know).
+    key = (name, viewer_agency(), *_question())
+    body = memo(key, compute)
+    if body is None:
+        abort(404)
+    if _accepts_gzip(body):
+        # Compressing 2 MB costs more than answering from the cache: keep
+        # the compressed answer beside the plain one.
+        return _gzipped(memo(("gzip", *key), lambda: gzip.compress(body, compresslevel=5)))
+    return _bytes(body)
+
+
+def hotspot_run(frame, params):
+    """Clustering is the costly part: one run per question and data version
+    serves the list and every hotspot's card. Statuses and dates come from
+    the history (:func:`history_frame`)."""
+    config = current_app.config
+    return memo(
+        ("run", *_question()),
+        lambda: service.hotspots(get_session(), frame, params, history=history_frame(frame), end=g.report_filter.end,
+                                 remember=_is_reference_run(params), grading_weights=config["GRADING_WEIGHTS"],
+                                 dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"], risk=config["HOTSPOT_RISK"]),
+    )
+
+
+def history_frame(frame, columns=None):
+    """The reports of the request's filter without its start date: the
+    history a hotspot's status and dates are told from (``frame`` itself
+    when the filter has no start). Call it inside :func:`cached_answer`."""
+    columns = columns or ANALYSIS_COLUMNS
+    report_filter = g.report_filter
+    if report_filter.start is None:
+        return frame
+    history_filter = dataclasses.replace(report_filter, start=None)
+    key = ("history", tuple(columns), current_app.config["DATABASE_URL"],
+           tuple(sorted(history_filter.to_params().items())), data_version(get_session()))
+    return memo(key, lambda: select_reports(get_session(), history_filter, columns))
+
+
+def _is_reference_run(params):
+    return not request.args.keys() - set(CLUSTER_PARAMETERS) and params == service.ClusterParams(**current_app.config["CLUSTERING"])
+
+
+def json_response(data, status=200):
+    return _bytes(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status)
+
+
+def _accepts_gzip(body):
+    return len(body) > 1024 and "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+def _bytes(body, status=200):
+    if _accepts_gzip(body):
+        return _gzipped(gzip.compress(body, compresslevel=5), status)
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _gzipped(compressed, status=200):
+    response = Response(compressed, status=status, mimetype="application/json")
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+

@@ -1,0 +1,24 @@
+"""``crossmap serve``: the application behind waitress."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from webmap.views.map import basemap
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve_command(host, port, threads):
+    """Serve the application with waitress (a production WSGI server)."""
+    import waitress
+
+    app = current_app._get_current_object()
+    # Build what every first page view needs before the first visitor asks.
+    with app.test_request_context("/"):
+        basemap()
+    click.echo(f"crossmap sur http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads)

@@ -1,0 +1,314 @@
+"""The one filter of reports shared by the map, the JSON API, the exports and
+the map snapshots. Flask-free.
+
+A filter arrives as text parameters (a query string, CLI options, a form),
+is parsed once by :func:`parse_filter` into a :class:`ReportFilter`, and is
+applied either to a SQLAlchemy ``select`` (:func:`apply_filter`) or straight
+to a DataFrame of reports (:func:`select_reports`). Every consumer therefore
+accepts exactly the same parameters and the same mistakes get the same
+answers.
+
+Parameters (all optional; an absent or empty one does not filter):
+
+============  ==========================================================
+``start``     first day, ISO ``YYYY-MM-DD``, from 00:00 Europe/Paris
+``end``       last day, ISO, inclusive (up to 24:00 Europe/Paris)
+``agencies``  agency codes, comma-separated: ``GN,DOUANE``
+``categories`` category codes (``analysis.vocabulary.CATEGORIES``)
+``substances`` substance codes; a report matches if it names *any* of them
+``min_grading`` e.g. ``B2``: reliability A or B *and* credibility 1 or 2
+``bbox``      ``west,south,east,north`` in WGS84 degrees
+``zone``      a GeoJSON Polygon or MultiPolygon (geometry or Feature) in
+              WGS84; points on its boundary are inside
+============  ==========================================================
+
+A list parameter may also be given as repeated keys (``?agencies=GN&
+agencies=PJ``) when the mapping has ``getlist`` (werkzeug's ``MultiDict``).
+
+Bad input raises :class:`FilterError` naming the parameter, with a French
+message an API can return as is::
+
+    >>> parse_filter({"min_grading": "Z9"})
+    Traceback (most recent call last):
+    ...
+    webmap.services.filters.FilterError: min_grading: cotation invalide « Z9 » (attendu une lettre A à F et un chiffre 1 à 6, par ex. B2)
+
+A filter turns back into parameters with :meth:`ReportFilter.to_params`,
+for links ("export what I see") and saved snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+import shapely
+from shapely.geometry import mapping as geojson_mapping
+from shapely.geometry import shape
+from sqlalchemy import and_, literal, or_
+
+from analysis.vocabulary import CATEGORIES, SUBSTANCES
+from webmap.db.models import PARIS, Report
+
+__all__ = ["ReportFilter", "FilterError", "parse_filter", "apply_filter", "select_reports", "filter_frame"]
+
+PARAMETERS = ("start", "end", "agencies", "categories", "substances", "min_grading", "bbox", "zone")
+
+_GRADING = re.compile(r"^([A-F])([1-6])$")
+
+
+class FilterError(ValueError):
+    """A bad filter parameter: ``parameter`` names it, ``message`` (French)
+    says what is wrong."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Which reports to keep. The default keeps them all."""
+
+    start: date | None = None
+    end: date | None = None
+    agencies: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    substances: tuple[str, ...] = ()
+    min_grading: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    zone: shapely.Geometry | None = field(default=None, compare=False)
+
+    @property
+    def start_at(self) -> datetime | None:
+        """First instant kept (aware, Europe/Paris)."""
+        return datetime.combine(self.start, time(), tzinfo=PARIS) if self.start else None
+
+    @property
+    def end_before(self) -> datetime | None:
+        """First instant no longer kept: midnight after ``end``."""
+        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=PARIS) if self.end else None
+
+    def is_empty(self) -> bool:
+        return self == ReportFilter() and self.zone is None
+
+    def to_params(self) -> dict[str, str]:
+        """The parameters :func:`parse_filter` reads back into this filter."""
+        params = {}
+        if self.start:
+            params["start"] = self.start.isoformat()
+        if self.end:
+            params["end"] = self.end.isoformat()
+        for name in ("agencies", "categories", "substances"):
+            if getattr(self, name):
+                params[name] = ",".join(getattr(self, name))
+        if self.min_grading:
+            params["min_grading"] = self.min_grading
+        if self.bbox:
+            params["bbox"] = ",".join(repr(v) for v in self.bbox)
+        if self.zone is not None:
+            params["zone"] = json.dumps(geojson_mapping(self.zone))
+        return params
+
+
+def _get(mapping, name):
+    if hasattr(mapping, "getlist"):
+        values = [v for v in mapping.getlist(name) if v is not None]
+        return ",".join(str(v) for v in values) if values else None
+    value = mapping.get(name)
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return value
+
+
+def _codes(parameter, text, allowed, what):
+    if not text or not str(text).strip():
+        return ()
+    codes = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
+    if allowed is not None:
+        unknown = [code for code in codes if code not in allowed]
+        if unknown:
+            raise FilterError(parameter, f"{what} inconnu(s) : {', '.join(unknown)} (connus : {', '.join(allowed)})")
+    return codes
+
+
+def _date(parameter, text):
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise FilterError(parameter, f"date invalide « {text} » (attendu AAAA-MM-JJ)") from None
+    # Found by schemathesis: 9999-12-31 has no next day to end the period.
+    if not date(1900, 1, 1) <= value <= date(2999, 12, 31):
+        raise FilterError(parameter, f"date hors limites « {text} » (entre 1900 et 2999)")
+    return value
+
+
+def parse_filter(mapping, *, known_agencies=None) -> ReportFilter:
+    """Parse text parameters into a :class:`ReportFilter`.
+
+    Parameters
+    ----------
+    mapping : Mapping
+        ``request.args``, a dict of CLI options, a snapshot's saved
+        parameters... Values are text (or lists of text); unknown keys are
+        ignored so that a query string may carry other parameters.
+    known_agencies : iterable of str, optional
+        Agency codes to accept; any code is accepted without it.
+
+    Returns
+    -------
+    ReportFilter
+
+    Raises
+    ------
+    FilterError
+        Naming the first bad parameter.
+
+    Examples
+    --------
+    >>> f = parse_filter({"start": "2026-01-01", "agencies": "GN,PJ", "min_grading": "b2"})
+    >>> f.start, f.agencies, f.min_grading
+    (datetime.date(2026, 1, 1), ('GN', 'PJ'), 'B2')
+    """
+    start = _date("start", _get(mapping, "start"))
+    end = _date("end", _get(mapping, "end"))
+    if start and end and end < start:
+        raise FilterError("end", "la date de fin précède la date de début")
+    agencies = _codes("agencies", _get(mapping, "agencies"),
+                      tuple(known_agencies) if known_agencies is not None else None, "service(s)")
+    categories = _codes("categories", _get(mapping, "categories"), CATEGORIES, "catégorie(s)")
+    substances = _codes("substances", _get(mapping, "substances"), SUBSTANCES, "produit(s)")
+
+    min_grading = _get(mapping, "min_grading")
+    if min_grading is not None and str(min_grading).strip():
+        min_grading = str(min_grading).strip().upper()
+        if not _GRADING.match(min_grading):
+            raise FilterError(
+                "min_grading",
+                f"cotation invalide « {min_grading} » (attendu une lettre A à F et un chiffre 1 à 6, par ex. B2)",
+            )
+    else:
+        min_grading = None
+
+    bbox = _get(mapping, "bbox")
+    if bbox is not None and str(bbox).strip():
+        try:
+            west, south, east, north = (float(v) for v in str(bbox).split(","))
+        except ValueError:
+            raise FilterError("bbox", f"emprise invalide « {bbox} » (attendu ouest,sud,est,nord en degrés)") from None
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise FilterError("bbox", f"emprise invalide « {bbox} » (ouest < est, sud < nord, en degrés WGS84)")
+        bbox = (west, south, east, north)
+    else:
+        bbox = None
+
+    zone = _get(mapping, "zone")
+    zone = _zone(zone) if zone is not None and str(zone).strip() else None
+    return ReportFilter(start, end, agencies, categories, substances, min_grading, bbox, zone)
+
+
+def _zone(text) -> shapely.Geometry:
+    try:
+        document = json.loads(text) if isinstance(text, str) else text
+        if document.get("type") == "Feature":
+            document = document["geometry"]
+        geometry = shape(document)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException):
+        raise FilterError("zone", "zone invalide : attendu un polygone GeoJSON en WGS84") from None
+    if geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+        raise FilterError("zone", f"zone invalide : {geometry.geom_type} (attendu Polygon ou MultiPolygon)")
+    if not geometry.is_valid:
+        raise FilterError("zone", "zone invalide : le polygone se recoupe")
+    west, south, east, north = geometry.bounds
+    if not (-180 <= west and east <= 180 and -90 <= south and north <= 90):
+        raise FilterError("zone", "zone invalide : coordonnées hors des degrés WGS84 (longitude, latitude)")
+    return geometry
+
+
+def apply_filter(statement, report_filter: ReportFilter, table=None):
+    """Add the filter's conditions to a ``select`` over reports.
+
+    The zone is applied by its bounding box only (SQLite has no spatial
+    functions): call :func:`filter_frame` on the result, or use
+    :func:`select_reports`, for the exact polygon test.
+
+    Parameters
+    ----------
+    statement : sqlalchemy.Select
+    report_filter : ReportFilter
+    table : optional
+        The report table or ORM class (default :class:`webmap.db.models.Report`),
+        or an alias of it.
+    """
+    t = Report if table is None else table
+    c = t.c if hasattr(t, "c") else t
+    f = report_filter
+    conditions = []
+    if f.start_at:
+        conditions.append(c.observed_at >= f.start_at)
+    if f.end_before:
+        conditions.append(c.observed_at < f.end_before)
+    if f.agencies:
+        conditions.append(c.agency.in_(f.agencies))
+    if f.categories:
+        conditions.append(c.category.in_(f.categories))
+    if f.substances:
+        # Substances are stored comma-separated: ",a,b," contains ",a,".
+        padded = literal(",") + c.substances + literal(",")
+        conditions.append(or_(*[padded.like(f"%,{code},%") for code in f.substances]))
+    if f.min_grading:
+        conditions.append(c.reliability <= f.min_grading[0])
+        conditions.append(c.credibility <= int(f.min_grading[1]))
+    for bounds in (f.bbox, f.zone.bounds if f.zone is not None else None):
+        if bounds:
+            west, south, east, north = bounds
+            conditions.append(and_(c.lon >= west, c.lon <= east, c.lat >= south, c.lat <= north))
+    return statement.where(*conditions) if conditions else statement
+
+
+def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataFrame:
+    """Keep the rows of a reports DataFrame (``store.reports_frame``
+    columns) that the filter keeps, zone included. Returns a new frame."""
+    f = report_filter
+    keep = pd.Series(True, index=reports.index)
+    observed = pd.to_datetime(reports["observed_at"], utc=True) if len(reports) else reports["observed_at"]
+    if f.start_at:
+        keep &= observed >= pd.Timestamp(f.start_at)
+    if f.end_before:
+        keep &= observed < pd.Timestamp(f.end_before)
+    if f.agencies:
+        keep &= reports["agency"].isin(f.agencies)
+    if f.categories:
+        keep &= reports["category"].isin(f.categories)
+    if f.substances:
+        wanted = set(f.substances)
+        keep &= reports["substances"].map(lambda text: bool(wanted & set(str(text).split(","))))
+    if f.min_grading:
+        keep &= (reports["reliability"] <= f.min_grading[0]) & (reports["credibility"] <= int(f.min_grading[1]))
+    if f.bbox:
+        west, south, east, north = f.bbox
+        keep &= reports["lon"].between(west, east) & reports["lat"].between(south, north)
+    if f.zone is not None and len(reports):
+        keep &= shapely.intersects_xy(f.zone, reports["lon"].to_numpy(float), reports["lat"].to_numpy(float))
+    return reports.loc[keep].copy()
+
+
+def select_reports(session, report_filter: ReportFilter, columns=None) -> pd.DataFrame:
+    """The reports the filter keeps, as ``store.reports_frame`` shapes
+    them (one row per report, ordered by id), zone tested exactly.
+    ``columns`` narrows the frame (e.g. ``store.ANALYSIS_COLUMNS``; it
+    must hold ``lon`` and ``lat`` for a zone filter)."""
+    from webmap.services.store import FRAME_COLUMNS, frame_from, report_select
+
+    columns = columns or FRAME_COLUMNS
+    frame = frame_from(session, apply_filter(report_select(columns), report_filter, table=Report.__table__), columns)
+    if report_filter.zone is not None and len(frame):
+        inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+        frame = frame.loc[inside].reset_index(drop=True)
+    return frame

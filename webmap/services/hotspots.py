@@ -1,0 +1,224 @@
+"""Hotspots, trends and commune figures for a set of reports. Flask-free:
+the API views hand it a session and a DataFrame of filtered reports."""
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.backtest import backtest, summary, vosges_l93
+from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
+from analysis.communes_stats import commune_rates
+from analysis.emerging import EmergingHotSpots
+from analysis.hotspot_history import DORMANT, DORMANT_WEEKS, hotspot_histories
+from analysis.hotspots import cluster_reports, summarise, weekly_counts
+from analysis.risk import DEFAULT_RISK, hotspot_excess
+from geo.reference import load_communes
+from webmap.services.filters import FilterError
+from webmap.services.hotspot_names import name_hotspots
+
+#: Query parameters of the clustering, beside the filter's (webmap.services.filters).
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted", "beyond_expected")
+
+WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
+
+# Cells of the "Émergents" list look at the last half-year.
+EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
+
+# Naming writes new codes: one run at a time, so two requests never mint the
+# same code.
+_naming = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """DBSCAN parameters as the map's side panel sets them."""
+
+    eps: float = DEFAULT_EPS
+    min_samples: int = DEFAULT_MIN_SAMPLES
+    time_eps: float | None = None
+    # Weigh each report by its grading (config GRADING_WEIGHTS): an A1 counts
+    # fully towards min_samples, an F6 much less.
+    weighted: bool = False
+    # Keep only the hotspots holding more reports than their communes'
+    # rates predict (analysis.risk); dormant places stay listed.
+    beyond_expected: bool = False
+
+    def words(self):
+        text = f"rayon {self.eps:g} m, {self.min_samples} signalements minimum"
+        if self.time_eps is not None:
+            text += f", fenêtre {self.time_eps:g} jours"
+        if self.weighted:
+            text += ", pondéré par la cotation"
+        if self.beyond_expected:
+            text += ", au-delà de l'attendu seulement"
+        return text
+
+
+def parse_cluster_params(args, defaults=None):
+    """Read ``eps``, ``min_samples`` and ``time_eps`` from text parameters
+    (a query string, CLI options) into :class:`ClusterParams`, starting from
+    ``defaults`` (the ``CLUSTERING`` setting); a bad one raises
+    :class:`~webmap.services.filters.FilterError` naming it."""
+    values = dict(defaults or {})
+    for name, kind, low in (("eps", float, 1.0), ("min_samples", int, 1), ("time_eps", float, 0.0)):
+        text = str(args.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise FilterError(name, f"nombre attendu, reçu « {text} »") from None
+        if not math.isfinite(value) or value < low:
+            raise FilterError(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
+        values[name] = value
+    for name in ("weighted", "beyond_expected"):
+        text = str(args.get(name) or "").strip().lower()
+        if text not in WEIGHTED_VALUES:
+            raise FilterError(name, f"attendu true ou false, reçu « {text} »")
+        values[name] = WEIGHTED_VALUES[text]
+    if values.get("eps", DEFAULT_EPS) > 50_000:
+        raise FilterError("eps", "rayon limité à 50 000 m")
+    # Found by schemathesis: a zero or vanishing window reached the
+    # clustering, which cannot resolve it, as a 500.
+    if values.get("time_eps", 1.0) < 0.01:
+        raise FilterError("time_eps", "la fenêtre doit compter au moins 0,01 jour (un quart d'heure)")
+    return ClusterParams(**values)
+
+
+def hotspots(session, reports, params, *, history=None, end=None, remember=False, grading_weights=None,
+             dormant_weeks=DORMANT_WEEKS, risk=DEFAULT_RISK, communes=None):
+    """Cluster the period's ``reports`` and return named, summarised
+    hotspots told from their whole history, then the dormant places.
+
+    ``history`` holds the reports with the same filters but no start date
+    (``reports`` itself when omitted, as for the whole history); ``end`` is
+    the period's last day (default: today, or the latest report's day if
+    later). Each hotspot's ``first_seen``/``last_seen`` come from its history
+    (see ``analysis.hotspot_history``); ``extra`` holds ``status`` (Esri's
+    class or ``dormant``), ``trend``, ``period_count``, ``period_first_seen``,
+    ``period_last_seen``, ``history_count``, ``dormant`` and, unless ``risk``
+    is None, ``expected``, ``excess_p`` and ``beyond_expected`` (see
+    ``analysis.risk``; ``communes`` are the commune polygons with their
+    population, default ``geo.reference.load_communes()``). Dormant places
+    come last, with ``period_count`` 0. ``grading_weights`` is the table
+    used when ``params.weighted``."""
+    history = reports if history is None else history
+    end = end or _default_end(history)
+    labels = cluster_reports(
+        reports,
+        eps=params.eps,
+        min_samples=params.min_samples,
+        time_eps=params.time_eps,
+        weighted=params.weighted,
+        grading_table=grading_weights,
+    )
+    # The histories need only the labels: numpy work that runs on the
+    # other core while the period's summaries are made.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(hotspot_histories, reports, labels, history, end=end, eps=params.eps,
+                            min_samples=params.min_samples, dormant_weeks=dormant_weeks, weighted=params.weighted,
+                            grading_table=grading_weights,
+                            # A time window of the map's clustering bounds the
+                            # dormant places' too.
+                            **({"dormant_time_eps": params.time_eps} if params.time_eps else {}))
+        spots = summarise(reports, labels)
+        found = found.result()
+    for spot in spots:
+        row = found.active.loc[spot.extra["label"]]
+        spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen, period_last_seen=spot.last_seen,
+                          history_count=int(row["history_count"]), trend=row["trend"], status=row["status"],
+                          dormant=row["status"] == DORMANT)
+        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+    asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
+    for spot in asleep:
+        row = found.dormant.loc[spot.extra["label"]]
+        spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
+                          history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
+        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+    if risk is not None and spots:
+        table = hotspot_excess([s.hull_l93 for s in spots], reports, _communes_l93() if communes is None else communes,
+                               eps=params.eps, mode=risk)
+        for spot, row in zip(spots, table.itertuples(index=False)):
+            spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
+    if params.beyond_expected and risk is not None:
+        spots = [spot for spot in spots if spot.extra.get("beyond_expected")]
+    with _naming:
+        name_hotspots(session, spots + asleep, remember=remember)
+    return spots + asleep
+
+
+def _default_end(history):
+    today = pd.Timestamp.now(tz="Europe/Paris").date()
+    if history.empty:
+        return today
+    return max(today, history["observed_at"].max().tz_convert("Europe/Paris").date())
+
+
+def backtest_summary(history, *, params=None, end=None):
+    """Mean hit rate, PAI and PEI of the hotspots (and the kernel density
+    baseline) of ``analysis.backtest`` on ``history``, with the window
+    lengths, for the hotspots panel and the briefing pack; None when no
+    window found a hotspot."""
+    from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS
+
+    params = params or ClusterParams()
+    if history.empty:
+        return None
+    means = summary(backtest(history, _outline(), end=end, eps=params.eps, min_samples=params.min_samples))
+    if not means["windows"]:
+        return None
+    return means | {"train_weeks": TRAIN_WEEKS, "horizon_weeks": HORIZON_WEEKS}
+
+
+_reference_lock = threading.Lock()
+_reference = {}
+
+
+def _once(name, build):
+    """Reference geometry, projected once per process."""
+    with _reference_lock:
+        if name not in _reference:
+            _reference[name] = build()
+        return _reference[name]
+
+
+def _outline():
+    return _once("outline", vosges_l93)
+
+
+def _communes_l93():
+    return _once("communes", lambda: load_communes().to_crs("EPSG:2154"))
+
+
+def emerging_cells(reports):
+    """Cells of the space-time cube with a trend category (no "no pattern")."""
+    if reports.empty:
+        return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent"])
+    model = EmergingHotSpots(**EMERGING_PARAMS).fit(
+        reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
+    )
+    cells = model.locations_
+    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+
+
+def hotspot_history(reports, spot):
+    """Weekly report counts of one hotspot, from its first week to the last
+    week of the reports."""
+    members = reports[reports["id"].isin(spot.report_ids)]
+    return weekly_counts(members["observed_at"], end=reports["observed_at"].max())
+
+
+def commune_figures(reports, communes):
+    """Counts and rates per commune of the Vosges, every commune listed."""
+    population = communes.set_index("insee")["population"]
+    counts = reports.groupby("insee").size()
+    figures = commune_rates(counts, population)
+    figures.insert(0, "name", communes.set_index("insee")["name"])
+    by_agency = reports.groupby(["insee", "agency"]).size().unstack(fill_value=0)
+    figures["by_agency"] = [
+        {a: int(n) for a, n in by_agency.loc[code].items() if n} if code in by_agency.index else {} for code in figures.index
+    ]
+    return figures

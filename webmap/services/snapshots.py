@@ -1,0 +1,393 @@
+"""Map snapshots (PNG, PDF) and briefing packs (PDF) for meetings.
+
+``GET /export/snapshot.png``, ``/export/snapshot.pdf`` and
+``/export/briefing.pdf`` take the API's query parameters (the filter of
+``webmap.services.filters`` and the clustering ones), plus the page's state:
+
+=============  ==============================================================
+``view``       ``west,south,east,north`` (WGS84): the map's bounds
+``layers``     comma-separated among ``communes,reports,hotspots``
+``title``      the title to print
+``size``       PNG ``WIDTHxHEIGHT`` in pixels (default ``SNAPSHOT_SIZE``)
+``paper``      PDF ``A4`` or ``A3``
+``orientation`` ``landscape`` or ``portrait``
+=============  ==============================================================
+
+The same functions serve ``crossmap snapshot`` and ``crossmap briefing``
+(``webmap.cli.snapshots``). Views stay thin: parse, call
+:func:`make_snapshot` or :func:`make_briefing`, send the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import xyzservices
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from geo.crs import LAMBERT93, WGS84, to_lambert93
+from geo.reference import load_communes, load_outline
+from webmap import labels
+from webmap.db.models import PARIS
+from webmap.render import briefing
+from webmap.render.map_image import (
+    LAYERS,
+    MAX_PNG_SIDE,
+    MIN_PNG_SIDE,
+    PAPERS,
+    MapContent,
+    PageText,
+    render_snapshot,
+    view_to_extent,
+)
+from webmap.render.style import STATUS_COLOURS, SYMBOLS
+from webmap.security.need_to_know import viewer_agency, visible_reports
+from webmap.services import audit
+from webmap.services import hotspots as service
+from webmap.services.filters import (
+    PARAMETERS,
+    FilterError,
+    ReportFilter,
+    parse_filter,
+    select_reports,
+)
+from webmap.services.zones import list_zones, zone_geometry
+
+log = logging.getLogger(__name__)
+
+#: The page's state, beside the filter and clustering parameters.
+VIEW_PARAMETERS = ("view", "layers", "title", "size", "paper", "orientation", "tiles")
+FORMATS = ("png", "pdf")
+ATTRIBUTION = "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026"
+#: A briefing without dates covers the last twelve weeks up to today.
+BRIEFING_WEEKS = 12
+
+STATUS_LABELS = {
+    "new": _l("new"),
+    "consecutive": _l("consecutive"),
+    "intensifying": _l("intensifying"),
+    "persistent": _l("persistent"),
+    "diminishing": _l("diminishing"),
+    "sporadic": _l("sporadic"),
+    "oscillating": _l("oscillating"),
+    "historical": _l("historical"),
+    "no_pattern": _l("no trend"),
+    "dormant": _l("dormant"),
+}
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """Everything a snapshot depends on, parsed and checked."""
+
+    report_filter: ReportFilter
+    params: service.ClusterParams
+    view: tuple | None = None
+    layers: tuple = LAYERS
+    title: str | None = None
+    size: tuple | None = None
+    paper: str = "A4"
+    orientation: str = "landscape"
+    tiles: str | None = None
+
+    def record(self):
+        """What the audit trail keeps of the request."""
+        return {
+            "filters": self.report_filter.to_params(),
+            "eps": self.params.eps, "min_samples": self.params.min_samples, "time_eps": self.params.time_eps,
+            "view": list(self.view) if self.view else None,
+            "layers": list(self.layers),
+            "title": self.title,
+            "tiles": self.tiles,
+        }
+
+
+def parse_snapshot_request(args, *, known_agencies, tile_layers=(), default_size=None) -> SnapshotRequest:
+    """Read a snapshot request from text parameters (query string or CLI
+    options); a bad one raises :class:`~webmap.services.filters.FilterError`."""
+    known = set(PARAMETERS) | set(service.CLUSTER_PARAMETERS) | set(VIEW_PARAMETERS)
+    for name in args:
+        if name not in known:
+            raise FilterError(name, f"paramètre inconnu (attendus : {', '.join(sorted(known))})")
+    report_filter = parse_filter(args, known_agencies=known_agencies)
+    params = service.parse_cluster_params(args)
+
+    view = _text(args, "view")
+    if view:
+        try:
+            view = parse_filter({"bbox": view}).bbox
+        except FilterError as error:
+            raise FilterError("view", error.message.replace("emprise", "vue")) from None
+    layers = _text(args, "layers")
+    if layers:
+        layers = tuple(dict.fromkeys(name.strip() for name in layers.split(",") if name.strip()))
+        unknown = [name for name in layers if name not in LAYERS]
+        if unknown:
+            raise FilterError("layers", f"couche(s) inconnue(s) : {', '.join(unknown)} (connues : {', '.join(LAYERS)})")
+    else:
+        layers = LAYERS
+    size = _text(args, "size") or default_size
+    if size:
+        try:
+            width, height = (int(v) for v in str(size).lower().split("x"))
+        except ValueError:
+            raise FilterError("size", f"taille invalide « {size} » (attendu LARGEURxHAUTEUR en pixels)") from None
+        if not (MIN_PNG_SIDE <= width <= MAX_PNG_SIDE and MIN_PNG_SIDE <= height <= MAX_PNG_SIDE):
+            raise FilterError("size", f"taille hors limites « {size} » "
+                                      f"({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)")
+        size = (width, height)
+    paper = (_text(args, "paper") or "A4").upper()
+    if paper not in PAPERS:
+        raise FilterError("paper", f"format de papier inconnu « {paper} » (connus : {', '.join(PAPERS)})")
+    orientation = (_text(args, "orientation") or "landscape").lower()
+    if orientation not in ("landscape", "portrait"):
+        raise FilterError("orientation", f"orientation inconnue « {orientation} » (landscape ou portrait)")
+    tiles = _text(args, "tiles")
+    if tiles and tiles not in tile_layers:
+        raise FilterError("tiles", f"fond de carte non configuré « {tiles} » "
+                                   f"(configurés : {', '.join(tile_layers) or 'aucun'})")
+    title = _text(args, "title")
+    return SnapshotRequest(report_filter, params, view, layers, title[:200] if title else None, size, paper,
+                           orientation, tiles)
+
+
+def _text(args, name):
+    value = args.get(name)
+    return str(value).strip() if value is not None and str(value).strip() else None
+
+
+def filter_sentence(report_filter: ReportFilter, params: service.ClusterParams, agencies) -> str:
+    """The filter in words, as printed under a snapshot's title, e.g. « Du
+    01/09/2026 au 30/11/2026 · Gendarmerie nationale, Douane · rayon 250 m,
+    5 signalements minimum »."""
+    f = report_filter
+    parts = []
+    if f.start and f.end:
+        parts.append(_("From %(start)s to %(end)s", start=_day(f.start), end=_day(f.end)))
+    elif f.start:
+        parts.append(_("Since %(start)s", start=_day(f.start)))
+    elif f.end:
+        parts.append(_("Until %(end)s", end=_day(f.end)))
+    else:
+        parts.append(_("All dates"))
+    names = {a["code"]: a["name"] for a in agencies}
+    parts.append(", ".join(names.get(code, code) for code in f.agencies) if f.agencies else _("All agencies"))
+    if f.categories:
+        parts.append(_("categories: %(list)s",
+                       list=", ".join(str(labels.CATEGORY_LABELS.get(c, c)).lower() for c in f.categories)))
+    if f.substances:
+        parts.append(_("substances: %(list)s",
+                       list=", ".join(str(labels.SUBSTANCE_LABELS.get(s, s)).lower() for s in f.substances)))
+    if f.min_grading:
+        parts.append(_("grading %(grading)s or better", grading=f.min_grading))
+    if f.zone is not None:
+        parts.append(_("inside the drawn zone"))
+    elif f.bbox:
+        parts.append(_("inside the given box"))
+    parts.append(params.words())
+    return " · ".join(parts)
+
+
+def _day(value):
+    return value.strftime("%d/%m/%Y")
+
+
+def page_text(*, title, subtitle, author, fictitious, generated_at=None, page="", sources=ATTRIBUTION):
+    """The words around a page, from the configuration and the catalogue."""
+    config = current_app.config
+    generated_at = (generated_at or datetime.now(PARIS)).astimezone(PARIS)
+    return PageText(
+        title=title,
+        subtitle=subtitle,
+        marking=config["MARKING"],
+        fictitious=config["FICTITIOUS_MARKING"] if fictitious else None,
+        generated=_("Generated on %(date)s at %(time)s by %(author)s with crossmap",
+                    date=generated_at.strftime("%d/%m/%Y"), time=generated_at.strftime("%H:%M"), author=author),
+        sources=_("Sources: %(sources)s; reports of the agencies of the %(cell)s", sources=sources,
+                  cell=config["CELL_NAME"]),
+        page=page,
+        status_labels={code: _("Hotspots: %(status)s", status=label) for code, label in STATUS_LABELS.items()},
+        communes_label=_("Communes"),
+        north=_("N"),
+    )
+
+
+def tile_provider(name):
+    """The xyzservices provider of a configured tile layer (or None)."""
+    if not name:
+        return None
+    return xyzservices.providers.query_name(name)
+
+
+def page_agencies():
+    """The configured agencies with the symbol the map page draws them with."""
+    return [{**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(current_app.config["AGENCIES"])]
+
+
+def map_data(session, report_filter, params, *, with_history=False):
+    """The filtered reports and their hotspots, as the API computes them
+    (statuses and dates from the history: the filter without its start);
+    with ``with_history``, the history too."""
+    config = current_app.config
+    reports = select_reports(session, report_filter)
+    history = select_reports(session, replace(report_filter, start=None)) if report_filter.start else reports
+    spots = service.hotspots(session, reports, params, history=history, end=report_filter.end,
+                             grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+                             risk=config["HOTSPOT_RISK"]) if len(reports) else []
+    return (reports, spots, history) if with_history else (reports, spots)
+
+
+def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author, generated_at=None):
+    """Render the snapshot a request asks for; returns the
+    :class:`~webmap.render.map_image.Snapshot` (``.png()``, ``.pdf()``)."""
+    config = current_app.config
+    reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
+    communes = _communes_l93()
+    extent = request_extent(snapshot_request)
+    # Hotspots count every report; the points drawn are those the asker may
+    # see in detail, as on the map page.
+    content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
+                         agencies=page_agencies(), layers=snapshot_request.layers, extent=extent,
+                         outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
+                         tiles=tile_provider(snapshot_request.tiles))
+    text = page_text(
+        title=snapshot_request.title or _("%(cell)s – map of reports", cell=config["CELL_NAME"]),
+        subtitle=filter_sentence(snapshot_request.report_filter, snapshot_request.params, config["AGENCIES"]),
+        author=author,
+        fictitious=bool(len(reports) and reports["fictitious"].any()),
+        generated_at=generated_at,
+        page=_("Page %(page)s of %(pages)s", page=1, pages=1),
+    )
+    return render_snapshot(content, text, output=output, size=snapshot_request.size or _default_size(),
+                           paper=snapshot_request.paper, orientation=snapshot_request.orientation)
+
+
+def request_extent(snapshot_request: SnapshotRequest):
+    """The Lambert-93 extent to show: the page's view, else the filter's
+    zone or box, else None (the whole département)."""
+    report_filter = snapshot_request.report_filter
+    if snapshot_request.view:
+        return view_to_extent(*snapshot_request.view)
+    if report_filter.zone is not None:
+        return view_to_extent(*report_filter.zone.bounds)
+    if report_filter.bbox:
+        return view_to_extent(*report_filter.bbox)
+    return None
+
+
+def briefing_filter(report_filter: ReportFilter, today=None) -> ReportFilter:
+    """The briefing's period: the filter's dates, or the last
+    :data:`BRIEFING_WEEKS` weeks up to today."""
+    today = today or datetime.now(PARIS).date()
+    end = report_filter.end or today
+    # Whole weeks, Monday to the end day, so that the first bar of the
+    # weekly chart is not a stub.
+    start = report_filter.start or end - timedelta(days=end.weekday(), weeks=BRIEFING_WEEKS - 1)
+    return replace(report_filter, start=start, end=end, zone=report_filter.zone)
+
+
+def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generated_at=None) -> bytes:
+    """The briefing pack as PDF bytes."""
+    config = current_app.config
+    report_filter = briefing_filter(snapshot_request.report_filter)
+    reports, spots, history = map_data(session, report_filter, snapshot_request.params, with_history=True)
+    emerging = service.emerging_cells(reports)
+    forecast = service.backtest_summary(history, params=snapshot_request.params, end=report_filter.end)
+    text = page_text(
+        title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
+        subtitle=filter_sentence(report_filter, snapshot_request.params, config["AGENCIES"]),
+        author=author,
+        fictitious=bool(len(reports) and reports["fictitious"].any()),
+        generated_at=generated_at,
+    )
+    pack = briefing.BriefingData(
+        reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
+        communes=_communes_l93(), outline=_outline_l93(), agencies=page_agencies(),
+        status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end, zones=_zones(session),
+        layers=snapshot_request.layers, extent=request_extent(snapshot_request),
+        forecast=labels.backtest_sentence(forecast) if forecast else None,
+    )
+    return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
+        "Page %(page)s of %(pages)s", page=page, pages=pages))
+
+
+def briefing_words():
+    """Headings and column names of the briefing pack."""
+    return {
+        "cover": _("Map of the period"),
+        "hotspots": _("Main hotspots"),
+        "hotspots_note": _("Ranked by reports in the period; status and dates from the whole history up to the "
+                           "period's end; convergent: reported by two agencies or more."),
+        "emerging": _("Emerging places"),
+        "emerging_note": _("500 m cells whose weekly counts show a trend (Getis-Ord Gi*, Mann-Kendall)."),
+        "weekly": _("Reports per week by agency"),
+        "zone": _("Operation zone: %(name)s"),
+        "code": _("Code"),
+        "status": _("Status"),
+        "convergence": _("Agencies"),
+        "convergent": _("convergent"),
+        "communes": _("Communes"),
+        "first_seen": _("Active since"),
+        "last_seen": _("Last report"),
+        "period_count": _("In the period"),
+        "weekly_short": _("Per week"),
+        "category": _("Trend"),
+        "commune": _("Commune"),
+        "count": _("Reports"),
+        "recent": _("Last 4 weeks"),
+        "none": _("None in this period."),
+        "zone_summary": _("%(count)s reports, %(hotspots)s hotspots, area %(area)s km²"),
+        "week": _("Week starting"),
+        "status_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
+        "emerging_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
+    }
+
+
+def record_export(session, kind, output, snapshot_request: SnapshotRequest, author):
+    """Write the export to the audit trail (and the application log)."""
+    details = {"kind": kind, "format": output, **snapshot_request.record()}
+    log.info("export %s by %s: %s", kind, author, json.dumps(details, ensure_ascii=False))
+    audit.audit(session, "snapshot", **details)
+    session.commit()
+
+
+def _default_size():
+    width, height = (int(v) for v in str(current_app.config["SNAPSHOT_SIZE"]).lower().split("x"))
+    return width, height
+
+
+def _communes_l93():
+    return _cached("communes", lambda: load_communes().to_crs(LAMBERT93))
+
+
+def _outline_l93():
+    def build():
+        return gpd.GeoSeries([load_outline()], crs=WGS84).to_crs(LAMBERT93).iloc[0]
+
+    return _cached("outline", build)
+
+
+_memo = {}
+
+
+def _cached(name, build):
+    # Reference data never changes while the application runs.
+    if name not in _memo:
+        _memo[name] = build()
+    return _memo[name]
+
+
+def _zones(session):
+    """Saved operation zones as (name, Lambert-93 polygon)."""
+    def project(xy):
+        return np.column_stack(to_lambert93(xy[:, 0], xy[:, 1]))
+
+    return [(zone.name, shapely.transform(zone_geometry(zone), project)) for zone in list_zones(session)]

@@ -1,0 +1,100 @@
+"""Reading and writing reports. Flask-free: every function takes a Session."""
+
+import pandas as pd
+from sqlalchemy import String, delete, func, select, type_coerce
+
+from webmap.db.models import PARIS, ImportBatch, Report, now
+
+REPORT_COLUMNS = [
+    "agency",
+    "agency_ref",
+    "observed_at",
+    "category",
+    "substances",
+    "quantity",
+    "unit",
+    "reliability",
+    "credibility",
+    "summary",
+    "place_text",
+    "x_l93",
+    "y_l93",
+    "lon",
+    "lat",
+    "insee",
+    "precision",
+]
+
+
+# "handling" decides who sees a report in detail (webmap.security.access.visible_reports).
+FRAME_COLUMNS = ["id", "fictitious", "handling", *REPORT_COLUMNS]
+# What clustering, trends and commune figures read: no free text, which is
+# most of the bytes of a report.
+ANALYSIS_COLUMNS = [
+    "id", "fictitious", "handling", "agency", "observed_at", "category", "substances",
+    "reliability", "credibility", "x_l93", "y_l93", "lon", "lat", "insee", "precision",
+]
+
+
+def report_select(columns=FRAME_COLUMNS):
+    """A ``select`` of the report frame's columns, ordered by id, for
+    :func:`frame_from`. Add conditions with ``.where``."""
+    # Table columns, not ORM attributes: a Core select skips the ORM's row
+    # machinery, and observed_at comes as stored text, converted for the
+    # whole column at once by frame_from. Per-row Python work is most of the
+    # cost of reading 100,000 reports.
+    table = Report.__table__.c
+    selected = [
+        type_coerce(table.observed_at, String).label("observed_at") if name == "observed_at" else table[name]
+        for name in columns
+    ]
+    return select(*selected).order_by(table.id)
+
+
+def frame_from(session, statement, columns=FRAME_COLUMNS):
+    """Run a :func:`report_select` statement: one row per report, with
+    ``observed_at`` as aware Europe/Paris timestamps."""
+    result = session.connection().execute(statement)
+    # The driver's own tuples: building a SQLAlchemy Row per report costs
+    # more than the query. No column here needs a result processor but the
+    # boolean, converted below.
+    rows = result.cursor.fetchall()
+    result.close()
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
+    frame["fictitious"] = frame["fictitious"].astype(bool)
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
+    return frame
+
+
+def reports_frame(session):
+    """Every report as a DataFrame, one row per report, ordered by id."""
+    return frame_from(session, report_select())
+
+
+def add_demo_batch(session, reports):
+    """Load generated fictitious reports as one batch, in one transaction."""
+    batch = ImportBatch(kind="demo", filename=None, created_by="crossmap demo", added=len(reports))
+    session.add(batch)
+    session.flush()
+    imported_at = now()
+    rows = reports[REPORT_COLUMNS].to_dict("records")
+    for row in rows:
+        row.update(batch_id=batch.id, imported_at=imported_at, fictitious=True)
+        # pandas hands back NaN for missing quantities; the database wants NULL.
+        for key in ("quantity", "unit"):
+            if pd.isna(row[key]):
+                row[key] = None
+    session.execute(Report.__table__.insert(), rows)
+    return batch
+
+
+def count_reports(session):
+    return session.scalar(select(func.count()).select_from(Report))
+
+
+def delete_fictitious(session):
+    """Remove every fictitious report and the demo batches that held them;
+    return how many reports went."""
+    removed = session.execute(delete(Report).where(Report.fictitious)).rowcount
+    session.execute(delete(ImportBatch).where(ImportBatch.kind == "demo"))
+    return removed

@@ -1,0 +1,198 @@
+"""The map page: folium draws the basemap, the page script
+(``static/js/map.js``) fetches everything that filters change from the JSON
+API."""
+
+import functools
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from analysis.vocabulary import CATEGORIES, SUBSTANCES
+from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
+from webmap import labels
+from webmap.db import get_session
+from webmap.db.models import Report
+from webmap.render.page_map import build_map
+from webmap.render.style import STATUS_COLOURS, SYMBOLS
+from webmap.security.access import allowed
+
+bp = Blueprint("map", __name__)
+
+# The Vosges trend given for context on every commune card.
+SSMSI_DEPARTEMENT = "88"
+SSMSI_INDICATOR = "Trafic de stupéfiants"
+
+
+@bp.get("/")
+def index():
+    session = get_session()
+    first, last, count = _data_span(session)
+    header, body, script = basemap()
+    return render_template(
+        "map/index.html",
+        map_header=header,
+        map_html=body,
+        map_script=script,
+        report_count=count,
+        page_config=_page_config(first, last),
+    )
+
+
+def _data_span(session):
+    """First and last instants of the reports, and how many there are: the
+    time slider's ends and the count in the title bar."""
+    return session.execute(
+        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))
+    ).one()
+
+
+def basemap():
+    """The folium basemap for the current request's settings. ``crossmap
+    serve`` calls it once before taking requests, so that the first visitor
+    after a start does not wait for it."""
+    return _basemap(url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8)
+def _basemap(static_root, tile_layers, locale):
+    """The folium map's header, body and script. It depends on nothing a
+    user changes, and rendering 500 communes costs half a second: once per
+    process (and per locale) is enough."""
+    fmap = build_map(
+        communes=load_communes(),
+        cantons=load_cantons(),
+        arrondissements=load_arrondissements(),
+        labels=_map_labels(),
+        asset_url=lambda path: static_root + path,
+        tile_layers=tile_layers,
+    )
+    root = fmap.get_root()
+    root.render()
+    return root.header.render(), root.html.render(), root.script.render()
+
+
+def _page_config(first, last):
+    """What the page script needs to know that is not data: agencies,
+    vocabularies, French labels, the data's time span, SSMSI context."""
+    ssmsi = load_ssmsi().query("departement == @SSMSI_DEPARTEMENT and indicator == @SSMSI_INDICATOR")
+    agencies = [
+        {**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(current_app.config["AGENCIES"])
+    ]
+    return {
+        "agencies": agencies,
+        "categories": {code: str(labels.CATEGORY_LABELS.get(code, code)) for code in CATEGORIES},
+        "substances": {code: str(labels.SUBSTANCE_LABELS.get(code, code)) for code in SUBSTANCES},
+        "precisions": {code: str(label) for code, label in labels.PRECISION_LABELS.items()},
+        "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
+        "communes": _commune_index(),
+        # Drawing zones is for commanders (webmap.security.access); everyone may measure.
+        "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
+        "first_day": first.date().isoformat() if first else None,
+        "last_day": last.date().isoformat() if last else None,
+        "ssmsi": {"indicator": SSMSI_INDICATOR, "years": [int(y) for y in ssmsi["year"]], "counts": [int(n) for n in ssmsi["count"]]},
+        "text": _script_texts(),
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _commune_index():
+    """Name, population and bounds of each commune, for the search box."""
+    return [
+        {"insee": row.insee, "name": row.name, "population": int(row.population),
+         "bounds": [round(v, 5) for v in row.geometry.bounds]}
+        for row in load_communes().itertuples(index=False)
+    ]
+
+
+def _status_labels():
+    return {
+        "new": _("new"),
+        "consecutive": _("consecutive"),
+        "intensifying": _("intensifying"),
+        "persistent": _("persistent"),
+        "diminishing": _("diminishing"),
+        "sporadic": _("sporadic"),
+        "oscillating": _("oscillating"),
+        "historical": _("historical"),
+        "no_pattern": _("no trend"),
+        "dormant": _("dormant"),
+    }
+
+
+def _script_texts():
+    """Every sentence the page script writes, in French."""
+    return {
+        "agency": _("Agency"),
+        "date": _("Date"),
+        "category": _("Category"),
+        "grading": _("Grading"),
+        "place": _("Place as given"),
+        "precision": _("Precision"),
+        "hotspot": _("Hotspot"),
+        "status": _("Status"),
+        "convergence": _("Convergence"),
+        "agencies_count": _("agencies"),
+        "reports": _("Reports"),
+        "first_seen": _("First seen"),
+        "last_seen": _("Last seen"),
+        "communes": _("Communes"),
+        "commune": _("Commune"),
+        "weekly": _("Reports per week"),
+        "zoom": _("Zoom"),
+        "link": _("Link to this view"),
+        "close": _("Close"),
+        "population": _("Population"),
+        "rate": _("Rate per 1,000 inhabitants"),
+        "smoothed_rate": _("Smoothed rate per 1,000"),
+        "count": _("Reports"),
+        "trend": _("Trend (13 weeks against the 13 before)"),
+        "vosges_trend": _("Vosges, recorded drug trafficking (SSMSI, persons implicated)"),
+        "by_agency": _("By agency"),
+        "by_category": _("By category"),
+        "zone": _("Operation zone"),
+        "zone_name": _("Zone name"),
+        "save": _("Save"),
+        "edit_shape": _("Edit the shape"),
+        "finish_edit": _("Save the shape"),
+        "delete": _("Delete"),
+        "confirm_delete": _("Delete this zone?"),
+        "area": _("Area"),
+        "radius": _("Radius"),
+        "hotspots": _("Hotspots"),
+        "no_zone": _("No zone saved."),
+        "distance": _("Distance"),
+        "cell": _("Emerging cell"),
+        "convergent": _("convergent"),
+        "none": _("none"),
+        "loading": _("Loading…"),
+        "error": _("The server did not answer"),
+        "week": _("Week"),
+        "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+        "no_emerging": _("Nothing new or intensifying under these filters."),
+        "choropleth_count": _("Reports per commune"),
+        "choropleth_rate": _("Reports per 1,000 inhabitants"),
+        "choropleth_smoothed": _("Smoothed rate per 1,000 inhabitants"),
+        "shown": _("shown"),
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "active_since": _("active since"),
+        "reports_in_period": _("reports in the period"),
+        "last_report": _("last report on"),
+        "beyond_expected": _("beyond what its communes predict"),
+        "not_beyond_expected": _("not beyond what its communes predict"),
+        "expected": _("expected"),
+    }
+
+
+def _map_labels():
+    return {
+        "attribution": "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026",
+        "communes": _("Communes"),
+        "commune": _("Commune"),
+        "population": _("Population"),
+        "cantons": _("Cantons"),
+        "arrondissements": _("Arrondissements"),
+    }
