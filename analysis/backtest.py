@@ -36,7 +36,7 @@ from analysis.hotspots import HULL_BUFFER_M, cluster_reports
 from geo.crs import to_lambert93
 from geo.reference import load_outline
 
-__all__ = ["TRAIN_WEEKS", "HORIZON_WEEKS", "WINDOWS", "STEP_WEEKS", "CELL_SIZE", "BANDWIDTH", "backtest", "summary", "vosges_l93"]
+__all__ = ["TRAIN_WEEKS", "HORIZON_WEEKS", "WINDOWS", "STEP_WEEKS", "CELL_SIZE", "BANDWIDTH", "backtest", "summary", "markdown_table", "vosges_l93"]
 
 #: Weeks of reports the hotspots are found on (the map's "90 jours" is
 #: close to 12 weeks).
@@ -132,6 +132,43 @@ def summary(table):
     means = {name: float(scored[name].mean()) for name in table.columns
              if name not in ("train_start", "train_end", "test_end") and pd.api.types.is_numeric_dtype(table[name])}
     return means | {"windows": len(scored)}
+
+
+#: Column titles of :func:`markdown_table`.
+TABLE_HEADERS = ("forecast weeks", "reports", "hotspots", "area %", "hit rate", "PAI", "PEI", "KDE hit rate", "KDE PAI",
+                 "KDE PEI")
+
+
+def markdown_table(table, headers=TABLE_HEADERS, mean_label="mean of {windows}"):
+    """The backtest table as Markdown: one line per window (the weeks
+    forecast, the reports to catch, the hotspots' number and share of the
+    territory, then hit rate, PAI and PEI of the hotspots and of the
+    baseline) and a last line of means over the windows with hotspots.
+
+    Examples
+    --------
+    >>> row = {"train_end": pd.Timestamp("2026-11-01").date(), "test_end": pd.Timestamp("2026-11-29").date(),
+    ...        "n_test": 40, "hotspots": 2, "area_share": 0.001, "hit_rate_dbscan": 0.25, "pai_dbscan": 250.0,
+    ...        "pei_dbscan": 0.5, "hit_rate_kde": 0.1, "pai_kde": 100.0, "pei_kde": 0.2}
+    >>> print(markdown_table(pd.DataFrame([row])).splitlines()[2])
+    | 01/11/2026 → 29/11/2026 | 40 | 2 | 0.10 | 25.0 % | 250.0 | 0.50 | 10.0 % | 100.0 | 0.20 |
+    """
+    lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
+
+    def line(label, r, n_test, hotspots):
+        if pd.isna(r["area_share"]):
+            return f"| {label} | {n_test} | {hotspots} |" + " – |" * (len(headers) - 3)
+        return (f"| {label} | {n_test} | {hotspots} | {100 * r['area_share']:.2f} | {100 * r['hit_rate_dbscan']:.1f} % "
+                f"| {r['pai_dbscan']:.1f} | {r['pei_dbscan']:.2f} | {100 * r['hit_rate_kde']:.1f} % | {r['pai_kde']:.1f} "
+                f"| {r['pei_kde']:.2f} |")
+
+    for r in table.to_dict("records"):
+        lines.append(line(f"{r['train_end']:%d/%m/%Y} → {r['test_end']:%d/%m/%Y}", r, r["n_test"], r["hotspots"]))
+    means = summary(table)
+    if means["windows"]:
+        label = "**" + mean_label.format(windows=means["windows"]) + "**"
+        lines.append(line(label, means, f"{means['n_test']:.0f}", f"{means['hotspots']:.0f}"))
+    return "\n".join(lines)
 
 
 def vosges_l93():

@@ -13,7 +13,7 @@ import argparse
 import time
 from datetime import datetime
 
-from analysis.backtest import backtest, summary, vosges_l93
+from analysis.backtest import backtest, markdown_table, summary, vosges_l93
 from analysis.demo import generate_reports
 from geo.reference import load_communes
 from webmap.models import PARIS
@@ -39,7 +39,7 @@ def main():
         elapsed = time.perf_counter() - started
         print(f"\n## demo seed {seed}: {len(reports)} reports, eps {args.eps:g} m, min_samples {args.min_samples}, "
               f"{args.train_weeks} weeks -> 4 weeks ({elapsed:.2f} s)\n")
-        print(format_table(table))
+        print(markdown_table(table))
         if args.grid:
             print("\n| eps (m) | min_samples | area % | hit rate | PAI | PEI | KDE hit rate | KDE PAI | KDE PEI |")
             print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -49,26 +49,6 @@ def main():
                     print(f"| {eps:g} | {min_samples} | {100 * s['area_share']:.2f} | {100 * s['hit_rate_dbscan']:.1f} % "
                           f"| {s['pai_dbscan']:.1f} | {s['pei_dbscan']:.2f} | {100 * s['hit_rate_kde']:.1f} % "
                           f"| {s['pai_kde']:.1f} | {s['pei_kde']:.2f} |")
-
-
-def format_table(table):
-    """The backtest table as Markdown, one line per window and the mean."""
-    lines = [
-        "| forecast weeks | reports | hotspots | area % | hit rate | PAI | PEI | KDE hit rate | KDE PAI | KDE PEI |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-
-    def line(label, r, n_test, hotspots):
-        return (f"| {label} | {n_test} | {hotspots} | {100 * r['area_share']:.2f} | {100 * r['hit_rate_dbscan']:.1f} % "
-                f"| {r['pai_dbscan']:.1f} | {r['pei_dbscan']:.2f} | {100 * r['hit_rate_kde']:.1f} % | {r['pai_kde']:.1f} "
-                f"| {r['pei_kde']:.2f} |")
-
-    for r in table.to_dict("records"):
-        label = f"{r['train_end']:%d/%m/%Y} → {r['test_end']:%d/%m/%Y}"
-        lines.append(line(label, r, r["n_test"], r["hotspots"]))
-    s = summary(table)
-    lines.append(line(f"**mean of {s['windows']}**", s, f"{s['n_test']:.0f}", f"{s['hotspots']:.0f}"))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -60,3 +60,26 @@ def county(origin=(0.0, 0.0)):
     frame["reliability"] = "B"
     frame["credibility"] = 2
     return frame
+
+
+#: Where the county lies in the Vosges for the web tests: south-west of Épinal.
+VOSGES_ORIGIN = (940_000.0, 6_770_000.0)
+
+
+def load_county(app, origin=VOSGES_ORIGIN):
+    """Store the county, shifted to ``origin``, in ``app``'s database as
+    fictitious reports; return the frame."""
+    from geo.crs import to_wgs84
+    from webmap.db import get_session
+    from webmap.services.store import add_demo_batch
+
+    frame = county(origin)
+    frame["lon"], frame["lat"] = to_wgs84(frame["x_l93"].to_numpy(), frame["y_l93"].to_numpy())
+    frame = frame.assign(agency="GN", agency_ref=[f"T-{i}" for i in frame["id"]], category="deal_point",
+                         substances="cannabis_resin", quantity=np.nan, unit=None, summary="", place_text="",
+                         insee="88160")
+    with app.app_context():
+        session = get_session()
+        add_demo_batch(session, frame)
+        session.commit()
+    return frame

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.backtest import backtest, summary, vosges_l93
+from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS, backtest, summary, vosges_l93
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
@@ -157,17 +157,22 @@ def _default_end(history):
     return max(today, history["observed_at"].max().tz_convert("Europe/Paris").date())
 
 
+def backtest_table(history, *, params=None, end=None, **windows):
+    """``analysis.backtest.backtest`` of ``history`` on the Vosges, with the
+    clustering parameters ``params`` and the window options ``windows``
+    (``train_weeks``, ``horizon_weeks``, ``windows``, ``step_weeks``)."""
+    params = params or ClusterParams()
+    return backtest(history, _outline(), end=end, eps=params.eps, min_samples=params.min_samples, **windows)
+
+
 def backtest_summary(history, *, params=None, end=None):
     """Mean hit rate, PAI and PEI of the hotspots (and the kernel density
-    baseline) of ``analysis.backtest`` on ``history``, with the window
+    baseline) of :func:`backtest_table` on ``history``, with the window
     lengths, for the hotspots panel and the briefing pack; None when no
     window found a hotspot."""
-    from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS
-
-    params = params or ClusterParams()
     if history.empty:
         return None
-    means = summary(backtest(history, _outline(), end=end, eps=params.eps, min_samples=params.min_samples))
+    means = summary(backtest_table(history, params=params, end=end))
     if not means["windows"]:
         return None
     return means | {"train_weeks": TRAIN_WEEKS, "horizon_weeks": HORIZON_WEEKS}

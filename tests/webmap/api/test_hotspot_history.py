@@ -7,12 +7,10 @@ import numpy as np
 import orjson
 import pytest
 
-from geo.crs import to_lambert93, to_wgs84
-from tests.places import A, B, C, C_START, END, county
-from webmap.db import get_session
-from webmap.services.store import add_demo_batch
+from geo.crs import to_lambert93
+from tests.places import A, B, C, C_START, END, VOSGES_ORIGIN, county, load_county
 
-ORIGIN = (940_000.0, 6_770_000.0)  # south-west of Épinal
+ORIGIN = VOSGES_ORIGIN
 NINETY_DAYS = f"start={(END - timedelta(days=89)).isoformat()}&end={END.isoformat()}"
 
 
@@ -22,16 +20,8 @@ def places():
 
 
 @pytest.fixture
-def client(app, places):
-    frame = places.copy()
-    frame["lon"], frame["lat"] = to_wgs84(frame["x_l93"].to_numpy(), frame["y_l93"].to_numpy())
-    frame = frame.assign(agency="GN", agency_ref=[f"T-{i}" for i in frame["id"]], category="deal_point",
-                         substances="cannabis_resin", quantity=np.nan, unit=None, summary="", place_text="",
-                         insee="88160")
-    with app.app_context():
-        session = get_session()
-        add_demo_batch(session, frame)
-        session.commit()
+def client(app):
+    load_county(app, ORIGIN)
     return app.test_client()
 
 
