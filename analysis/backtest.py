@@ -151,7 +151,7 @@ def markdown_table(table, headers=TABLE_HEADERS, mean_label="mean of {windows}")
     ...        "n_test": 40, "hotspots": 2, "area_share": 0.001, "hit_rate_dbscan": 0.25, "pai_dbscan": 250.0,
     ...        "pei_dbscan": 0.5, "hit_rate_kde": 0.1, "pai_kde": 100.0, "pei_kde": 0.2}
     >>> print(markdown_table(pd.DataFrame([row])).splitlines()[2])
-    | 01/11/2026 → 29/11/2026 | 40 | 2 | 0.10 | 25.0 % | 250.0 | 0.50 | 10.0 % | 100.0 | 0.20 |
+    | 02/11/2026 → 29/11/2026 | 40 | 2 | 0.10 | 25.0 % | 250.0 | 0.50 | 10.0 % | 100.0 | 0.20 |
     """
     lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1)]
 
@@ -163,7 +163,8 @@ def markdown_table(table, headers=TABLE_HEADERS, mean_label="mean of {windows}")
                 f"| {r['pei_kde']:.2f} |")
 
     for r in table.to_dict("records"):
-        lines.append(line(f"{r['train_end']:%d/%m/%Y} → {r['test_end']:%d/%m/%Y}", r, r["n_test"], r["hotspots"]))
+        first_forecast = r["train_end"] + pd.Timedelta(days=1)
+        lines.append(line(f"{first_forecast:%d/%m/%Y} → {r['test_end']:%d/%m/%Y}", r, r["n_test"], r["hotspots"]))
     means = summary(table)
     if means["windows"]:
         label = "**" + mean_label.format(windows=means["windows"]) + "**"

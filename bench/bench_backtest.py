@@ -16,7 +16,7 @@ from datetime import datetime
 from analysis.backtest import backtest, markdown_table, summary, vosges_l93
 from analysis.demo import generate_reports
 from geo.reference import load_communes
-from webmap.models import PARIS
+from webmap.db.models import PARIS
 
 # A fixed end, so that the figures do not move with the day they are run.
 END = datetime(2026, 11, 29, 23, 0, tzinfo=PARIS)
