@@ -11,7 +11,7 @@ from webmap.labels import backtest_sentence
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
-from webmap.services.store import ANALYSIS_COLUMNS
+from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS
 
 
 @bp.get("/hotspots")
@@ -29,8 +29,11 @@ def hotspot(code):
         spot = next((s for s in hotspot_run(frame, params) if s.code == code), None)
         if spot is None:
             return None
-        history = service.hotspot_history(frame, spot)
-        members = frame[frame["id"].isin(spot.report_ids)]
+        # A dormant place has no report in the period: its card shows its
+        # reports and weeks from the history.
+        source = history_frame(frame, FRAME_COLUMNS) if spot.extra.get("dormant") and spot.extra.get("period_count") == 0 else frame
+        history = service.hotspot_history(source, spot)
+        members = source[source["id"].isin(spot.report_ids)]
         # Need-to-know: another agency's restricted reports count, unseen.
         members = visible_reports(members, viewer_agency())
         (feature,) = hotspot_features([spot])

@@ -79,3 +79,12 @@ def test_beyond_expected_keeps_the_places_their_commune_does_not_explain(client)
     # A and C, dense in a thin background, are in excess; the dormant B
     # stays listed.
     assert {_nearest(kept, place)["code"] for place in (A, B, C)} == {_nearest(every, place)["code"] for place in (A, B, C)}
+
+
+def test_a_dormant_place_opens_its_card_with_its_history(client, places):
+    features = _get(client, f"/api/hotspots?{NINETY_DAYS}")["features"]
+    b = _nearest(features, B)
+    card = _get(client, f"/api/hotspots/{b['code']}?{NINETY_DAYS}")["properties"]
+    assert card["dormant"] and card["status"] == "dormant"
+    assert len(card["reports"]) == b["count"] > 0
+    assert sum(week["count"] for week in card["weekly"]) == b["count"]
