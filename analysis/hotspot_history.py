@@ -97,7 +97,7 @@ def footprint_labels(points_xy, members_xy, member_labels, eps):
     labels = np.full(len(points_xy), -1, dtype=np.int64)
     if not len(points_xy) or not len(members_xy):
         return labels
-    distance, nearest = cKDTree(members_xy).query(points_xy, distance_upper_bound=eps)
+    distance, nearest = cKDTree(members_xy).query(points_xy, distance_upper_bound=eps, workers=-1)
     inside = np.isfinite(distance)
     labels[inside] = member_labels[nearest[inside]]
     return labels
@@ -189,7 +189,18 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
     is_dormant = dormant_labels >= 0
     members_xy = np.concatenate([active_xy, history_xy[is_dormant]])
     members_labels = np.concatenate([active_member_labels, dormant_labels[is_dormant]])
-    labels = footprint_labels(history_xy, members_xy, members_labels, eps)
+    # Members keep their own cluster (the period's members are in the
+    # history, found by id): only the other reports need the search.
+    labels = dormant_labels.copy()
+    if "id" in history and "id" in period:
+        period_ids = period["id"].to_numpy()[member]
+        order = np.argsort(period_ids)
+        history_ids = history["id"].to_numpy()
+        at = np.searchsorted(period_ids, history_ids, sorter=order).clip(max=max(len(order) - 1, 0))
+        known = (period_ids[order[at]] == history_ids) if len(order) else np.zeros(len(history_ids), bool)
+        labels[known] = active_member_labels[order[at[known]]]
+    todo = labels < 0
+    labels[todo] = footprint_labels(history_xy[todo], members_xy, members_labels, eps)
 
     n_all = n_active + n_dormant
     table = _history_table(history, days, labels, n_all)

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import stats
+from scipy.spatial import cKDTree
 
 from analysis.communes_stats import RATE_BASE, commune_rates
 from analysis.hotspots import HULL_BUFFER_M
@@ -124,9 +125,17 @@ def expected_counts(outlines_l93, communes_l93, rates):
     polygons = communes_l93.geometry.to_numpy()
     people = communes_l93["population"].to_numpy(float) * rates.reindex(communes_l93["insee"]).fillna(0).to_numpy(float)
     density = people / shapely.area(polygons)
-    spot, commune = shapely.STRtree(polygons).query(outlines, predicate="intersects")
-    shared = shapely.area(shapely.intersection(outlines[spot], polygons[commune]))
-    np.add.at(expected, spot, shared * density[commune])
+    tree = shapely.STRtree(polygons)
+    # Most outlines lie inside one commune: their share is their own area,
+    # and only those crossing a boundary need the (costly) intersection.
+    inside_spot, inside_commune = tree.query(outlines, predicate="within")
+    np.add.at(expected, inside_spot, shapely.area(outlines[inside_spot]) * density[inside_commune])
+    crossing = np.setdiff1d(np.arange(len(outlines)), inside_spot)
+    if len(crossing):
+        spot, commune = tree.query(outlines[crossing], predicate="intersects")
+        spot = crossing[spot]
+        shared = shapely.area(shapely.intersection(outlines[spot], polygons[commune]))
+        np.add.at(expected, spot, shared * density[commune])
     return expected
 
 
@@ -185,10 +194,23 @@ def hotspot_excess(outlines_l93, reports, communes, *, eps=250.0, mode=DEFAULT_R
     placed = reports[reports["precision"].to_numpy() != "commune"]
     observed = np.zeros(len(outlines))
     if len(outlines) and len(placed):
-        points = shapely.points(placed[["x_l93", "y_l93"]].to_numpy(float))
-        spot, _ = shapely.STRtree(points).query(footprints, predicate="contains")
-        observed = np.bincount(spot, minlength=len(outlines)).astype(float)
+        observed = _points_inside(footprints, placed["x_l93"].to_numpy(float), placed["y_l93"].to_numpy(float))
     expected = expected_counts(footprints, communes_l93, commune_risk_rates(reports, communes_l93, mode))
     table = excess(observed, expected, alpha=alpha)
     table.insert(0, "observed", observed.astype(np.int64))
     return table
+
+
+def _points_inside(polygons, x, y):
+    """How many of the points lie in each polygon. A k-d tree narrows each
+    polygon's candidates to a disc around its bounds: building a shapely
+    point per report would cost more than the rest of the test."""
+    tree = cKDTree(np.column_stack([x, y]))
+    bounds = shapely.bounds(polygons)
+    centres = (bounds[:, :2] + bounds[:, 2:]) / 2
+    radii = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2
+    counts = np.zeros(len(polygons))
+    for k, candidates in enumerate(tree.query_ball_point(centres, radii, workers=-1)):
+        if candidates:
+            counts[k] = shapely.contains_xy(polygons[k], x[candidates], y[candidates]).sum()
+    return counts

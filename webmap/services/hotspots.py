@@ -116,7 +116,8 @@ def hotspots(session, reports, params, *, history=None, end=None, remember=False
         grading_table=grading_weights,
     )
     # The histories need only the labels: numpy work that runs on the
-    # other core while the period's summaries are made.
+    # other core while the period's summaries are made; the risk test runs
+    # there while the names are found.
     with ThreadPoolExecutor(max_workers=1) as pool:
         found = pool.submit(hotspot_histories, reports, labels, history, end=end, eps=params.eps,
                             min_samples=params.min_samples, dormant_weeks=dormant_weeks, weighted=params.weighted,
@@ -126,27 +127,29 @@ def hotspots(session, reports, params, *, history=None, end=None, remember=False
                             **({"dormant_time_eps": params.time_eps} if params.time_eps else {}))
         spots = summarise(reports, labels)
         found = found.result()
-    for spot in spots:
-        row = found.active.loc[spot.extra["label"]]
-        spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen, period_last_seen=spot.last_seen,
-                          history_count=int(row["history_count"]), trend=row["trend"], status=row["status"],
-                          dormant=row["status"] == DORMANT)
-        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
-    asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
-    for spot in asleep:
-        row = found.dormant.loc[spot.extra["label"]]
-        spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
-                          history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
-        spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
-    if risk is not None and spots:
-        table = hotspot_excess([s.hull_l93 for s in spots], reports, _communes_l93() if communes is None else communes,
-                               eps=params.eps, mode=risk)
-        for spot, row in zip(spots, table.itertuples(index=False)):
-            spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
+        risk_table = None
+        if risk is not None and spots:
+            risk_table = pool.submit(hotspot_excess, [s.hull_l93 for s in spots], reports,
+                                     _communes_l93() if communes is None else communes, eps=params.eps, mode=risk)
+        for spot in spots:
+            row = found.active.loc[spot.extra["label"]]
+            spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen,
+                              period_last_seen=spot.last_seen, history_count=int(row["history_count"]),
+                              trend=row["trend"], status=row["status"], dormant=row["status"] == DORMANT)
+            spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+        asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
+        for spot in asleep:
+            row = found.dormant.loc[spot.extra["label"]]
+            spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
+                              history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
+            spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+        with _naming:
+            name_hotspots(session, spots + asleep, remember=remember)
+        if risk_table is not None:
+            for spot, row in zip(spots, risk_table.result().itertuples(index=False)):
+                spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
     if params.beyond_expected and risk is not None:
         spots = [spot for spot in spots if spot.extra.get("beyond_expected")]
-    with _naming:
-        name_hotspots(session, spots + asleep, remember=remember)
     return spots + asleep
 
 
