@@ -151,6 +151,7 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
     period_labels = np.asarray(period_labels, dtype=np.int64)
     n_active = int(period_labels.max()) + 1 if period_labels.size and period_labels.max() >= 0 else 0
 
+    ids_in = history["id"].to_numpy() if "id" in history else None
     days = _local_days(history["observed_at"])
     end_number = _day_number(end_day)
     placed = (history["precision"].to_numpy() != "commune") & (days <= end_number)
@@ -167,7 +168,11 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
     lookback = days > end_number - 7 * lookback_weeks
     old = lookback & (days <= silent_since)
     candidate_labels = np.full(len(history), -1, dtype=np.int64)
-    if old.any():
+    # When the period is the whole history, every place that was a hotspot
+    # is already one of the period's clusters (a space-time cluster is a
+    # spatial one): nothing to look for.
+    whole = "id" in period and len(period) == len(placed) and np.array_equal(period["id"].to_numpy(), ids_in)
+    if old.any() and not whole:
         candidate_labels[old] = cluster_reports(history.loc[old], eps=eps, min_samples=min_samples,
                                              time_eps=dormant_time_eps, weighted=weighted, grading_table=grading_table)
     dormant_labels = np.full(len(history), -1, dtype=np.int64)
