@@ -131,15 +131,19 @@ def hotspots(session, reports, params, *, history=None, end=None, remember=False
         if risk is not None and spots:
             risk_table = pool.submit(hotspot_excess, [s.hull_l93 for s in spots], reports,
                                      _communes_l93() if communes is None else communes, eps=params.eps, mode=risk)
+        # Rows as plain records: a DataFrame lookup per hotspot costs more
+        # than the rest of this loop with thousands of hotspots.
+        active = found.active.to_dict("records")
         for spot in spots:
-            row = found.active.loc[spot.extra["label"]]
+            row = active[spot.extra["label"]]
             spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen,
                               period_last_seen=spot.last_seen, history_count=int(row["history_count"]),
                               trend=row["trend"], status=row["status"], dormant=row["status"] == DORMANT)
             spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
         asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
+        dormant = found.dormant.to_dict("records")
         for spot in asleep:
-            row = found.dormant.loc[spot.extra["label"]]
+            row = dormant[spot.extra["label"]]
             spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
                               history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
             spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
