@@ -2,11 +2,10 @@
 JSON responses (gzipped when large) and answers cached per question,
 viewer agency and data version."""
 
-import dataclasses
 import gzip
 
 import orjson
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from webmap.config import agency_codes
 from webmap.db import get_session
@@ -70,9 +69,6 @@ def cached_answer(name, build, own=(), columns=None):
     _check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
-    # The hotspots' history is read with the same filter minus its start
-    # (history_frame).
-    g.report_filter = report_filter
 
     def compute():
         frame = memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
@@ -91,6 +87,20 @@ def cached_answer(name, build, own=(), columns=None):
     return _bytes(body)
 
 
+def history_reports(columns=None):
+    """Every report up to the end of the period asked, with the other
+    criteria of the filter (``ReportFilter.history``): what trends and
+    emerging cells compare the period with. Cached like the period's."""
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    return memo(("history", tuple(columns or ()), *_question()),
+                lambda: select_reports(get_session(), report_filter.history(), columns))
+
+
+def period_end():
+    """The last day of the period asked, or None for "up to the latest report"."""
+    return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
+
+
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question and data version
     serves the list and every hotspot's card. Statuses and dates come from
@@ -98,24 +108,19 @@ def hotspot_run(frame, params):
     config = current_app.config
     return memo(
         ("run", *_question()),
-        lambda: service.hotspots(get_session(), frame, params, history=history_frame(frame), end=g.report_filter.end,
+        lambda: service.hotspots(get_session(), frame, params, history=history_frame(frame), end=period_end(),
                                  remember=_is_reference_run(params), grading_weights=config["GRADING_WEIGHTS"],
                                  dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"], risk=config["HOTSPOT_RISK"]),
     )
 
 
 def history_frame(frame, columns=None):
-    """The reports of the request's filter without its start date: the
-    history a hotspot's status and dates are told from (``frame`` itself
-    when the filter has no start). Call it inside :func:`cached_answer`."""
-    columns = columns or ANALYSIS_COLUMNS
-    report_filter = g.report_filter
-    if report_filter.start is None:
+    """The reports of the question's filter without its start date (the
+    history a hotspot's status and dates are told from, see
+    :func:`history_reports`); ``frame`` itself when the filter has no start."""
+    if not request.args.get("start"):
         return frame
-    history_filter = dataclasses.replace(report_filter, start=None)
-    key = ("history", tuple(columns), current_app.config["DATABASE_URL"],
-           tuple(sorted(history_filter.to_params().items())), data_version(get_session()))
-    return memo(key, lambda: select_reports(get_session(), history_filter, columns))
+    return history_reports(columns or ANALYSIS_COLUMNS)
 
 
 def _is_reference_run(params):

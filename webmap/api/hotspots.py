@@ -2,11 +2,10 @@
 ``/api/backtest``: hotspots with their status told from the whole history,
 one hotspot's card, emerging cells, how well the hotspots forecast."""
 
-from flask import g
 from flask_babel import gettext as _
 
 from geo.crs import to_wgs84
-from webmap.api.base import bp, cached_answer, history_frame, hotspot_run
+from webmap.api.base import bp, cached_answer, history_frame, history_reports, hotspot_run, period_end
 from webmap.labels import backtest_sentence
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
 from webmap.security.need_to_know import viewer_agency, visible_reports
@@ -47,7 +46,7 @@ def hotspot(code):
 @bp.get("/emerging")
 def emerging():
     def build(frame, params):
-        cells = service.emerging_cells(frame)
+        cells = service.emerging_cells(history_reports(ANALYSIS_COLUMNS), period=frame, end=period_end())
         lon, lat = to_wgs84(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
         return {
             "cells": [
@@ -65,7 +64,7 @@ def backtest():
     reports (``analysis.backtest``), with the same filters and clustering
     parameters; the dates only set the last week forecast."""
     def build(frame, params):
-        means = service.backtest_summary(history_frame(frame), params=params, end=g.report_filter.end)
+        means = service.backtest_summary(history_frame(frame), params=params, end=period_end())
         if means is None:
             return {"windows": 0, "sentence": _("Too few reports to measure how well the hotspots forecast.")}
         names = ("hit_rate_dbscan", "pai_dbscan", "pei_dbscan", "hit_rate_kde", "pai_kde", "pei_kde", "area_share")
