@@ -11,10 +11,8 @@ explains.
 For each hotspot, the **footprint** is its outline widened to ``eps`` from
 its outermost members: the area in which DBSCAN looked for neighbours. (On
 the bare outline, drawn tight around the points, nearly every dense place
-passes: on the demo data (seed 88, three years) 128 of the 137 hotspots
-that nobody planted did so with the population rate, 90 with the smoothed
-one; on the footprint, 24 and 8, while the 10 planted ones all pass either
-way.) Its **observed count** is
+passes: with reports spread evenly within communes, 90 of 137 unplanted
+hotspots did so against 8 on the footprint; see docs/analysis.md.) Its **observed count** is
 the reports of the period inside it, and its **expected count** the
 reports it would hold if each commune's reports were spread evenly over the commune's area
 at that commune's rate per inhabitant:
@@ -36,8 +34,9 @@ discovery rate (Benjamini-Hochberg), and the hotspot is **in excess** when
 the corrected value is at most ``alpha``.
 
 Limits: population is spread evenly over a commune, which underestimates a
-town centre's share of its people (so the test is lenient with town
-centres, the opposite of what one might fear); the hotspot was found
+town or village centre's share of its people (so the test is lenient with
+centres: on the demo, whose reports gather around commune centres, it keeps
+most hotspots); the hotspot was found
 *because* it is dense, so its p-value is optimistic (a screening, not a
 proof); and the smoothed rate includes the hotspot's own reports, which
 makes the test conservative in a small commune whose reports are all in the
