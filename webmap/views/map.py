@@ -107,6 +107,9 @@ def _page_config(first, last):
         "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
         "communes": _commune_index(),
         # Drawing zones is for commanders (webmap.security.access); everyone may measure.
+        # Reports placed outside it were accepted on request at import: the
+        # popup says so.
+        "departement": current_app.config["DEPARTEMENT"],
         "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
@@ -149,6 +152,7 @@ def _script_texts():
         "grading": _("Grading"),
         "place": _("Place as given"),
         "precision": _("Precision"),
+        "outside": _("Outside the département (commune)"),
         "hotspot": _("Hotspot"),
         "status": _("Status"),
         "convergence": _("Convergence"),
