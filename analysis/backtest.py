@@ -36,7 +36,18 @@ from analysis.hotspots import HULL_BUFFER_M, cluster_reports
 from geo.crs import to_lambert93
 from geo.reference import load_outline
 
-__all__ = ["TRAIN_WEEKS", "HORIZON_WEEKS", "WINDOWS", "STEP_WEEKS", "CELL_SIZE", "BANDWIDTH", "backtest", "summary", "markdown_table", "vosges_l93"]
+__all__ = [
+    "TRAIN_WEEKS",
+    "HORIZON_WEEKS",
+    "WINDOWS",
+    "STEP_WEEKS",
+    "CELL_SIZE",
+    "BANDWIDTH",
+    "backtest",
+    "summary",
+    "markdown_table",
+    "vosges_l93",
+]
 
 #: Weeks of reports the hotspots are found on (the map's "90 jours" is
 #: close to 12 weeks).
@@ -54,8 +65,20 @@ CELL_SIZE = 100.0
 BANDWIDTH = 500.0
 
 
-def backtest(reports, outline_l93, *, end=None, train_weeks=TRAIN_WEEKS, horizon_weeks=HORIZON_WEEKS, windows=WINDOWS,
-             step_weeks=STEP_WEEKS, eps=250.0, min_samples=5, cell_size=CELL_SIZE, bandwidth=BANDWIDTH):
+def backtest(
+    reports,
+    outline_l93,
+    *,
+    end=None,
+    train_weeks=TRAIN_WEEKS,
+    horizon_weeks=HORIZON_WEEKS,
+    windows=WINDOWS,
+    step_weeks=STEP_WEEKS,
+    eps=250.0,
+    min_samples=5,
+    cell_size=CELL_SIZE,
+    bandwidth=BANDWIDTH,
+):
     """Score the hotspots and the KDE baseline on rolling windows.
 
     Parameters
@@ -112,9 +135,24 @@ def backtest(reports, outline_l93, *, end=None, train_weeks=TRAIN_WEEKS, horizon
                 "test_end": _date(test_end),
             }
         )
-    columns = ["train_start", "train_end", "test_end", "n_train", "n_test", "hotspots", "area_km2", "area_share",
-               "hits_dbscan", "hit_rate_dbscan", "pai_dbscan", "pei_dbscan",
-               "hits_kde", "hit_rate_kde", "pai_kde", "pei_kde"]
+    columns = [
+        "train_start",
+        "train_end",
+        "test_end",
+        "n_train",
+        "n_test",
+        "hotspots",
+        "area_km2",
+        "area_share",
+        "hits_dbscan",
+        "hit_rate_dbscan",
+        "pai_dbscan",
+        "pei_dbscan",
+        "hits_kde",
+        "hit_rate_kde",
+        "pai_kde",
+        "pei_kde",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -129,14 +167,27 @@ def summary(table):
     {'area_share': 0.02, 'hit_rate_dbscan': 0.3, 'windows': 2}
     """
     scored = table[table["area_share"].notna()]
-    means = {name: float(scored[name].mean()) for name in table.columns
-             if name not in ("train_start", "train_end", "test_end") and pd.api.types.is_numeric_dtype(table[name])}
+    means = {
+        name: float(scored[name].mean())
+        for name in table.columns
+        if name not in ("train_start", "train_end", "test_end") and pd.api.types.is_numeric_dtype(table[name])
+    }
     return means | {"windows": len(scored)}
 
 
 #: Column titles of :func:`markdown_table`.
-TABLE_HEADERS = ("forecast weeks", "reports", "hotspots", "area %", "hit rate", "PAI", "PEI", "KDE hit rate", "KDE PAI",
-                 "KDE PEI")
+TABLE_HEADERS = (
+    "forecast weeks",
+    "reports",
+    "hotspots",
+    "area %",
+    "hit rate",
+    "PAI",
+    "PEI",
+    "KDE hit rate",
+    "KDE PAI",
+    "KDE PEI",
+)
 
 
 def markdown_table(table, headers=TABLE_HEADERS, mean_label="mean of {windows}"):
@@ -158,9 +209,11 @@ def markdown_table(table, headers=TABLE_HEADERS, mean_label="mean of {windows}")
     def line(label, r, n_test, hotspots):
         if pd.isna(r["area_share"]):
             return f"| {label} | {n_test} | {hotspots} |" + " – |" * (len(headers) - 3)
-        return (f"| {label} | {n_test} | {hotspots} | {100 * r['area_share']:.2f} | {100 * r['hit_rate_dbscan']:.1f} % "
-                f"| {r['pai_dbscan']:.1f} | {r['pei_dbscan']:.2f} | {100 * r['hit_rate_kde']:.1f} % | {r['pai_kde']:.1f} "
-                f"| {r['pei_kde']:.2f} |")
+        return (
+            f"| {label} | {n_test} | {hotspots} | {100 * r['area_share']:.2f} | {100 * r['hit_rate_dbscan']:.1f} % "
+            f"| {r['pai_dbscan']:.1f} | {r['pei_dbscan']:.2f} | {100 * r['hit_rate_kde']:.1f} % | {r['pai_kde']:.1f} "
+            f"| {r['pei_kde']:.2f} |"
+        )
 
     for r in table.to_dict("records"):
         first_forecast = r["train_end"] + pd.Timedelta(days=1)

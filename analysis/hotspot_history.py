@@ -37,7 +37,15 @@ from scipy.spatial import cKDTree
 
 from analysis.hotspots import TREND_PARAMS, cluster_reports, label_trends
 
-__all__ = ["DORMANT", "DORMANT_WEEKS", "DORMANT_TIME_EPS", "EMERGENCE_PARAMS", "HotspotHistories", "footprint_labels", "hotspot_histories"]
+__all__ = [
+    "DORMANT",
+    "DORMANT_WEEKS",
+    "DORMANT_TIME_EPS",
+    "EMERGENCE_PARAMS",
+    "HotspotHistories",
+    "footprint_labels",
+    "hotspot_histories",
+]
 
 #: The status crossmap adds to Esri's classes.
 DORMANT = "dormant"
@@ -113,9 +121,21 @@ def footprint_labels(points_xy, members_xy, member_labels, eps):
     return labels
 
 
-def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_samples=5, dormant_weeks=DORMANT_WEEKS,
-                      dormant_time_eps=DORMANT_TIME_EPS, lookback_weeks=None, trend_params=None, weighted=False,
-                      grading_table=None):
+def hotspot_histories(
+    period,
+    period_labels,
+    history,
+    *,
+    end,
+    eps=250.0,
+    min_samples=5,
+    dormant_weeks=DORMANT_WEEKS,
+    dormant_time_eps=DORMANT_TIME_EPS,
+    lookback_weeks=None,
+    trend_params=None,
+    weighted=False,
+    grading_table=None,
+):
     """History-aware first/last report, trend and status of the period's
     hotspots, and the dormant places around them.
 
@@ -183,8 +203,14 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
     # spatial one): nothing to look for.
     whole = "id" in period and len(period) == len(placed) and np.array_equal(period["id"].to_numpy(), ids_in)
     if old.any() and not whole:
-        candidate_labels[old] = cluster_reports(history.loc[old], eps=eps, min_samples=min_samples,
-                                             time_eps=dormant_time_eps, weighted=weighted, grading_table=grading_table)
+        candidate_labels[old] = cluster_reports(
+            history.loc[old],
+            eps=eps,
+            min_samples=min_samples,
+            time_eps=dormant_time_eps,
+            weighted=weighted,
+            grading_table=grading_table,
+        )
     dormant_labels = np.full(len(history), -1, dtype=np.int64)
     if (candidate_labels >= 0).any():
         candidates = candidate_labels >= 0
@@ -244,14 +270,18 @@ def hotspot_histories(period, period_labels, history, *, end, eps=250.0, min_sam
 
 def _history_table(history, days, labels, n):
     inside = labels >= 0
-    frame = pd.DataFrame({"label": labels[inside], "observed_at": history["observed_at"].array[inside], "day": days[inside]})
+    frame = pd.DataFrame(
+        {"label": labels[inside], "observed_at": history["observed_at"].array[inside], "day": days[inside]}
+    )
     groups = frame.groupby("label")
-    table = pd.DataFrame({
-        "first_seen": groups["observed_at"].min(),
-        "last_seen": groups["observed_at"].max(),
-        "history_count": groups.size(),
-        "last_day": groups["day"].max(),
-    })
+    table = pd.DataFrame(
+        {
+            "first_seen": groups["observed_at"].min(),
+            "last_seen": groups["observed_at"].max(),
+            "history_count": groups.size(),
+            "last_day": groups["day"].max(),
+        }
+    )
     if len(table) != n:
         raise ValueError("every hotspot's members must be part of the history (same filters, no start date)")
     return table.reset_index(drop=True)

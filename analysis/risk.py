@@ -53,7 +53,15 @@ from scipy.spatial import cKDTree
 from analysis.communes_stats import RATE_BASE, commune_rates
 from analysis.hotspots import HULL_BUFFER_M
 
-__all__ = ["RISK_MODES", "DEFAULT_RISK", "RISK_ALPHA", "commune_risk_rates", "expected_counts", "excess", "hotspot_excess"]
+__all__ = [
+    "RISK_MODES",
+    "DEFAULT_RISK",
+    "RISK_ALPHA",
+    "commune_risk_rates",
+    "expected_counts",
+    "excess",
+    "hotspot_excess",
+]
 
 RISK_MODES = ("smoothed", "population")
 DEFAULT_RISK = "smoothed"

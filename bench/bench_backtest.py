@@ -37,18 +37,24 @@ def main():
         started = time.perf_counter()
         table = backtest(reports, outline, eps=args.eps, min_samples=args.min_samples, train_weeks=args.train_weeks)
         elapsed = time.perf_counter() - started
-        print(f"\n## demo seed {seed}: {len(reports)} reports, eps {args.eps:g} m, min_samples {args.min_samples}, "
-              f"{args.train_weeks} weeks -> 4 weeks ({elapsed:.2f} s)\n")
+        print(
+            f"\n## demo seed {seed}: {len(reports)} reports, eps {args.eps:g} m, min_samples {args.min_samples}, "
+            f"{args.train_weeks} weeks -> 4 weeks ({elapsed:.2f} s)\n"
+        )
         print(markdown_table(table))
         if args.grid:
             print("\n| eps (m) | min_samples | area % | hit rate | PAI | PEI | KDE hit rate | KDE PAI | KDE PEI |")
             print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for eps in (150.0, 250.0, 400.0):
                 for min_samples in (3, 5, 8):
-                    s = summary(backtest(reports, outline, eps=eps, min_samples=min_samples, train_weeks=args.train_weeks))
-                    print(f"| {eps:g} | {min_samples} | {100 * s['area_share']:.2f} | {100 * s['hit_rate_dbscan']:.1f} % "
-                          f"| {s['pai_dbscan']:.1f} | {s['pei_dbscan']:.2f} | {100 * s['hit_rate_kde']:.1f} % "
-                          f"| {s['pai_kde']:.1f} | {s['pei_kde']:.2f} |")
+                    s = summary(
+                        backtest(reports, outline, eps=eps, min_samples=min_samples, train_weeks=args.train_weeks)
+                    )
+                    print(
+                        f"| {eps:g} | {min_samples} | {100 * s['area_share']:.2f} | {100 * s['hit_rate_dbscan']:.1f} % "
+                        f"| {s['pai_dbscan']:.1f} | {s['pei_dbscan']:.2f} | {100 * s['hit_rate_kde']:.1f} % "
+                        f"| {s['pai_kde']:.1f} | {s['pei_kde']:.2f} |"
+                    )
 
 
 if __name__ == "__main__":

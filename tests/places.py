@@ -39,11 +39,13 @@ def county(origin=(0.0, 0.0)):
     rng = np.random.default_rng(11)
     n_weeks = (END - FIRST).days // 7 + 1
     n = 40 * n_weeks
-    background = pd.DataFrame({
-        "x_l93": rng.uniform(0, 40_000, n),
-        "y_l93": rng.uniform(0, 40_000, n),
-        "day": pd.Timestamp(FIRST) + pd.to_timedelta(rng.integers(0, (END - FIRST).days + 1, n), unit="D"),
-    })
+    background = pd.DataFrame(
+        {
+            "x_l93": rng.uniform(0, 40_000, n),
+            "y_l93": rng.uniform(0, 40_000, n),
+            "day": pd.Timestamp(FIRST) + pd.to_timedelta(rng.integers(0, (END - FIRST).days + 1, n), unit="D"),
+        }
+    )
     frames = [
         background.assign(place=""),
         _weekly(rng, A, A_START, END, 2).assign(place="A"),
@@ -75,9 +77,17 @@ def load_county(app, origin=VOSGES_ORIGIN):
 
     frame = county(origin)
     frame["lon"], frame["lat"] = to_wgs84(frame["x_l93"].to_numpy(), frame["y_l93"].to_numpy())
-    frame = frame.assign(agency="GN", agency_ref=[f"T-{i}" for i in frame["id"]], category="deal_point",
-                         substances="cannabis_resin", quantity=np.nan, unit=None, summary="", place_text="",
-                         insee="88160")
+    frame = frame.assign(
+        agency="GN",
+        agency_ref=[f"T-{i}" for i in frame["id"]],
+        category="deal_point",
+        substances="cannabis_resin",
+        quantity=np.nan,
+        unit=None,
+        summary="",
+        place_text="",
+        insee="88160",
+    )
     with app.app_context():
         session = get_session()
         add_demo_batch(session, frame)

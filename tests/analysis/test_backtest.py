@@ -24,8 +24,9 @@ def _reports(points, day):
 def toy():
     # Two training weeks: five reports on the corners and centre of a
     # 100 m square, the cell (10, 10) of the 100 m grid; one stray report.
-    train = _reports([(1000, 1000), (1100, 1000), (1000, 1100), (1100, 1100), (1050, 1050), (5000, 5000)],
-                     END - timedelta(days=10))
+    train = _reports(
+        [(1000, 1000), (1100, 1000), (1000, 1100), (1100, 1100), (1050, 1050), (5000, 5000)], END - timedelta(days=10)
+    )
     # The week after: three reports in the square, one far away.
     test = _reports([(1050, 1050), (1020, 1080), (1090, 1010), (8000, 8000)], END - timedelta(days=2))
     return pd.concat([train, test], ignore_index=True)
@@ -53,8 +54,9 @@ def test_hit_rate_pai_and_pei_by_hand(toy):
 def test_reports_outside_the_territory_or_known_by_commune_are_not_scored(toy):
     extra = _reports([(20_000, 20_000), (1050, 1050)], END - timedelta(days=1))
     extra.loc[1, "precision"] = "commune"
-    (row,) = backtest(pd.concat([toy, extra], ignore_index=True), TERRITORY, end=END, train_weeks=2, horizon_weeks=1,
-                      windows=1).to_dict("records")
+    (row,) = backtest(
+        pd.concat([toy, extra], ignore_index=True), TERRITORY, end=END, train_weeks=2, horizon_weeks=1, windows=1
+    ).to_dict("records")
     assert row["n_test"] == 4 and row["hits_dbscan"] == 3
 
 

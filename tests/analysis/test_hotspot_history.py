@@ -9,7 +9,8 @@ import pytest
 
 from analysis.hotspot_history import DORMANT, footprint_labels, hotspot_histories
 from analysis.hotspots import cluster_reports
-from tests.places import A, C_START, END, FIRST, county
+from tests.places import C_START, END, FIRST, A, county
+
 
 @pytest.fixture(scope="module")
 def history():
@@ -46,7 +47,9 @@ def test_a_place_silent_for_six_months_is_dormant_with_its_last_date(history):
     # None of B's reports is in the period, yet it is listed as dormant.
     assert not (period["place"] == "B").any()
     on_history = history.loc[history["precision"] != "commune"].reset_index(drop=True)
-    row = _place_row(on_history, result.dormant_labels[history["precision"].to_numpy() != "commune"], result.dormant, "B")
+    row = _place_row(
+        on_history, result.dormant_labels[history["precision"].to_numpy() != "commune"], result.dormant, "B"
+    )
     assert row["status"] == DORMANT
     assert row["last_seen"] == history.loc[history["place"] == "B", "observed_at"].max()
     # Nothing but B went to sleep in this county.

@@ -23,12 +23,21 @@ def county():
     rural = rng.uniform([1000, 0], [11_000, 10_000], size=(20, 2))
     deal_point = rng.normal([6000, 5000], 30, size=(15, 2))
     xy = np.concatenate([town, rural, deal_point])
-    reports = pd.DataFrame({
-        "id": np.arange(len(xy)), "x_l93": xy[:, 0], "y_l93": xy[:, 1],
-        "insee": ["town"] * 300 + ["rural"] * 35, "precision": "point",
-        "observed_at": pd.Timestamp("2026-11-02 21:00", tz="Europe/Paris"),
-        "agency": "GN", "category": "deal_point", "substances": "", "reliability": "B", "credibility": 2,
-    })
+    reports = pd.DataFrame(
+        {
+            "id": np.arange(len(xy)),
+            "x_l93": xy[:, 0],
+            "y_l93": xy[:, 1],
+            "insee": ["town"] * 300 + ["rural"] * 35,
+            "precision": "point",
+            "observed_at": pd.Timestamp("2026-11-02 21:00", tz="Europe/Paris"),
+            "agency": "GN",
+            "category": "deal_point",
+            "substances": "",
+            "reliability": "B",
+            "credibility": 2,
+        }
+    )
     spots = summarise(reports, cluster_reports(reports))
     in_town = np.array([s.centroid_l93[0] < 1000 for s in spots])
     return reports, communes, spots, in_town

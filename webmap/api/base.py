@@ -12,13 +12,13 @@ from webmap.db import get_session
 from webmap.security.need_to_know import viewer_agency
 from webmap.services import hotspots as service
 from webmap.services.cache import data_version, memo
-from webmap.services.store import ANALYSIS_COLUMNS
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
     parse_filter,
     select_reports,
 )
+from webmap.services.store import ANALYSIS_COLUMNS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

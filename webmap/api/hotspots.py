@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from geo.crs import to_wgs84
 from webmap.api.base import bp, cached_answer, history_frame, history_reports, hotspot_run, period_end
-from webmap.labels import backtest_sentence
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
+from webmap.labels import backtest_sentence
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
 from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS

@@ -24,21 +24,51 @@ from webmap.services import hotspots as service
 from webmap.services.filters import FilterError, parse_filter, select_reports
 from webmap.services.store import ANALYSIS_COLUMNS
 
-HEADERS = ("semaines prévues", "signalements", "points chauds", "surface %", "captés", "PAI", "PEI", "KDE captés",
-           "KDE PAI", "KDE PEI")
+HEADERS = (
+    "semaines prévues",
+    "signalements",
+    "points chauds",
+    "surface %",
+    "captés",
+    "PAI",
+    "PEI",
+    "KDE captés",
+    "KDE PAI",
+    "KDE PEI",
+)
 
 
 @click.command("backtest")
 @with_appcontext
 @with_options(*FILTER_OPTIONS, *clustering_options())
-@click.option("--train-weeks", type=click.IntRange(1, 520), default=model.TRAIN_WEEKS, show_default=True,
-              help="Semaines sur lesquelles les points chauds sont trouvés.")
-@click.option("--horizon-weeks", type=click.IntRange(1, 52), default=model.HORIZON_WEEKS, show_default=True,
-              help="Semaines suivantes à prévoir.")
-@click.option("--windows", type=click.IntRange(1, 520), default=model.WINDOWS, show_default=True,
-              help="Nombre de fenêtres évaluées.")
-@click.option("--step-weeks", type=click.IntRange(1, 52), default=model.STEP_WEEKS, show_default=True,
-              help="Semaines entre deux fenêtres.")
+@click.option(
+    "--train-weeks",
+    type=click.IntRange(1, 520),
+    default=model.TRAIN_WEEKS,
+    show_default=True,
+    help="Semaines sur lesquelles les points chauds sont trouvés.",
+)
+@click.option(
+    "--horizon-weeks",
+    type=click.IntRange(1, 52),
+    default=model.HORIZON_WEEKS,
+    show_default=True,
+    help="Semaines suivantes à prévoir.",
+)
+@click.option(
+    "--windows",
+    type=click.IntRange(1, 520),
+    default=model.WINDOWS,
+    show_default=True,
+    help="Nombre de fenêtres évaluées.",
+)
+@click.option(
+    "--step-weeks",
+    type=click.IntRange(1, 52),
+    default=model.STEP_WEEKS,
+    show_default=True,
+    help="Semaines entre deux fenêtres.",
+)
 def backtest_command(train_weeks, horizon_weeks, windows, step_weeks, **params):
     """Backtest the hotspots: hit rate, PAI and PEI per window, against a
     kernel density of the same area; --start is ignored, --end sets the last
@@ -54,9 +84,18 @@ def backtest_command(train_weeks, horizon_weeks, windows, step_weeks, **params):
     history = select_reports(session, dataclasses.replace(report_filter, start=None), ANALYSIS_COLUMNS)
     if history.empty:
         raise click.ClickException("Aucun signalement avec ces filtres.")
-    table = service.backtest_table(history, params=cluster, end=report_filter.end, train_weeks=train_weeks,
-                                   horizon_weeks=horizon_weeks, windows=windows, step_weeks=step_weeks)
-    click.echo(f"Points chauds : {cluster.words()} ; {train_weeks} semaines pour prévoir les {horizon_weeks} suivantes.")
+    table = service.backtest_table(
+        history,
+        params=cluster,
+        end=report_filter.end,
+        train_weeks=train_weeks,
+        horizon_weeks=horizon_weeks,
+        windows=windows,
+        step_weeks=step_weeks,
+    )
+    click.echo(
+        f"Points chauds : {cluster.words()} ; {train_weeks} semaines pour prévoir les {horizon_weeks} suivantes."
+    )
     click.echo(model.markdown_table(table, headers=HEADERS, mean_label="moyenne de {windows}"))
     means = model.summary(table)
     if means["windows"]:

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from geo.crs import to_lambert93
-from tests.places import A, B, C, C_START, END, VOSGES_ORIGIN, county, load_county
+from tests.places import C_START, END, VOSGES_ORIGIN, A, B, C, county, load_county
 
 ORIGIN = VOSGES_ORIGIN
 NINETY_DAYS = f"start={(END - timedelta(days=89)).isoformat()}&end={END.isoformat()}"
@@ -78,7 +78,9 @@ def test_beyond_expected_keeps_the_places_their_commune_does_not_explain(client)
     assert {f["properties"]["code"] for f in kept} <= {f["properties"]["code"] for f in every}
     # A and C, dense in a thin background, are in excess; the dormant B
     # stays listed.
-    assert {_nearest(kept, place)["code"] for place in (A, B, C)} == {_nearest(every, place)["code"] for place in (A, B, C)}
+    assert {_nearest(kept, place)["code"] for place in (A, B, C)} == {
+        _nearest(every, place)["code"] for place in (A, B, C)
+    }
 
 
 def test_a_dormant_place_opens_its_card_with_its_history(client, places):

@@ -17,7 +17,9 @@ def test_backtest_prints_each_window_and_the_mean(app):
     # The last window forecasts the four weeks ending on --end.
     assert windows[-1].split("|")[1].strip().endswith(END.strftime("%d/%m/%Y"))
     assert any(line.startswith("| **moyenne de 3** |") for line in lines)
-    assert re.search(r"Les points chauds des 12 dernières semaines ont capté \d+\u202f% des signalements", result.output)
+    assert re.search(
+        r"Les points chauds des 12 dernières semaines ont capté \d+\u202f% des signalements", result.output
+    )
 
 
 def test_backtest_names_a_bad_option(app):
