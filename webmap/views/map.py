@@ -107,6 +107,9 @@ def _page_config(first, last):
         "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
         "communes": _commune_index(),
         # Drawing zones is for commanders (webmap.security.access); everyone may measure.
+        # Reports placed outside it were accepted on request at import: the
+        # popup says so.
+        "departement": current_app.config["DEPARTEMENT"],
         "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
@@ -136,6 +139,7 @@ def _status_labels():
         "oscillating": _("oscillating"),
         "historical": _("historical"),
         "no_pattern": _("no trend"),
+        "dormant": _("dormant"),
     }
 
 
@@ -148,6 +152,7 @@ def _script_texts():
         "grading": _("Grading"),
         "place": _("Place as given"),
         "precision": _("Precision"),
+        "outside": _("Outside the département (commune)"),
         "hotspot": _("Hotspot"),
         "status": _("Status"),
         "convergence": _("Convergence"),
@@ -195,6 +200,12 @@ def _script_texts():
         "shown": _("shown"),
         "play": _("Play"),
         "pause": _("Pause"),
+        "active_since": _("active since"),
+        "reports_in_period": _("reports in the period"),
+        "last_report": _("last report on"),
+        "beyond_expected": _("beyond what its communes predict"),
+        "not_beyond_expected": _("not beyond what its communes predict"),
+        "expected": _("expected"),
     }
 
 

@@ -6,7 +6,6 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -451,11 +450,11 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
                 continue
             located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
                            insee=result.insee, precision=result.precision)
-            given = _place_text(place)
-            template = read_as.get((given, result))
-            if template is None:
-                template = read_as[(given, result)] = place_decision(0, given, result)
-            row_decisions = [*row_decisions, replace(template, line=line)]
+            place_text = _place_text(place)
+            t = read_as.get((place_text, result))
+            if t is None:
+                t = read_as[(place_text, result)] = place_decision(0, place_text, result)
+            row_decisions = [*row_decisions, Decision(line, t.field, t.given, t.how, t.stored, t.note)]
             for warning in result.warnings:
                 # Address fallbacks repeat for thousands of rows: one line each
                 # kind, with the count and the first line.
@@ -463,7 +462,7 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
                 if kind not in warned:
                     warned[kind] = [0, line, warning]
                 warned[kind][0] += 1
-        record.update(located, place_text=_place_text(place))
+        record.update(located, place_text=place_text if insee[i] is None else _place_text(place))
         record["content_hash"] = content_hash(record)
         record["_line"] = line
         records.append(record)
