@@ -44,6 +44,10 @@ DEFAULTS = {
     "GEOCODER_BAN_DOMAIN": "api-adresse.data.gouv.fr",
     "GEOCODER_BAN_SCHEME": "https",
     "GEOCODER_BAN_TIMEOUT": 3.0,
+    # Need-to-know (README, "Besoin d'en connaître"): another agency's
+    # restricted reports add to a commune's count only in groups of at
+    # least this many in the same commune, ISO week and agency.
+    "NEED_TO_KNOW_K": 5,
     # Limits of one imported file (web upload and command line).
     "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,

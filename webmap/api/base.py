@@ -8,7 +8,14 @@ import orjson
 from flask import Blueprint, Response, abort, current_app, request
 
 from webmap.db import get_session
-from webmap.security.need_to_know import viewer_agency
+from webmap.security.need_to_know import (
+    RESTRICTED,
+    WITHHELD_COLUMNS,
+    coarse_filter,
+    viewer_agency,
+    visible_reports,
+    withheld_counts,
+)
 from webmap.services import hotspots as service
 from webmap.services.cache import data_version, memo
 from webmap.services.filters import (
@@ -60,21 +67,31 @@ def cluster_params():
     return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
 
 
-def cached_answer(name, build, own=(), columns=None):
-    """Answer from the cache when the same question was asked of the same data.
-    ``own`` names the parameters only this endpoint takes; ``columns``
-    narrows the reports read (see ``select_reports``)."""
+def cached_answer(name, build, own=(), columns=None, withheld=False):
+    """Answer from the cache when the same question was asked of the same
+    data by a user of the same agency. ``own`` names the parameters only
+    this endpoint takes; ``columns`` narrows the reports read (see
+    ``select_reports``).
+
+    Need-to-know: ``build(frame, params)`` receives only the reports the
+    viewer may see; with ``withheld``, it is called as ``build(frame, params,
+    withheld)`` where ``withheld`` is :func:`~webmap.security.need_to_know.withheld_counts`
+    (other agencies' restricted reports, per commune, in groups of k)."""
     _check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
     params = cluster_params()
+    agency = viewer_agency()
 
     def compute():
         frame = memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
-        result = build(frame, params)
+        frame = visible_reports(frame, agency)
+        if not withheld:
+            result = build(frame, params)
+        else:
+            result = build(frame, params, _withheld(report_filter, agency))
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
-    # Answers listing reports differ by the viewer's agency (need-to-know).
-    key = (name, viewer_agency(), *_question())
+    key = (name, agency, *_question())
     body = memo(key, compute)
     if body is None:
         abort(404)
@@ -85,18 +102,37 @@ def cached_answer(name, build, own=(), columns=None):
     return _bytes(body)
 
 
+def _withheld(report_filter, agency):
+    coarse = coarse_filter(report_filter)
+    if coarse is None:
+        return {}
+    reports = select_reports(get_session(), coarse, WITHHELD_COLUMNS)
+    return withheld_counts(reports, agency, current_app.config["NEED_TO_KNOW_K"])
+
+
 def hotspot_run(frame, params):
-    """Clustering is the costly part: one run per question and data version
-    serves the list and every hotspot's card."""
+    """Clustering is the costly part: one run per question, viewer agency
+    and data version serves the list and every hotspot's card. ``frame``
+    holds only what the viewer may see (see ``cached_answer``)."""
+    agency = viewer_agency()
     return memo(
-        ("run", *_question()),
-        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params),
+        ("run", agency, *_question()),
+        lambda: service.hotspots(get_session(), frame, params, remember=is_reference_run(params, frame),
                                  grading_weights=current_app.config["GRADING_WEIGHTS"]),
     )
 
 
-def _is_reference_run(params):
-    return not request.args.keys() - set(CLUSTER_PARAMETERS) and params == service.ClusterParams(**current_app.config["CLUSTERING"])
+def is_reference_run(params, frame):
+    """Whether this run may write lasting hotspot names: the default
+    clustering of every shared report (no filter; clustering parameters, if
+    given, equal to the defaults), and no restricted report in it, so that
+    names are the same for every agency and never hold what only one
+    agency may see."""
+    if request.args.keys() - set(CLUSTER_PARAMETERS):
+        return False
+    if params != service.ClusterParams(**current_app.config["CLUSTERING"]):
+        return False
+    return "handling" not in frame.columns or not (frame["handling"] == RESTRICTED).any()
 
 
 def json_response(data, status=200):

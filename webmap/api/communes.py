@@ -1,4 +1,6 @@
-"""``/api/communes``: counts and rates per commune."""
+"""``/api/communes``: counts and rates per commune. Other agencies'
+restricted reports add to them only as ``withheld`` groups of at least k
+(see ``webmap.security.need_to_know``)."""
 
 from geo.reference import load_communes
 from webmap.api.base import bp, cached_answer
@@ -8,8 +10,8 @@ from webmap.services.store import ANALYSIS_COLUMNS
 
 @bp.get("/communes")
 def communes():
-    def build(frame, params):
-        figures = service.commune_figures(frame, load_communes())
+    def build(frame, params, withheld):
+        figures = service.commune_figures(frame, load_communes(), withheld)
         return {
             "communes": [
                 {
@@ -25,4 +27,4 @@ def communes():
             ]
         }
 
-    return cached_answer("communes", build, columns=ANALYSIS_COLUMNS)
+    return cached_answer("communes", build, columns=ANALYSIS_COLUMNS, withheld=True)

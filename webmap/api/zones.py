@@ -15,7 +15,6 @@ from webmap.api.base import (
 from webmap.db import get_session
 from webmap.db.models import Zone
 from webmap.security.actor import current_actor
-from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import zones as domain
 from webmap.services.filters import FilterError
 
@@ -74,11 +73,9 @@ def contents(zone_id):
     feature = domain.zone_feature(zone)
 
     def build(frame, params):
+        # Need-to-know: the frame holds only what the viewer may see, so a
+        # tiny zone neither lists nor counts another agency's restricted report.
         result = domain.zone_contents(geometry, frame, hotspot_run(frame, params), load_communes())
-        # Need-to-know: a tiny zone must not locate another agency's
-        # restricted report; it counts, but its id is not listed.
-        visible = set(visible_reports(frame, viewer_agency())["id"].tolist())
-        result["report_ids"] = [i for i in result["report_ids"] if i in visible]
         result["zone"] = feature
         return result
 

@@ -232,8 +232,10 @@ def page_agencies():
 
 
 def map_data(session, report_filter, params):
-    """The filtered reports and their hotspots, as the API computes them."""
-    reports = select_reports(session, report_filter)
+    """The filtered reports the asker may see and their hotspots, as the API
+    computes them: need-to-know, nothing drawn, clustered, dated or counted
+    here holds another agency's restricted report."""
+    reports = visible_reports(select_reports(session, report_filter), viewer_agency())
     spots = service.hotspots(session, reports, params, grading_weights=current_app.config["GRADING_WEIGHTS"]) if len(reports) else []
     return reports, spots
 
@@ -245,9 +247,7 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
-    # Hotspots count every report; the points drawn are those the asker may
-    # see in detail, as on the map page.
-    content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
+    content = MapContent(communes=communes, reports=reports, hotspots=spots,
                          agencies=page_agencies(), layers=snapshot_request.layers, extent=extent,
                          outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
                          tiles=tile_provider(snapshot_request.tiles))
@@ -301,7 +301,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         generated_at=generated_at,
     )
     pack = briefing.BriefingData(
-        reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
+        reports=reports, visible=reports, hotspots=spots, emerging=emerging,
         communes=_communes_l93(), outline=_outline_l93(), agencies=page_agencies(),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end, zones=_zones(session),
         layers=snapshot_request.layers, extent=request_extent(snapshot_request),
