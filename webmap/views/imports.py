@@ -67,8 +67,16 @@ def _uploads() -> Path:
     return folder
 
 
+def own_agency():
+    """The only agency the signed-in user may import for and whose batches
+    they see; ``None`` for an admin, who acts for every agency (audited)."""
+    actor = current_actor()
+    return None if actor.role == "admin" else actor.agency
+
+
 def _upload(token):
-    """The stored upload of ``token``: (path, original file name)."""
+    """The stored upload of ``token``: (path, original file name). Only its
+    uploader (or an admin) may use it."""
     if not _TOKEN.match(token):
         abort(404)
     folder = _uploads() / token
@@ -76,6 +84,8 @@ def _upload(token):
     if not meta.is_file():
         abort(404)
     info = json.loads(meta.read_text(encoding="utf-8"))
+    if own_agency() is not None and info.get("uploaded_by") != current_actor().name:
+        abort(404)
     return folder / info["stored"], info["filename"]
 
 
@@ -87,8 +97,11 @@ def _options(source) -> importer.ImportOptions:
         fields = source.getlist("field")
         mapping = {header: field_name for header, field_name in zip(headers, fields) if field_name}
     config = current_app.config
+    only = own_agency()
     return importer.ImportOptions(
-        agency=source.get("agency") or None,
+        # A user imports for their own agency only; an admin for any.
+        agency=only or source.get("agency") or None,
+        only_agency=only,
         profile=source.get("profile") or None,
         mapping=mapping,
         skip_invalid=bool(source.get("skip_invalid")),
@@ -115,6 +128,12 @@ def _known_agencies():
     return current_app.config["AGENCIES"]
 
 
+def _selectable_agencies():
+    """The agencies the upload form offers: the user's own (admins: all)."""
+    only = own_agency()
+    return [a for a in _known_agencies() if only is None or a["code"] == only]
+
+
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(error):
     limit = current_app.config["IMPORT_MAX_BYTES"] / 1e6
@@ -124,7 +143,7 @@ def too_large(error):
 
 @bp.get("/import")
 def upload_form():
-    return render_template("imports/upload.html", agencies=_known_agencies(),
+    return render_template("imports/upload.html", agencies=_selectable_agencies(),
                            profiles=importer.list_profiles(get_session()))
 
 
@@ -159,7 +178,7 @@ def preview_page(token, filename, path, options):
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
     return render_template("imports/preview.html", token=token, filename=filename, preview=result,
-                           options=options, options_params=_options_params(options, result.mapping), agencies=_known_agencies(), field_labels=FIELD_LABELS,
+                           options=options, options_params=_options_params(options, result.mapping), agencies=_selectable_agencies(), field_labels=FIELD_LABELS,
                            profiles=importer.list_profiles(get_session()))
 
 
@@ -189,7 +208,9 @@ def confirm(token):
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
         return preview_page(token, filename, path, _options(request.form))
     audit(session, "import", batch=result.batch_id, filename=filename, added=result.added, updated=result.updated,
-          unchanged=result.unchanged, rejected=result.rejected)
+          unchanged=result.unchanged, rejected=result.rejected,
+          agencies=sorted(importer.batch_agencies(session, [session.get(importer.ImportBatch, result.batch_id)])
+                          [result.batch_id]))
     session.commit()
     # The batch keeps the file's name and hash; the upload itself can go.
     shutil.rmtree(path.parent, ignore_errors=True)
@@ -210,14 +231,14 @@ def preview_rejections(token):
 
 @bp.get("/lots")
 def batches():
-    return render_template("imports/batches.html", batches=importer.list_batches(get_session()))
+    return render_template("imports/batches.html", batches=importer.list_batches(get_session(), agency=own_agency()))
 
 
 @bp.post("/lots/<int:batch_id>/annuler")
 def rollback(batch_id):
     session = get_session()
     try:
-        outcome = importer.rollback_batch(session, batch_id, current_actor().name)
+        outcome = importer.rollback_batch(session, batch_id, current_actor().name, agency=own_agency())
         audit(session, "rollback", batch=batch_id, **outcome)
         session.commit()
     except importer.BatchError as error:
@@ -231,7 +252,9 @@ def rollback(batch_id):
 
 @bp.get("/lots/<int:batch_id>/rejets.csv")
 def batch_rejections(batch_id):
-    rejections = importer.batch_rejections(get_session(), batch_id)
+    rejections = importer.batch_rejections(get_session(), batch_id, agency=own_agency())
+    if rejections is None:
+        abort(404)
     return _csv_download(importer.rejections_csv(rejections), f"lot-{batch_id}-rejets.csv")
 
 

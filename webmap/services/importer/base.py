@@ -72,6 +72,9 @@ class ImportOptions:
     max_rows: int | None = None
     max_bytes: int | None = None
     created_by: str | None = None
+    # The only agency whose reports this import may write (a user's own
+    # agency; None for an admin or the command line): see ``.ownership``.
+    only_agency: str | None = None
 
 
 @dataclass

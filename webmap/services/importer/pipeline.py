@@ -4,6 +4,7 @@ and the import-and-commit path shared by the CLI and the web page."""
 from __future__ import annotations
 
 from webmap.services.importer.base import ImportOptions, ImportResult
+from webmap.services.importer.ownership import restrict_to_agency
 from webmap.services.importer.profiles import get_profile, save_profile
 from webmap.services.importer.readers import read_table
 from webmap.services.importer.validation import prepare
@@ -23,6 +24,7 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
         progress("lecture", 0, 1)
     table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress)
+    prepared = restrict_to_agency(prepared, options.only_agency)
     return write(session, prepared, table, options, progress=progress)
 
 

@@ -8,6 +8,7 @@ from webmap.services.importer.base import ImportFileError, ImportOptions, Reject
 from webmap.services.importer.columns import (
     guess_mapping,
 )
+from webmap.services.importer.ownership import restrict_to_agency
 from webmap.services.importer.profiles import get_profile
 from webmap.services.importer.readers import read_table
 from webmap.services.importer.validation import cell_text, prepare
@@ -42,7 +43,8 @@ def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOpt
     table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     first_rows = [[cell_text(cell) for cell in row] for row in table.rows[:rows]]
     try:
-        prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options)
+        prepared = restrict_to_agency(prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options),
+                                      options.only_agency)
     except ImportFileError as error:
         mapping = options.mapping if options.mapping is not None else guess_mapping(table.headers)
         return Preview(table.headers, first_rows, mapping, len(table.rows), 0, [], 0, [], error=str(error))
