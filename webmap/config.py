@@ -51,6 +51,9 @@ DEFAULTS = {
     # Limits of one imported file (web upload and command line).
     "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
+    # CPU seconds the worker reading an uploaded file may use before it is
+    # stopped and the file refused.
+    "IMPORT_CPU_SECONDS": 60,
     # Sessions end after this many minutes whatever happens, or after this
     # many minutes without a request.
     "SESSION_ABSOLUTE_MINUTES": 600,

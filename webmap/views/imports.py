@@ -31,6 +31,7 @@ from webmap.db.models import now
 from webmap.security.actor import current_actor
 from webmap.services import importer
 from webmap.services.audit import audit
+from webmap.services.importer.worker import TABLE_FILE, load_table, read_upload
 
 bp = Blueprint("imports", __name__, url_prefix="/signalements")
 
@@ -158,6 +159,15 @@ def upload():
     folder.mkdir()
     stored = secure_filename(file.filename) or "fichier"
     file.save(folder / stored)
+    config = current_app.config
+    try:
+        # Read once, in a bounded worker; the preview and the confirmation
+        # use what it kept.
+        read_upload(folder / stored, filename=file.filename, max_bytes=config["IMPORT_MAX_BYTES"],
+                    max_rows=config["IMPORT_MAX_ROWS"], cpu_seconds=config["IMPORT_CPU_SECONDS"])
+    except importer.ImportFileError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("imports/error.html", message=str(error)), 400
     (folder / "meta.json").write_text(json.dumps({"filename": file.filename, "stored": stored,
                                                   "uploaded_by": current_actor().name, "uploaded_at": now().isoformat()}))
     params = {key: request.form[key] for key in ("agency", "profile") if request.form.get(key)}
@@ -170,11 +180,19 @@ def preview(token):
     return preview_page(token, filename, path, _options(request.args))
 
 
+def _table(path):
+    """The table read at upload (see ``upload``)."""
+    kept = path.parent / TABLE_FILE
+    if not kept.is_file():
+        abort(404)
+    return load_table(kept)
+
+
 def preview_page(token, filename, path, options):
     try:
         result = importer.preview_file(path, filename=filename, options=options, session=get_session(),
                                        geocoder=importer.geocoder_from_config(current_app.config),
-                                       known_agencies=_known_agencies())
+                                       known_agencies=_known_agencies(), table=_table(path))
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
     return render_template("imports/preview.html", token=token, filename=filename, preview=result,
@@ -200,7 +218,7 @@ def confirm(token):
         result = importer.import_and_commit(
             session, path, filename=filename, options=options,
             geocoder=importer.geocoder_from_config(current_app.config), known_agencies=_known_agencies(),
-            save_profile_as=profile_name if options.mapping else None,
+            save_profile_as=profile_name if options.mapping else None, table=_table(path),
         )
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
@@ -225,7 +243,7 @@ def preview_rejections(token):
     path, filename = _upload(token)
     result = importer.preview_file(path, filename=filename, options=_options(request.args), session=get_session(),
                                    geocoder=importer.geocoder_from_config(current_app.config),
-                                   known_agencies=_known_agencies())
+                                   known_agencies=_known_agencies(), table=_table(path))
     return _csv_download(importer.rejections_csv(result.rejections), f"{Path(filename).stem}-rejets.csv")
 
 

@@ -12,9 +12,10 @@ from webmap.services.importer.writer import write
 
 
 def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None) -> ImportResult:
+                progress=None, table=None) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
-    caller commits (or rolls back). See the module docstring."""
+    caller commits (or rolls back). See the module docstring. ``table``:
+    the file already read (``.worker.read_upload``), not read again."""
     options = options or ImportOptions()
     if options.profile and options.mapping is None:
         profile = get_profile(session, options.profile)
@@ -22,7 +23,8 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
         options.agency = options.agency or profile["agency"]
     if progress:
         progress("lecture", 0, 1)
-    table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
+    if table is None:
+        table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress)
     prepared = restrict_to_agency(prepared, options.only_agency)
     return write(session, prepared, table, options, progress=progress)

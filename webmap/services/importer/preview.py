@@ -32,7 +32,7 @@ class Preview:
 
 
 def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOptions, session=None,
-                 rows=10) -> Preview:
+                 rows=10, table=None) -> Preview:
     """Read and validate a file without writing anything. A file-level
     problem (missing columns, say) is returned in ``error`` with whatever
     could be read, so the page can still show the columns to map."""
@@ -40,7 +40,8 @@ def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOpt
         profile = get_profile(session, options.profile)
         options.mapping = profile["mapping"]
         options.agency = options.agency or profile["agency"]
-    table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
+    if table is None:  # else read once already (.worker.read_upload)
+        table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     first_rows = [[cell_text(cell) for cell in row] for row in table.rows[:rows]]
     try:
         prepared = restrict_to_agency(prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options),

@@ -13,6 +13,15 @@ from pathlib import Path
 from geo.names import name_key
 from webmap.services.importer.base import ImportFileError, Table
 
+#: Most columns a row may have: agency files have tens; a cell far right
+#: (column XFD) would widen every row to 16,384 cells.
+MAX_COLUMNS = 500
+#: An XLSX archive may not unpack to more than this, nor (beyond 1 MB) to
+#: more than MAX_ZIP_RATIO times its compressed size: a zip bomb is
+#: refused before anything is parsed.
+MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+MAX_ZIP_RATIO = 100
+
 
 def read_table(path, *, filename=None, max_bytes=None, max_rows=None) -> Table:
     """Read an agency file, choosing the reader by extension and checking
@@ -37,12 +46,16 @@ def read_table(path, *, filename=None, max_bytes=None, max_rows=None) -> Table:
             f"Fichier trop volumineux : {size / 1e6:.1f} Mo (maximum {max_bytes / 1e6:.1f} Mo)."
         )
     data = path.read_bytes()
-    table = READERS[extension](data, filename)
+    table = READERS[extension](data, filename, max_rows=max_rows)
     if max_rows is not None and len(table.rows) > max_rows:
-        raise ImportFileError(f"Trop de lignes : {len(table.rows)} (maximum {max_rows}).")
+        raise too_many_rows(max_rows)
     table.filename = filename
     table.sha256 = hashlib.sha256(data).hexdigest()
     return table
+
+
+def too_many_rows(max_rows):
+    return ImportFileError(f"Trop de lignes : plus de {max_rows} (maximum {max_rows}).")
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -60,7 +73,7 @@ def _decode(data: bytes, filename: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def read_csv_table(data: bytes, filename: str) -> Table:
+def read_csv_table(data: bytes, filename: str, max_rows=None) -> Table:
     if data.startswith((b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")):
         raise ImportFileError(f"« {filename} » n'est pas un fichier CSV (c'est un fichier binaire, classeur ou PDF).")
     text = _decode(data, filename)
@@ -90,12 +103,31 @@ def read_csv_table(data: bytes, filename: str) -> Table:
             continue  # the marking repeated at the bottom of our own exports
         rows.append(record)
         lines.append(line)
+        if max_rows is not None and len(rows) > max_rows:
+            raise too_many_rows(max_rows)
     if headers is None:
         raise ImportFileError(f"« {filename} » : aucune ligne d'en-tête (il faut au moins deux colonnes).")
     return Table(headers, rows, lines)
 
 
-def read_xlsx_table(data: bytes, filename: str) -> Table:
+def check_archive(archive: zipfile.ZipFile, filename: str) -> None:
+    """Refuse a zip archive that would unpack beyond the limits, from its
+    directory, before any member is read."""
+    unpacked = sum(info.file_size for info in archive.infolist())
+    packed = sum(info.compress_size for info in archive.infolist())
+    if unpacked > MAX_UNZIPPED_BYTES or (unpacked > 1024 * 1024 and unpacked > MAX_ZIP_RATIO * max(packed, 1)):
+        raise ImportFileError(
+            f"« {filename} » : classeur refusé, il se décompresse en {unpacked / 1e6:.0f} Mo "
+            f"pour {packed / 1e6:.1f} Mo compressés (au plus {MAX_UNZIPPED_BYTES / 1e6:.0f} Mo, "
+            f"et {MAX_ZIP_RATIO} fois la taille compressée)."
+        )
+
+
+def read_xlsx_table(data: bytes, filename: str, max_rows=None) -> Table:
+    """The first sheet of a workbook, read as a stream (openpyxl read-only):
+    the sheet's declared dimension is ignored, so empty rows and columns
+    are never widened (a 2 KB file declaring ``A1:XFD1048576`` reads in
+    milliseconds), and the row and column limits apply while reading."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(f"« {filename} » est un classeur Excel 97-2003 (.xls) : enregistrez-le au format .xlsx.")
     try:
@@ -105,14 +137,25 @@ def read_xlsx_table(data: bytes, filename: str) -> Table:
         is_workbook = False
     if not is_workbook:
         raise ImportFileError(f"« {filename} » n'est pas un classeur Excel (.xlsx) malgré son extension.")
+    check_archive(archive, filename)
     import openpyxl
 
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError) as error:
+        raise ImportFileError(f"« {filename} » : classeur illisible ({type(error).__name__}).") from None
     try:
         sheet = workbook.worksheets[0]
+        # The dimension is whatever the writer claimed: reading by it pads
+        # every row to its width and adds its empty rows.
+        sheet.reset_dimensions()
         headers, rows, lines = None, [], []
         title_lines = set()
         for line, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if len(record) > MAX_COLUMNS:
+                record = _trimmed(record, filename, line)
+            if not record:
+                continue
             record = list(record)
             filled = [cell for cell in record if cell is not None and str(cell).strip()]
             if headers is None:
@@ -127,6 +170,8 @@ def read_xlsx_table(data: bytes, filename: str) -> Table:
                 continue  # the marking repeated at the bottom of our own exports
             rows.append(record)
             lines.append(line)
+            if max_rows is not None and len(rows) > max_rows:
+                raise too_many_rows(max_rows)
     finally:
         workbook.close()
     if headers is None:
@@ -134,7 +179,17 @@ def read_xlsx_table(data: bytes, filename: str) -> Table:
     return Table(headers, rows, lines)
 
 
-def read_geojson_table(data: bytes, filename: str) -> Table:
+def _trimmed(record, filename, line):
+    """A row without its empty cells at the right; refused if still too wide."""
+    width = len(record)
+    while width and (record[width - 1] is None or not str(record[width - 1]).strip()):
+        width -= 1
+    if width > MAX_COLUMNS:
+        raise ImportFileError(f"« {filename} » : ligne {line} trop large ({width} colonnes, au plus {MAX_COLUMNS}).")
+    return record[:width]
+
+
+def read_geojson_table(data: bytes, filename: str, max_rows=None) -> Table:
     try:
         document = json.loads(_decode(data, filename))
     except (json.JSONDecodeError, ImportFileError):
@@ -142,6 +197,10 @@ def read_geojson_table(data: bytes, filename: str) -> Table:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ImportFileError(f"« {filename} » n'est pas une collection d'entités GeoJSON (FeatureCollection).")
     features = document.get("features") or []
+    if not isinstance(features, list):
+        raise ImportFileError(f"« {filename} » n'est pas une collection d'entités GeoJSON (FeatureCollection).")
+    if max_rows is not None and len(features) > max_rows:
+        raise too_many_rows(max_rows)
     keys = list(dict.fromkeys(key for feature in features for key in (feature.get("properties") or {})))
     # The geometry becomes two columns the mapping recognises; a property
     # with the same name would be ambiguous, so the geometry wins.

@@ -1,0 +1,82 @@
+"""Reading an uploaded file once, in a worker process with a CPU-time and
+a memory limit, so that a hostile file costs the web server nothing: the
+worker is killed at the limit and the upload refused in French. The table
+read is kept beside the upload (``table.pickle``) for the preview, every
+re-check and the confirmation, which never parse the file again."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import resource
+from pathlib import Path
+
+from webmap.services.importer.base import ImportFileError, Table
+from webmap.services.importer.readers import read_table
+
+TABLE_FILE = "table.pickle"
+#: Seconds of CPU the worker may use; a 200,000-row workbook needs ~15.
+CPU_SECONDS = 60
+MEMORY_BYTES = 3 * 1024 ** 3
+
+
+def _work(connection, path, filename, max_bytes, max_rows, out, cpu_seconds, memory_bytes):
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        table = read_table(path, filename=filename, max_bytes=max_bytes, max_rows=max_rows)
+        with open(out, "wb") as handle:
+            pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        connection.send(("ok", len(table.rows)))
+    except ImportFileError as error:
+        connection.send(("refused", str(error)))
+    except MemoryError:
+        connection.send(("memory", ""))
+    finally:
+        connection.close()
+
+
+def read_upload(path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CPU_SECONDS,
+                memory_bytes=MEMORY_BYTES) -> Path:
+    """Read ``path`` in a worker process and keep its :class:`Table` beside
+    it; return the kept table's path. Raises :class:`ImportFileError` (French)
+    when the file is refused or the worker goes beyond its limits."""
+    path = Path(path)
+    out = path.parent / TABLE_FILE
+    # fork: the worker starts in milliseconds with the modules already
+    # loaded (spawn would import pandas, shapely... again, seconds on a busy
+    # server). It only reads a file: no lock another thread may hold matters
+    # to it, and the import lock is taken around fork by CPython itself.
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_work, daemon=True,
+                             args=(sender, str(path), filename, max_bytes, max_rows, str(out), cpu_seconds, memory_bytes))
+    worker.start()
+    sender.close()
+    try:
+        # Wall time bounds a worker blocked on anything but the CPU.
+        outcome = receiver.recv() if receiver.poll(cpu_seconds * 3 + 10) else ("time", "")
+    except EOFError:
+        outcome = ("killed", "")
+    finally:
+        receiver.close()
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+    kind, detail = outcome
+    if kind == "ok":
+        return out
+    out.unlink(missing_ok=True)
+    if kind == "refused":
+        raise ImportFileError(detail)
+    raise ImportFileError(
+        f"« {filename} » : lecture interrompue, le fichier demandait plus de {cpu_seconds} s de calcul "
+        f"ou plus de {memory_bytes // 1024 ** 2} Mo de mémoire. Découpez-le ou enregistrez-le à nouveau."
+    )
+
+
+def load_table(path) -> Table:
+    """The table :func:`read_upload` kept (a file this server wrote)."""
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - written by read_upload in the instance folder
