@@ -1,7 +1,9 @@
 """The sign-in and sign-out pages. Sign-in attempts are limited per account
 and per address; failures are audited."""
 
+import secrets
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -89,6 +91,10 @@ def too_many_attempts(error):
 def logout():
     if current_user.is_authenticated:
         audit_trail.audit(get_session(), "logout")
+        # Server-side end of the session: the user loader keys on this
+        # token, so a cookie copied before signing out no longer opens
+        # anything (every session of the user ends with it).
+        current_user.session_token = secrets.token_hex(32)
         get_session().commit()
     logout_user()
     session.clear()
@@ -97,9 +103,16 @@ def logout():
 
 
 def _safe_next(target):
-    """Only a path on this site: ``next`` must not send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("map.index")
+    """Only a path on this site: ``next`` must not send anyone elsewhere.
+    Browsers drop tabs and line breaks and read a backslash as a slash, so
+    ``/%09/evil.example`` (a tab) would be ``//evil.example``: any control character,
+    backslash, scheme or host refuses it."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+        return url_for("map.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return url_for("map.index")
+    return target
 
 

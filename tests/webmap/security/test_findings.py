@@ -1,0 +1,131 @@
+"""Regression tests of the medium findings of the attack review (issue #16,
+findings 6 to 10), each as the review reproduced it."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.apps import make_app
+from tests.signin import TEST_ADMIN, session_cookie
+from webmap import db
+from webmap.db.models import AuditEntry, HotspotName
+
+
+@pytest.fixture
+def web(tmp_path, monkeypatch):
+    return make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
+
+
+def entries(app, action=None):
+    with app.app_context():
+        statement = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            statement = statement.where(AuditEntry.action == action)
+        return [(e.action, e.username, json.loads(e.details)) for e in db.get_session().scalars(statement)]
+
+
+def write_csv(path, rows):
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n" + "".join(r + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+# -- 6. dates -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["01/01/0001", "31/12/1899"])
+def test_dates_before_1900_are_refused_even_when_confirmed(web, tmp_path, day):
+    path = write_csv(tmp_path / "vieux.csv", [f"V-1;GN;{day};Saisie;B2;Épinal", "V-2;GN;01/01/1950;Saisie;B2;Épinal"])
+    result = web.test_cli_runner().invoke(args=["import", str(path), "--allow-before-2000", "--skip-invalid"])
+    assert result.exit_code == 0, result.output
+    assert "antérieure à 1900" in result.output
+    response = web.test_client().get("/api/reports?format=compact")
+    assert response.status_code == 200 and response.get_json()["count"] == 1
+
+
+# -- 7. open redirect --------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example/phish", "/%0A/evil.example", "/%0D%0ALocation:%20//evil.example",
+                                    "/\\evil.example", "//evil.example", "https://evil.example/", "/%5Cevil.example",
+                                    "javascript:alert(1)", "/%2F/evil.example"])
+def test_next_is_only_a_path_of_this_site(web, target):
+    """Signed in, ``/connexion?next=`` redirects at once: only to a path here."""
+    response = web.test_client().get(f"/connexion?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_a_plain_path_is_followed(web):
+    assert web.test_client().get("/connexion?next=/signalements/lots").headers["Location"] == "/signalements/lots"
+
+
+# -- 8. sign-out ends the session on the server ---------------------------
+
+
+def test_a_copied_cookie_dies_with_sign_out(web):
+    cookie = session_cookie(web)
+    client = web.test_client(user=None)
+    client.set_cookie(web.config["SESSION_COOKIE_NAME"], cookie, domain="localhost")
+    assert client.get("/api/reports").status_code == 200
+    thief = web.test_client(user=None)
+    thief.set_cookie(web.config["SESSION_COOKIE_NAME"], cookie, domain="localhost")
+    assert client.post("/deconnexion").status_code == 302
+    assert thief.get("/api/reports").status_code == 401
+
+
+# -- 9. lasting hotspot names ------------------------------------------------
+
+
+def names(app):
+    with app.app_context():
+        return db.get_session().scalar(select(func.count()).select_from(HotspotName))
+
+
+def test_custom_parameters_write_no_lasting_name(web, tmp_path):
+    rows = [f"GN-{i};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,17{i};6,45{i}" for i in range(6)]
+    rows += [f"GN-{i + 6};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,190{i};6,470{i}" for i in range(6)]
+    path = tmp_path / "gn.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    result = web.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    client = web.test_client()
+    for query in ("eps=60&min_samples=3", "eps=250&min_samples=5&start=2026-03-01", "agencies=GN",
+                  "eps=5000&min_samples=3&weighted=1"):
+        response = client.get(f"/api/hotspots?{query}")
+        assert response.status_code == 200
+        assert all(f["id"].startswith(("P-", "H-")) for f in response.get_json()["features"])
+        assert names(web) == 0, query
+    # The reference run (no filter, default parameters) names them.
+    spots = client.get("/api/hotspots").get_json()["features"]
+    assert spots and names(web) == len(spots)
+    assert {f["id"] for f in spots} == {f["id"] for f in client.get("/api/hotspots?eps=250&min_samples=5").get_json()["features"]}
+
+
+# -- 10. audit rows with the real actor and action -------------------------
+
+
+def test_the_journal_export_is_the_admins_action(web):
+    client = web.test_client()
+    assert client.get("/admin/journal.csv?username=victime").status_code == 200
+    action, username, details = entries(web)[-1]
+    assert (action, username) == ("export", TEST_ADMIN)
+    assert details["filters"] == {"username": "victime"}
+    response = client.get("/admin/journal.csv?action=login")
+    assert response.status_code == 200
+    assert entries(web)[-1][2]["filters"] == {"action": "login"}
+
+
+def test_command_line_import_export_and_rollback_are_audited(web, tmp_path):
+    runner = web.test_cli_runner()
+    path = write_csv(tmp_path / "gn.csv", ["GN-1;GN;01/03/2026 10:00;Saisie;B2;Épinal"])
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    assert runner.invoke(args=["export", "--format", "csv", "--out", str(tmp_path / "out.csv")]).exit_code == 0
+    assert runner.invoke(args=["rollback", "1"]).exit_code == 0
+    recorded = [(action, details) for action, _, details in entries(web)]
+    assert [a for a, _ in recorded] == ["import", "export", "rollback"]
+    assert recorded[0][1]["batch"] == 1 and recorded[0][1]["agencies"] == ["GN"]
+    assert recorded[1][1]["count"] == 1 and recorded[2][1]["removed"] == 1
+    assert all(username.endswith("(ligne de commande)") for _, username, _ in entries(web))
