@@ -7,6 +7,7 @@ import gzip
 import orjson
 from flask import Blueprint, Response, abort, current_app, request
 
+from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import (
     RESTRICTED,
@@ -78,7 +79,7 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
     withheld)`` where ``withheld`` is :func:`~webmap.security.need_to_know.withheld_counts`
     (other agencies' restricted reports, per commune, in groups of k)."""
     _check_known(request.args, own)
-    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
     agency = viewer_agency()
 

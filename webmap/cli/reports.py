@@ -202,7 +202,8 @@ def export_command(format_name, out, zone, **params):
     session = open_session()
     reports = select_reports(session, report_filter)
     with out.open("wb") as handle:
-        exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"])
+        exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"],
+                                fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
     audit(session, "export", format=format_name, count=len(reports), out=str(out), **report_filter.to_params())
     session.commit()
     click.echo(f"{len(reports)} signalement(s) exporté(s) vers {out} ({format_name}).")
