@@ -34,7 +34,9 @@ def index():
 @bp.post("")
 def create():
     session = get_session()
-    zone = domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username)
+    actor = current_actor()
+    zone = domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=actor.username,
+                            agency=actor.agency)
     session.commit()
     return json_response(domain.zone_feature(zone), status=201)
 
@@ -42,7 +44,7 @@ def create():
 @bp.put("/<int:zone_id>")
 def update(zone_id):
     session = get_session()
-    zone = _zone(zone_id)
+    zone = _own_zone(zone_id)
     domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username, zone=zone)
     session.commit()
     return json_response(domain.zone_feature(zone))
@@ -51,7 +53,7 @@ def update(zone_id):
 @bp.delete("/<int:zone_id>")
 def delete(zone_id):
     session = get_session()
-    session.delete(_zone(zone_id))
+    session.delete(_own_zone(zone_id))
     session.commit()
     return Response(status=204)
 
@@ -93,4 +95,13 @@ def _zone(zone_id):
     zone = get_session().get(Zone, zone_id)
     if zone is None:
         abort(404)
+    return zone
+
+
+def _own_zone(zone_id):
+    """The zone, if the user's agency owns it (admins: any); else 403."""
+    zone = _zone(zone_id)
+    actor = current_actor()
+    if not domain.may_change(zone, actor.agency, actor.role == "admin"):
+        abort(403)
     return zone

@@ -129,3 +129,23 @@ def test_command_line_import_export_and_rollback_are_audited(web, tmp_path):
     assert recorded[0][1]["batch"] == 1 and recorded[0][1]["agencies"] == ["GN"]
     assert recorded[1][1]["count"] == 1 and recorded[2][1]["removed"] == 1
     assert all(username.endswith("(ligne de commande)") for _, username, _ in entries(web))
+
+
+# -- 11. low findings ----------------------------------------------------------
+
+
+def test_zones_belong_to_their_creators_agency(web):
+    from tests.signin import add_user
+
+    add_user(web, "commander-gn", role="commander", agency="GN")
+    add_user(web, "commander-douane", role="commander", agency="DOUANE")
+    square = {"type": "Polygon", "coordinates": [[[6.4, 48.1], [6.5, 48.1], [6.5, 48.2], [6.4, 48.2], [6.4, 48.1]]]}
+    created = web.test_client(user="commander-gn").post("/api/zones", json={"name": "Opération", "geometry": square})
+    assert created.status_code == 201 and created.get_json()["properties"]["agency"] == "GN"
+    url = f"/api/zones/{created.get_json()['id']}"
+    other = web.test_client(user="commander-douane")
+    assert other.put(url, json={"name": "Volée", "geometry": square}).status_code == 403
+    assert other.delete(url).status_code == 403
+    assert web.test_client(user="commander-gn").put(url, json={"name": "Renommée", "geometry": square}).status_code == 200
+    # The test admin (of GN too) may; an admin of any agency would.
+    assert web.test_client().delete(url).status_code == 204
