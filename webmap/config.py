@@ -59,6 +59,9 @@ DEFAULTS = {
     # CPU seconds the worker reading an uploaded file may use before it is
     # stopped and the file refused.
     "IMPORT_CPU_SECONDS": 60,
+    # Uploads not confirmed within this many hours are deleted (at the next
+    # upload).
+    "UPLOAD_RETENTION_HOURS": 24,
     # Sessions end after this many minutes whatever happens, or after this
     # many minutes without a request.
     "SESSION_ABSOLUTE_MINUTES": 600,
@@ -70,6 +73,10 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "crossmap_session",
     # Failed sign-ins allowed per account and per address (Flask-Limiter).
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    # Failed sign-ins allowed per address, whatever the accounts: higher, so
+    # that one user's mistakes do not lock out their colleagues behind the
+    # same address, low enough to slow password spraying.
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute;100 per hour",
     # Number of reverse proxies in front (see README, "Déploiement"); 0 when
     # waitress faces the users directly.
     "PROXY_FIX_HOPS": 0,

@@ -31,7 +31,7 @@ from webmap.db.models import now
 from webmap.security.actor import current_actor
 from webmap.services import importer
 from webmap.services.audit import audit
-from webmap.services.importer.worker import TABLE_FILE, load_table, read_upload
+from webmap.services.importer.worker import TABLE_FILE, load_table, purge_uploads, read_upload
 
 bp = Blueprint("imports", __name__, url_prefix="/signalements")
 
@@ -154,6 +154,8 @@ def upload():
     if file is None or not file.filename:
         flash(_("Choose a file to import."))
         return redirect(url_for(".upload_form"))
+    # Uploads never confirmed would pile up (the review found 81 MB).
+    purge_uploads(_uploads(), current_app.config["UPLOAD_RETENTION_HOURS"] * 3600)
     token = secrets.token_urlsafe(24)
     folder = _uploads() / token
     folder.mkdir()

@@ -149,3 +149,65 @@ def test_zones_belong_to_their_creators_agency(web):
     assert web.test_client(user="commander-gn").put(url, json={"name": "Renommée", "geometry": square}).status_code == 200
     # The test admin (of GN too) may; an admin of any agency would.
     assert web.test_client().delete(url).status_code == 204
+
+
+
+def post_login(app, username, password, address="10.1.1.1"):
+    return app.test_client(user=None).post("/connexion", data={"username": username, "password": password},
+                                           environ_base={"REMOTE_ADDR": address})
+
+
+def test_one_users_mistakes_do_not_lock_out_colleagues_behind_the_same_address(web):
+    from tests.signin import TEST_PASSWORD, add_user
+
+    add_user(web, "collegue", role="viewer", agency="GN")
+    for _ in range(5):
+        assert post_login(web, TEST_ADMIN, "Mauvais-mot-2026").status_code == 401
+    assert post_login(web, TEST_ADMIN, TEST_PASSWORD).status_code == 429  # that account is blocked
+    assert post_login(web, "collegue", TEST_PASSWORD).status_code == 302  # not the office
+
+
+def test_blocked_sign_ins_are_aggregated_without_made_up_names(web):
+    for _ in range(5):
+        post_login(web, TEST_ADMIN, "Mauvais-mot-2026")
+    for attempt in range(30):
+        assert post_login(web, TEST_ADMIN, f"Essai-{attempt}").status_code == 429
+    name = "x" * 80
+    for _ in range(5):
+        post_login(web, name, "Mauvais-mot-2026", address="10.2.2.2")
+    for _ in range(20):
+        post_login(web, name, "Mauvais-mot-2026", address="10.2.2.2")
+    blocked = entries(web, "login_blocked")
+    assert [username for _, username, _ in blocked] == [TEST_ADMIN, None]
+
+
+def test_a_csv_in_an_unknown_encoding_is_refused(web, tmp_path):
+    path = tmp_path / "sjis.csv"
+    path.write_bytes("Référence;Service;Date des faits;Nature;Cotation;Commune\nサイズ-1;GN;01/03/2026;Saisie;B2;東京\n"
+                     .encode("shift_jis", errors="replace"))
+    result = web.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code != 0 and "encodage non reconnu" in result.output
+
+
+def test_unconfirmed_uploads_are_purged(web, tmp_path):
+    import io
+    import os
+    from pathlib import Path
+
+    client = web.test_client()
+
+    def upload():
+        data = "Référence;Service;Date des faits;Nature;Cotation;Commune\nGN-1;GN;01/03/2026;Saisie;B2;Épinal\n"
+        response = client.post("/signalements/import", data={"file": (io.BytesIO(data.encode()), "gn.csv")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 302
+        return response.headers["Location"]
+
+    first = upload()
+    folder = Path(web.instance_path) / "uploads" / first.split("/")[-1].split("?")[0]
+    assert folder.is_dir()
+    old = folder.stat().st_mtime - 25 * 3600
+    os.utime(folder, (old, old))
+    second = upload()
+    assert not folder.exists()
+    assert client.get(second).status_code == 200 and client.get(first).status_code == 404

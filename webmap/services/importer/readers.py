@@ -68,9 +68,39 @@ def _decode(data: bytes, filename: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # French Windows software writes Windows-1252 ("ANSI"); every byte
-        # string decodes in it, so it must come last.
-        return data.decode("cp1252", errors="replace")
+        pass
+    # French Windows software writes Windows-1252 ("ANSI"). Nearly every
+    # byte string decodes in it, so it comes last, and only text that reads
+    # as French in it is accepted: Shift-JIS or UTF-16 without BOM would be
+    # imported garbled, without a warning (issue #16).
+    text = data.decode("cp1252", errors="replace")
+    if not _reads_as_french(text):
+        raise ImportFileError(
+            f"« {filename} » : encodage non reconnu (ni UTF-8, ni Windows-1252 lisible). "
+            "Enregistrez le fichier en « CSV UTF-8 » et importez-le à nouveau."
+        )
+    return text
+
+
+#: Characters beyond ASCII a French file holds in Windows-1252.
+FRENCH_CHARACTERS = set("àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ«»°€’‘“”–—…\xa0·²³µ")
+
+
+def _reads_as_french(text):
+    """Whether Windows-1252 text reads as French: no undecodable byte, and
+    nearly all of its non-ASCII characters are French letters and signs.
+
+    >>> _reads_as_french("Épinal;Saisie de résine")
+    True
+    >>> _reads_as_french("\x83T\x83C\x83Y;\x93\x8c\x8b\x9e".encode("latin-1").decode("cp1252", errors="replace"))
+    False
+    """
+    if "\ufffd" in text:
+        return False
+    beyond = [c for c in text if ord(c) > 127]
+    if not beyond:
+        return True
+    return sum(c in FRENCH_CHARACTERS for c in beyond) >= 0.9 * len(beyond)
 
 
 def read_csv_table(data: bytes, filename: str, max_rows=None) -> Table:

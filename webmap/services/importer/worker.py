@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import resource
+import shutil
+import time
 from pathlib import Path
 
 from webmap.services.importer.base import ImportFileError, Table
@@ -74,6 +76,18 @@ def read_upload(path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CP
         f"« {filename} » : lecture interrompue, le fichier demandait plus de {cpu_seconds} s de calcul "
         f"ou plus de {memory_bytes // 1024 ** 2} Mo de mémoire. Découpez-le ou enregistrez-le à nouveau."
     )
+
+
+def purge_uploads(folder, older_than_seconds, now=None) -> int:
+    """Remove the uploads (one sub-folder each) left unconfirmed for longer
+    than ``older_than_seconds``; return how many went."""
+    now = time.time() if now is None else now
+    removed = 0
+    for upload in Path(folder).iterdir():
+        if upload.is_dir() and now - upload.stat().st_mtime > older_than_seconds:
+            shutil.rmtree(upload, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def load_table(path) -> Table:
