@@ -211,3 +211,11 @@ def test_unconfirmed_uploads_are_purged(web, tmp_path):
     second = upload()
     assert not folder.exists()
     assert client.get(second).status_code == 200 and client.get(first).status_code == 404
+
+
+def test_a_csv_field_over_128_kb_is_refused_in_french(web, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune;Résumé\n"
+                    f"GN-1;GN;01/03/2026;Saisie;B2;Épinal;\"{'x' * 140_000}\n", encoding="utf-8")
+    result = web.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code != 0 and "CSV illisible" in result.output

@@ -116,7 +116,7 @@ def read_csv_table(data: bytes, filename: str, max_rows=None) -> Table:
     headers, rows, lines = None, [], []
     title_lines = set()
     start = 1
-    for record in reader:
+    for record in _records(reader, filename):
         line, start = start, reader.line_num + 1
         filled = [cell for cell in record if cell.strip()]
         if headers is None:
@@ -138,6 +138,15 @@ def read_csv_table(data: bytes, filename: str, max_rows=None) -> Table:
     if headers is None:
         raise ImportFileError(f"« {filename} » : aucune ligne d'en-tête (il faut au moins deux colonnes).")
     return Table(headers, rows, lines)
+
+
+def _records(reader, filename):
+    """The reader's records; a malformed file (a field over the csv
+    module's 128 KB limit, say) refused in French rather than as a 500."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise ImportFileError(f"« {filename} » : CSV illisible à la ligne {reader.line_num} ({error}).") from None
 
 
 def check_archive(archive: zipfile.ZipFile, filename: str) -> None:
