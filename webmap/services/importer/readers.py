@@ -162,6 +162,33 @@ def check_archive(archive: zipfile.ZipFile, filename: str) -> None:
         )
 
 
+#: Row elements beyond the row limit a sheet may hold (header, title lines,
+#: empty formatted rows) before it is refused without parsing.
+ROW_SLACK = 1_000
+
+
+def check_row_count(archive: zipfile.ZipFile, filename: str, max_rows: int) -> None:
+    """Refuse a workbook with a sheet of far more rows than the limit by
+    counting its ``<row`` elements in the unpacked XML (a C-speed scan,
+    under a second for a million rows) before openpyxl parses anything.
+    Every sheet counts, not only the first, which is read: a workbook whose
+    other sheet is that long is refused too."""
+    for info in archive.infolist():
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        rows, tail = 0, b""
+        with archive.open(info) as member:
+            while chunk := member.read(1 << 20):
+                block = tail + chunk
+                rows += block.count(b"<row ") + block.count(b"<row>")
+                # A tag cut between two chunks is counted with the next one.
+                tail = block[-5:]
+                rows -= tail.count(b"<row ") + tail.count(b"<row>")
+        rows += tail.count(b"<row ") + tail.count(b"<row>")
+        if rows > max_rows + ROW_SLACK:
+            raise ImportFileError(f"Trop de lignes : {rows} dans le classeur (maximum {max_rows}).")
+
+
 def read_xlsx_table(data: bytes, filename: str, max_rows=None) -> Table:
     """The first sheet of a workbook, read as a stream (openpyxl read-only):
     the sheet's declared dimension is ignored, so empty rows and columns
@@ -177,6 +204,8 @@ def read_xlsx_table(data: bytes, filename: str, max_rows=None) -> Table:
     if not is_workbook:
         raise ImportFileError(f"« {filename} » n'est pas un classeur Excel (.xlsx) malgré son extension.")
     check_archive(archive, filename)
+    if max_rows is not None:
+        check_row_count(archive, filename, max_rows)
     import openpyxl
 
     try:
