@@ -114,26 +114,33 @@ def _withheld(report_filter, agency):
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question, viewer agency
     and data version serves the list and every hotspot's card. ``frame``
-    holds only what the viewer may see (see ``cached_answer``)."""
+    holds only what the viewer may see (see ``cached_answer``).
+
+    Lasting names are written only by the reference run: no filter, the
+    default parameters, and every shared report, never a restricted one, so
+    that names are the same for every agency and hold nothing only one
+    agency may see. A viewer whose frame holds restricted reports (their
+    own) gets that run made apart, then names matched, nothing written."""
     agency = viewer_agency()
-    return memo(
-        ("run", agency, *_question()),
-        lambda: service.hotspots(get_session(), frame, params, remember=is_reference_run(params, frame),
-                                 grading_weights=current_app.config["GRADING_WEIGHTS"]),
-    )
+    reference = is_reference_run(params)
+    restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
+    if reference and restricted:
+        shared = frame[frame["handling"] != RESTRICTED].reset_index(drop=True)
+        memo(("run", "shared", *_question()), lambda: _cluster(shared, params, remember=True))
+    return memo(("run", agency, *_question()), lambda: _cluster(frame, params, remember=reference and not restricted))
 
 
-def is_reference_run(params, frame):
-    """Whether this run may write lasting hotspot names: the default
-    clustering of every shared report (no filter; clustering parameters, if
-    given, equal to the defaults), and no restricted report in it, so that
-    names are the same for every agency and never hold what only one
-    agency may see."""
+def _cluster(frame, params, *, remember):
+    return service.hotspots(get_session(), frame, params, remember=remember,
+                            grading_weights=current_app.config["GRADING_WEIGHTS"])
+
+
+def is_reference_run(params):
+    """Whether this request asks the reference question: no filter, and
+    clustering parameters, if given, equal to the defaults."""
     if request.args.keys() - set(CLUSTER_PARAMETERS):
         return False
-    if params != service.ClusterParams(**current_app.config["CLUSTERING"]):
-        return False
-    return "handling" not in frame.columns or not (frame["handling"] == RESTRICTED).any()
+    return params == service.ClusterParams(**current_app.config["CLUSTERING"])
 
 
 def json_response(data, status=200):

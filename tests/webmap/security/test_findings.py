@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tests.apps import make_app
 from tests.signin import TEST_ADMIN, session_cookie
 from webmap import db
-from webmap.db.models import AuditEntry, HotspotName
+from webmap.db.models import AuditEntry, HotspotName, Report
 
 
 @pytest.fixture
@@ -102,6 +102,29 @@ def test_custom_parameters_write_no_lasting_name(web, tmp_path):
     spots = client.get("/api/hotspots").get_json()["features"]
     assert spots and names(web) == len(spots)
     assert {f["id"] for f in spots} == {f["id"] for f in client.get("/api/hotspots?eps=250&min_samples=5").get_json()["features"]}
+
+
+def test_lasting_names_hold_no_restricted_report(web, tmp_path):
+    """An agency with restricted reports still gets lasting names for the
+    shared hotspots, written from shared reports only."""
+    from tests.signin import add_user
+
+    rows = [f"GN-{i};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,170{i};6,450{i};Partagé" for i in range(6)]
+    rows += [f"DOU-{i};DOUANE;0{i + 1}/03/2026 10:00;Saisie;A1;48,190{i};6,470{i};Restreint" for i in range(6)]
+    path = tmp_path / "mix.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion\n"
+                    + "\n".join(rows) + "\n", encoding="utf-8")
+    assert web.test_cli_runner().invoke(args=["import", str(path)]).exit_code == 0
+    add_user(web, "analyst-douane", role="analyst", agency="DOUANE")
+    add_user(web, "viewer-gn", role="viewer", agency="GN")
+    seen_by_douane = web.test_client(user="analyst-douane").get("/api/hotspots").get_json()["features"]
+    assert sorted(f["id"][:2] for f in seen_by_douane) == ["H-", "P-"]
+    with web.app_context():
+        stored = db.get_session().scalars(select(HotspotName)).all()
+        restricted = set(db.get_session().scalars(select(Report.id).where(Report.handling == "restricted")))
+    assert len(stored) == 1 and not set(json.loads(stored[0].report_ids)) & restricted
+    seen_by_gn = web.test_client(user="viewer-gn").get("/api/hotspots").get_json()["features"]
+    assert [f["id"] for f in seen_by_gn] == [f["id"] for f in seen_by_douane if f["id"].startswith("H-")]
 
 
 # -- 10. audit rows with the real actor and action -------------------------
