@@ -270,3 +270,19 @@ def test_random_request_sequences_never_tell_the_worlds_apart(worlds, sequence):
             query = url.partition("?")[2]
             for feature in document["features"][:2]:
                 same_answer(worlds, f"/api/hotspots/{feature['id']}" + (f"?{query}" if query else ""))
+
+
+def test_the_map_page_gives_neither_the_count_nor_the_span_of_restricted_reports(worlds):
+    """The time slider's ends are the first and last reports: customs' lone
+    report of 9 March (the newest of world a) must not set them."""
+    import re
+
+    pages = [worlds[w].test_client(user="viewer-gn").get("/").get_data(as_text=True) for w in ("a", "b")]
+    configs = [json.loads(re.search(r'id="crossmap-config">(.*?)</script>', p, re.S).group(1)) for p in pages]
+    summaries = [re.search(r'id="summary">([^<]*)<', p).group(1) for p in pages]
+    for name in configs[0]:
+        if name in ("csrf", "csrf_token"):
+            continue
+        assert configs[0][name] == configs[1][name], name
+    assert summaries[0] == summaries[1] == "6 signalements"
+    assert "2026-03-09" not in json.dumps(configs[0])
