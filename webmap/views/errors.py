@@ -4,6 +4,7 @@ JSON. Registered by ``create_app`` after the blueprints, whose own handlers
 (the API's 400s and 404s, the import page's 413) keep precedence."""
 
 from flask import current_app, jsonify, render_template, request
+from markupsafe import escape
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -21,26 +22,31 @@ MESSAGES = {
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
 
 
-def error_page(status):
-    """The answer to an error of ``status``: JSON under ``/api/``, else the page."""
+def error_page(status, detail=None):
+    """The answer to an error of ``status``: JSON under ``/api/``, else the
+    page. ``detail``: the application's own (French) explanation, if any."""
     title, text = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    text = detail or _(text)
     if request.path.startswith("/api/"):
-        return jsonify(error=_(text)), status
+        return jsonify(error=text), status
     template = TEMPLATES.get(status, "errors/500.html")
     try:
-        return render_template(template, status=status, title=_(title), text=_(text)), status
+        return render_template(template, status=status, title=_(title), text=text), status
     except Exception:  # noqa: BLE001 - the page itself failed (e.g. the database): still French and marked
         current_app.logger.exception("error page %s could not be rendered", status)
         marking = current_app.config.get("MARKING", "")
         return (f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{status}</title>'
-                f'<p role="note">{marking}</p><h1>{status}</h1><p>{_(text)}</p><p><a href="/">{_("Back to the map")}</a></p>'
+                f'<p role="note">{marking}</p><h1>{status}</h1><p>{escape(text)}</p><p><a href="/">{_("Back to the map")}</a></p>'
                 f'</html>'), status
 
 
 def handle_http(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    return error_page(error.code)
+    # werkzeug's own descriptions are English: only one the application
+    # gave (abort(400, _("..."))) is shown.
+    detail = error.description if error.description != type(error).description else None
+    return error_page(error.code, detail if isinstance(detail, str) else None)
 
 
 def init_app(app):

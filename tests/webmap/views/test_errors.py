@@ -40,3 +40,10 @@ def test_api_errors_answer_french_json(client):
     response = client.post("/api/reports")
     assert response.status_code == 405
     assert response.get_json()["error"] == "Cette page ne peut pas être utilisée ainsi."
+
+
+def test_the_applications_own_explanation_is_shown(client):
+    response = client.get("/signalements/export/fichier?format=docx")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "DIFFUSION RESTREINTE" in text and "Bad Request" not in text
