@@ -22,9 +22,34 @@ CPU_SECONDS = 60
 MEMORY_BYTES = 3 * 1024 ** 3
 
 
+def _address_space():
+    """Bytes of address space this process already holds (a forked worker
+    inherits the server's: numpy and its thread pools reserve gigabytes)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _lower(limit, soft, hard):
+    """Set a limit, never above the hard limit already in force."""
+    _, current = resource.getrlimit(limit)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(limit, (soft, hard))
+
+
 def _work(connection, path, filename, max_bytes, max_rows, out, cpu_seconds, memory_bytes):
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # The CPU limit counts from the fork; the memory limit is what the
+    # reading may add to what the worker inherited.
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime) + cpu_seconds
+    _lower(resource.RLIMIT_CPU, cpu, cpu + 1)
+    space = _address_space() + memory_bytes
+    _lower(resource.RLIMIT_AS, space, space)
     try:
         table = read_table(path, filename=filename, max_bytes=max_bytes, max_rows=max_rows)
         with open(out, "wb") as handle:
