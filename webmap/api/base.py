@@ -111,6 +111,22 @@ def _withheld(report_filter, agency):
     return withheld_counts(reports, agency, current_app.config["NEED_TO_KNOW_K"])
 
 
+def history_reports(columns=None):
+    """Every report up to the end of the period asked, with the other
+    criteria of the filter (``ReportFilter.history``): what trends and
+    emerging cells compare the period with. Cached like the period's."""
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    reports = memo(("history", tuple(columns or ()), *_question()),
+                   lambda: select_reports(get_session(), report_filter.history(), columns))
+    # Need-to-know, as the period's frame (cached_answer).
+    return visible_reports(reports, viewer_agency())
+
+
+def period_end():
+    """The last day of the period asked, or None for "up to the latest report"."""
+    return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
+
+
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question, viewer agency
     and data version serves the list and every hotspot's card. ``frame``

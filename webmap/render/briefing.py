@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
+from analysis.calendar import weekly_counts
 from analysis.emerging import HOT_CATEGORIES
-from analysis.hotspots import weekly_counts
 from webmap.render.map_image import (
     PAPERS,
     PDF_RASTER_DPI,
@@ -75,6 +75,8 @@ class BriefingData:
     layers: tuple = ("communes", "reports", "hotspots")
     #: Lambert-93 extent of the cover map; None for the whole département.
     extent: tuple | None = None
+    #: The cell's basemap drawn under the maps (webmap.render.tiles.ArchiveBasemap), or None.
+    basemap: object = None
 
 
 def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_label) -> bytes:
@@ -127,7 +129,7 @@ def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dic
 def _cover(data, text):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
-                         status_colours=data.status_colours)
+                         status_colours=data.status_colours, basemap=data.basemap)
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 
 
@@ -290,7 +292,7 @@ def _zone_page(data, name, polygon, text, words):
         inside_reports = inside_reports.loc[keep]
     spots = [s for s in data.hotspots if s.hull_l93.intersects(polygon)]
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
-                         agencies=data.agencies, layers=data.layers,
+                         agencies=data.agencies, layers=data.layers, basemap=data.basemap,
                          extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
                          status_colours=data.status_colours)
     summary = words["zone_summary"] % {"count": len(inside_reports), "hotspots": len(spots),

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
@@ -95,6 +95,12 @@ class ReportFilter:
 
     def is_empty(self) -> bool:
         return self == ReportFilter() and self.zone is None
+
+    def history(self) -> "ReportFilter":
+        """The same question over the whole history up to ``end``: the
+        first day dropped, every other criterion kept. Trends and emerging
+        cells compare the period with what came before it."""
+        return replace(self, start=None, zone=self.zone)
 
     def to_params(self) -> dict[str, str]:
         """The parameters :func:`parse_filter` reads back into this filter."""

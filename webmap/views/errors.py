@@ -4,8 +4,8 @@ JSON. Registered by ``create_app`` after the blueprints, whose own handlers
 (the API's 400s and 404s, the import page's 413) keep precedence."""
 
 from flask import current_app, jsonify, render_template, request
-from markupsafe import escape
 from flask_babel import gettext as _
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 #: Status -> (title, explanation), read through the catalogue at render time.

@@ -12,7 +12,7 @@ from webmap.services.importer.writer import write
 
 
 def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None, table=None) -> ImportResult:
+                progress=None, vocabularies=None, table=None) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
     caller commits (or rolls back). See the module docstring. ``table``:
     the file already read (``.worker.read_upload``), not read again."""
@@ -25,7 +25,8 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
         progress("lecture", 0, 1)
     if table is None:
         table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
-    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress)
+    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress,
+                       vocabularies=vocabularies)
     prepared = restrict_to_agency(prepared, options.only_agency)
     return write(session, prepared, table, options, progress=progress)
 
