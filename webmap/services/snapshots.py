@@ -331,7 +331,8 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     reports, spots = map_data(session, report_filter, snapshot_request.params)
     # Emerging cells are judged against the whole history up to the end of
     # the period, then shown if the period holds reports in them.
-    emerging = service.emerging_cells(select_reports(session, report_filter.history()), period=reports, end=report_filter.end)
+    history = visible_reports(select_reports(session, report_filter.history()), viewer_agency())  # need-to-know
+    emerging = service.emerging_cells(history, period=reports, end=report_filter.end)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),

@@ -286,3 +286,19 @@ def test_the_map_page_gives_neither_the_count_nor_the_span_of_restricted_reports
         assert configs[0][name] == configs[1][name], name
     assert summaries[0] == summaries[1] == "6 signalements"
     assert "2026-03-09" not in json.dumps(configs[0])
+
+
+def test_a_briefing_pack_reads_the_same_in_both_worlds(worlds, monkeypatch):
+    """Hotspot table, emerging places, weekly counts and zone pages of the
+    briefing: the same words and figures whatever customs' restricted
+    reports are (their page images are compared by the snapshot test)."""
+    import pypdf
+
+    freeze_clock(monkeypatch)
+    url = "/export/briefing.pdf?start=2026-02-23&end=2026-03-22&eps=50&min_samples=3"
+    texts = []
+    for world in ("a", "b"):
+        response = worlds[world].test_client(user="commander-gn").get(url)
+        assert response.status_code == 200
+        texts.append([page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.data)).pages])
+    assert texts[0] == texts[1]

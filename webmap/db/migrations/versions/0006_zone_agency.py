@@ -1,13 +1,13 @@
 """operation zones owned by their creator's agency
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0006b
+Revises: 0006 (0006_import_decisions, which the geo branch landed first)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0006b"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
