@@ -25,6 +25,7 @@ from webmap.services.filters import (
     parse_filter,
     select_reports,
 )
+from webmap.services.store import ANALYSIS_COLUMNS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -130,7 +131,9 @@ def period_end():
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question, viewer agency
     and data version serves the list and every hotspot's card. ``frame``
-    holds only what the viewer may see (see ``cached_answer``).
+    holds only what the viewer may see (see ``cached_answer``); statuses
+    and dates come from the history (:func:`history_frame`), the viewer's
+    too.
 
     Lasting names are written only by the reference run: no filter, the
     default parameters, and every shared report, never a restricted one, so
@@ -141,14 +144,30 @@ def hotspot_run(frame, params):
     reference = is_reference_run(params)
     restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
     if reference and restricted:
-        shared = frame[frame["handling"] != RESTRICTED].reset_index(drop=True)
-        memo(("run", "shared", *_question()), lambda: _cluster(shared, params, remember=True))
-    return memo(("run", agency, *_question()), lambda: _cluster(frame, params, remember=reference and not restricted))
+        memo(("run", "shared", *_question()),
+             lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True))
+    return memo(("run", agency, *_question()),
+                lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted))
 
 
-def _cluster(frame, params, *, remember):
-    return service.hotspots(get_session(), frame, params, remember=remember,
-                            grading_weights=current_app.config["GRADING_WEIGHTS"])
+def _shared(reports):
+    return reports[reports["handling"] != RESTRICTED].reset_index(drop=True)
+
+
+def _cluster(frame, history, params, *, remember):
+    config = current_app.config
+    return service.hotspots(get_session(), frame, params, history=history, end=period_end(), remember=remember,
+                            grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+                            risk=config["HOTSPOT_RISK"])
+
+
+def history_frame(frame, columns=None):
+    """The reports of the question's filter without its start date (the
+    history a hotspot's status and dates are told from, see
+    :func:`history_reports`); ``frame`` itself when the filter has no start."""
+    if not request.args.get("start"):
+        return frame
+    return history_reports(columns or ANALYSIS_COLUMNS)
 
 
 def is_reference_run(params):

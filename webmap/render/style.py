@@ -21,4 +21,6 @@ STATUS_COLOURS = {
     "oscillating": "#F0E442",
     "historical": "#999999",
     "no_pattern": "#bbbbbb",
+    # Not one of Esri's classes: a former hotspot silent for months.
+    "dormant": "#5a5a5a",
 }

@@ -85,6 +85,7 @@ STATUS_LABELS = {
     "oscillating": _l("oscillating"),
     "historical": _l("historical"),
     "no_pattern": _l("no trend"),
+    "dormant": _l("dormant"),
 }
 
 
@@ -266,13 +267,21 @@ def tile_provider(name):
     return xyzservices.providers.query_name(name)
 
 
-def map_data(session, report_filter, params):
+def map_data(session, report_filter, params, *, with_history=False):
     """The filtered reports the asker may see and their hotspots, as the API
-    computes them: need-to-know, nothing drawn, clustered, dated or counted
-    here holds another agency's restricted report."""
-    reports = visible_reports(select_reports(session, report_filter), viewer_agency())
-    spots = service.hotspots(session, reports, params, grading_weights=current_app.config["GRADING_WEIGHTS"]) if len(reports) else []
-    return reports, spots
+    computes them (statuses and dates from the history: the filter without
+    its start); with ``with_history``, the history too. Need-to-know:
+    nothing drawn, clustered, dated or counted here holds another agency's
+    restricted report."""
+    config = current_app.config
+    agency = viewer_agency()
+    reports = visible_reports(select_reports(session, report_filter), agency)
+    history = (visible_reports(select_reports(session, replace(report_filter, start=None)), agency)
+               if report_filter.start else reports)
+    spots = service.hotspots(session, reports, params, history=history, end=report_filter.end,
+                             grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+                             risk=config["HOTSPOT_RISK"]) if len(reports) else []
+    return (reports, spots, history) if with_history else (reports, spots)
 
 
 def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author, generated_at=None):
@@ -328,11 +337,11 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     """The briefing pack as PDF bytes."""
     config = current_app.config
     report_filter = briefing_filter(snapshot_request.report_filter)
-    reports, spots = map_data(session, report_filter, snapshot_request.params)
+    reports, spots, history = map_data(session, report_filter, snapshot_request.params, with_history=True)
     # Emerging cells are judged against the whole history up to the end of
     # the period, then shown if the period holds reports in them.
-    history = visible_reports(select_reports(session, report_filter.history()), viewer_agency())  # need-to-know
     emerging = service.emerging_cells(history, period=reports, end=report_filter.end)
+    forecast = service.backtest_summary(history, params=snapshot_request.params, end=report_filter.end)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
@@ -347,6 +356,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end, zones=_zones(session),
         layers=snapshot_request.layers, extent=request_extent(snapshot_request), basemap=basemap,
+        forecast=labels.backtest_sentence(forecast) if forecast else None,
     )
     return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
         "Page %(page)s of %(pages)s", page=page, pages=pages))
@@ -357,7 +367,8 @@ def briefing_words():
     return {
         "cover": _("Map of the period"),
         "hotspots": _("Main hotspots"),
-        "hotspots_note": _("Ranked by number of reports; convergent: reported by two agencies or more."),
+        "hotspots_note": _("Ranked by reports in the period; status and dates from the whole history up to the "
+                           "period's end; convergent: reported by two agencies or more."),
         "emerging": _("Emerging places"),
         "emerging_note": _("500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."),
         "weekly": _("Reports per week by agency"),
@@ -367,8 +378,9 @@ def briefing_words():
         "convergence": _("Agencies"),
         "convergent": _("convergent"),
         "communes": _("Communes"),
-        "first_seen": _("First seen"),
-        "last_seen": _("Last seen"),
+        "first_seen": _("Active since"),
+        "last_seen": _("Last report"),
+        "period_count": _("In the period"),
         "weekly_short": _("Per week"),
         "category": _("Trend"),
         "commune": _("Commune"),
