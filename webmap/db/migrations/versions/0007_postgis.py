@@ -9,14 +9,14 @@ Both engines get ``rate_limit_counter``, the sign-in counters several server
 processes share (``webmap.security.rate_limits``).
 
 Revision ID: 0007
-Revises: 0006 (chain 0006_zone_agency in between at merge, if it comes)
+Revises: 0006b (0006_zone_agency)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0006b"
 branch_labels = None
 depends_on = None
 
