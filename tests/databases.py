@@ -25,6 +25,7 @@ ON_POSTGRES = bool(TEST_DATABASE_URL)
 
 _databases = {}  # instance path -> database name
 _engines = {}  # instance path -> engines of the apps built on it
+_tags = {}  # instance path -> its number, for a URL of its own
 _free = []  # emptied databases ready for the next instance folder
 _admin = None
 
@@ -37,8 +38,11 @@ def _server():
     return _admin
 
 
-def _url(name):
-    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+def _url(name, tag=None):
+    url = make_url(TEST_DATABASE_URL).set(database=name)
+    if tag:
+        url = url.update_query_dict({"application_name": tag})
+    return url.render_as_string(hide_password=False)
 
 
 def _is_running(pid):
@@ -81,7 +85,10 @@ def database_url(instance_path):
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY WAL_LOG'))
             _databases[key] = name
-    return _url(_databases[key])
+    # A URL of its own for every instance folder, though the database is
+    # reused: the app keeps state per URL in the process (caches, blocked
+    # sign-ins already audited), as it would for another SQLite file.
+    return _url(_databases[key], f"crossmap_test_{_tags.setdefault(key, len(_tags))}")
 
 
 def keep_engine(instance_path, engine):
