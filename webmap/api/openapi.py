@@ -13,6 +13,10 @@ FILTER_PARAMETERS = [
     ("min_grading", "Minimum grading, e.g. B2 (reliability A-B and credibility 1-2).", {"type": "string", "pattern": "^[A-F][1-6]$"}),
     ("bbox", "west,south,east,north in WGS84 degrees.", {"type": "string"}),
     ("zone", "A GeoJSON Polygon or MultiPolygon in WGS84.", {"type": "string"}),
+    ("weekdays", "Days of the week kept, Monday = 0, comma-separated (Europe/Paris days).",
+     {"type": "string", "pattern": "^[0-6](,[0-6])*$"}),
+    ("hours", "Hours kept, FROM-TO inclusive (Europe/Paris); 22-3 wraps past midnight.",
+     {"type": "string", "pattern": "^([0-9]|1[0-9]|2[0-3])-([0-9]|1[0-9]|2[0-3])$"}),
 ]
 CLUSTER_PARAMETERS = [
     ("eps", "DBSCAN radius in metres (Lambert-93).", {"type": "number", "minimum": 1, "maximum": 50000, "default": DEFAULT_EPS}),
@@ -35,7 +39,8 @@ ENDPOINTS = {
     "/api/reports": "Reports matching the filter, as GeoJSON points (WGS84) or compact columns.",
     "/api/hotspots": "DBSCAN hotspots: outlines (WGS84) with their summaries.",
     "/api/hotspots/{code}": "One hotspot: summary, member reports and weekly history.",
-    "/api/emerging": "Cells of the space-time cube with their emerging-hotspot category.",
+    "/api/emerging": "Cells of the space-time cube with their emerging-hotspot category and the commune "
+                     "containing the cell's centre (insee, commune).",
     "/api/communes": "Counts and rates per commune (rate per 1,000 inhabitants, smoothed).",
 }
 

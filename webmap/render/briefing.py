@@ -84,7 +84,7 @@ def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_lab
     spots = sorted(data.hotspots, key=lambda s: (-s.count, s.code or ""))[:TOP_HOTSPOTS]
     for chunk in _chunks(spots, HOTSPOT_ROWS_PER_PAGE):
         pages.append(lambda text, chunk=chunk: _hotspot_page(data, chunk, text, words))
-    emerging = emerging_places(data.emerging, data.communes)[:TOP_EMERGING]
+    emerging = emerging_places(data.emerging)[:TOP_EMERGING]
     for chunk in _chunks(emerging, EMERGING_ROWS_PER_PAGE):
         pages.append(lambda text, chunk=chunk: _emerging_page(chunk, text, words))
     pages.append(lambda text: _weekly_page(data, text, words))
@@ -102,9 +102,10 @@ def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_lab
     return buffer.getvalue()
 
 
-def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dict]:
+def emerging_places(cells: pd.DataFrame) -> list[dict]:
     """Hot emerging cells, most urgent category first, then the busiest,
-    each with the commune it lies in."""
+    each with the commune containing it (``webmap.services.hotspots.emerging_cells``
+    names it, for the page and the pack alike)."""
     if cells.empty:
         return []
     hot = cells[cells["category"].isin(HOT_CATEGORIES)].copy()
@@ -113,14 +114,10 @@ def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dic
     rank = {name: i for i, name in enumerate(HOT_CATEGORIES)}
     hot["rank"] = hot["category"].map(rank)
     hot = hot.sort_values(["rank", "count"], ascending=[True, False])
-    points = gpd.GeoSeries(gpd.points_from_xy(hot["x"], hot["y"]), crs=communes.crs)
-    where, which = communes.sindex.query(points, predicate="intersects")
-    names = pd.Series(communes["name"].to_numpy()[which], index=where)
-    names = names[~names.index.duplicated()]
     return [
-        {"category": row.category, "commune": names.get(i, "–"), "count": int(row.count),
+        {"category": row.category, "commune": row.commune or "–", "count": int(row.count),
          "recent": int(row.count_recent), "x": float(row.x), "y": float(row.y)}
-        for i, row in enumerate(hot.itertuples(index=False))
+        for row in hot.itertuples(index=False)
     ]
 
 

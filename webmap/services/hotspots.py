@@ -1,17 +1,21 @@
 """Hotspots, trends and commune figures for a set of reports. Flask-free:
 the API views hand it a session and a DataFrame of filtered reports."""
 
+import functools
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import geopandas as gpd
 import pandas as pd
 
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.communes_stats import commune_rates
 from analysis.emerging import EmergingHotSpots
 from analysis.hotspots import cluster_reports, label_trends, summarise, weekly_counts
+from geo.crs import LAMBERT93
+from geo.reference import load_communes
 from webmap.services.filters import FilterError
 from webmap.services.hotspot_names import name_hotspots
 
@@ -104,14 +108,41 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
 
 
 def emerging_cells(reports):
-    """Cells of the space-time cube with a trend category (no "no pattern")."""
+    """Cells of the space-time cube with a trend category (no "no pattern"),
+    each with the commune containing its centre (``insee``, ``commune``):
+    the page's list and the briefing pack name the same one."""
     if reports.empty:
-        return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent"])
+        return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent", "insee", "commune"])
     model = EmergingHotSpots(**EMERGING_PARAMS).fit(
         reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
     )
     cells = model.locations_
-    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+    cells = cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+    insee, name = cell_communes(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
+    return cells.assign(insee=insee, commune=name)
+
+
+@functools.cache
+def communes_l93() -> gpd.GeoDataFrame:
+    """The communes in Lambert-93, read once (reference data never changes
+    while the application runs). Shared: do not modify it."""
+    return load_communes().to_crs(LAMBERT93)
+
+
+def cell_communes(x, y):
+    """INSEE code and name of the commune containing each Lambert-93 point
+    (point in polygon, not the nearest bounding box), ``""`` outside the
+    département; two lists."""
+    communes = communes_l93()
+    points = gpd.points_from_xy(x, y, crs=communes.crs)
+    where, which = communes.sindex.query(points, predicate="intersects")
+    insee = [""] * len(points)
+    name = [""] * len(points)
+    # A centre on a shared boundary touches two communes: keep the first.
+    for point, commune in zip(where[::-1], which[::-1]):
+        insee[point] = communes["insee"].iat[commune]
+        name[point] = communes["name"].iat[commune]
+    return insee, name
 
 
 def hotspot_history(reports, spot):
