@@ -41,7 +41,7 @@ def not_found(error):
     return json_response({"error": "introuvable avec ces filtres"}, status=404)
 
 
-def _check_known(args, own=()):
+def check_known(args, own=()):
     known = set(PARAMETERS) | set(CLUSTER_PARAMETERS) | set(own)
     for name in args:
         if name not in known:
@@ -55,6 +55,23 @@ def _question():
     return current_app.config["DATABASE_URL"], tuple(sorted(request.args.items(multi=True))), version
 
 
+def _question_of(names):
+    """The question narrowed to the parameters an intermediate result
+    depends on: the filtered reports depend on the filter only, a
+    clustering run on the filter and the clustering parameters. Answers
+    of different endpoints (the reports, the hotspots, the table, its
+    pages) then share them."""
+    version = data_version(get_session())
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k in names))
+    return current_app.config["DATABASE_URL"], args, version
+
+
+def filtered_frame(report_filter, columns=None):
+    """The reports the request's filter keeps, kept between requests."""
+    return memo(("frame", tuple(columns or ()), *_question_of(PARAMETERS)),
+                lambda: select_reports(get_session(), report_filter, columns))
+
+
 def cluster_params():
     """The clustering parameters of the request, from the configured defaults."""
     return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
@@ -64,12 +81,12 @@ def cached_answer(name, build, own=(), columns=None):
     """Answer from the cache when the same question was asked of the same data.
     ``own`` names the parameters only this endpoint takes; ``columns``
     narrows the reports read (see ``select_reports``)."""
-    _check_known(request.args, own)
+    check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
     params = cluster_params()
 
     def compute():
-        frame = memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
+        frame = filtered_frame(report_filter, columns)
         result = build(frame, params)
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
@@ -89,7 +106,7 @@ def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question and data version
     serves the list and every hotspot's card."""
     return memo(
-        ("run", *_question()),
+        ("run", *_question_of(set(PARAMETERS) | set(CLUSTER_PARAMETERS))),
         lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params),
                                  grading_weights=current_app.config["GRADING_WEIGHTS"]),
     )

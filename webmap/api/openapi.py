@@ -27,6 +27,17 @@ CLUSTER_PARAMETERS = [
 
 #: Parameters one endpoint takes besides the shared ones.
 OWN_PARAMETERS = {
+    "/api/reports/table": [
+        ("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+        ("page_size", "Rows per page.", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+        ("sort", "Column to sort by, '-' first for descending: observed_at, agency, agency_ref, category, grading, "
+                 "commune, place, precision, id.", {"type": "string", "default": "-observed_at"}),
+        ("insee", "A commune's INSEE code: its reports only.", {"type": "string"}),
+        ("hotspot", "A hotspot's code: its reports only.", {"type": "string"}),
+        ("zone_id", "A saved operation zone: the reports inside it.", {"type": "integer", "minimum": 1}),
+        ("ref", "Text the agency's reference contains.", {"type": "string"}),
+        ("place", "Text the place contains.", {"type": "string"}),
+    ],
     "/api/reports": [
         ("format", "geojson: a FeatureCollection of points (the default). compact: one array per field (count, id, "
          "lon and lat to 5 decimals, observed_at in epoch seconds with utc_offset in minutes, agency, category, "
@@ -37,6 +48,9 @@ OWN_PARAMETERS = {
 
 ENDPOINTS = {
     "/api/reports": "Reports matching the filter, as GeoJSON points (WGS84) or compact columns.",
+    "/api/reports/table": "One page of the table of reports: the filter's reports the viewer may see, narrowed "
+                          "by a selection (insee, hotspot, zone_id, ref, place), sorted (sort) and paged "
+                          "(page, page_size).",
     "/api/hotspots": "DBSCAN hotspots: outlines (WGS84) with their summaries.",
     "/api/hotspots/{code}": "One hotspot: summary, member reports and weekly history.",
     "/api/emerging": "Cells of the space-time cube with their emerging-hotspot category and the commune "

@@ -75,6 +75,9 @@ class BriefingData:
     layers: tuple = ("communes", "reports", "hotspots")
     #: Lambert-93 extent of the cover map; None for the whole département.
     extent: tuple | None = None
+    #: More ``MapContent`` fields for the maps (choropleth, cells, zones,
+    #: drawn zone, labels): the page's state, as the snapshot draws it.
+    extra: dict = field(default_factory=dict)
 
 
 def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_label) -> bytes:
@@ -124,7 +127,7 @@ def emerging_places(cells: pd.DataFrame) -> list[dict]:
 def _cover(data, text):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
-                         status_colours=data.status_colours)
+                         status_colours=data.status_colours, **data.extra)
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 
 
@@ -289,7 +292,7 @@ def _zone_page(data, name, polygon, text, words):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers,
                          extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
-                         status_colours=data.status_colours)
+                         status_colours=data.status_colours, **data.extra)
     summary = words["zone_summary"] % {"count": len(inside_reports), "hotspots": len(spots),
                                        "area": f"{polygon.area / 1e6:.2f}".replace(".", ",")}
     zone_text = _with(text, title=words["zone"] % {"name": name}, subtitle=f"{summary} · {text.subtitle}")

@@ -34,6 +34,7 @@ RULES = {
     "map.index": "view",
     "api.openapi": "view",
     "api.reports": "view",
+    "api.reports_table": "view",
     "api.hotspots": "view",
     "api.hotspot": "view",
     "api.emerging": "view",

@@ -177,7 +177,7 @@ def test_large_answers_are_gzipped(api):
 
 def test_openapi_describes_every_endpoint(api):
     document = get_json(api, "/api/openapi.json")
-    assert set(document["paths"]) == {"/api/reports", "/api/hotspots", "/api/hotspots/{code}", "/api/emerging", "/api/communes"}
+    assert set(document["paths"]) == {"/api/reports", "/api/reports/table", "/api/hotspots", "/api/hotspots/{code}", "/api/emerging", "/api/communes"}
     names = {p["name"] for p in document["paths"]["/api/hotspots"]["get"]["parameters"]}
     assert {"start", "end", "agencies", "eps", "min_samples", "time_eps", "bbox"} <= names
 

@@ -1,0 +1,47 @@
+"""``/api/reports/table``: one page of the table of reports (the filter's
+reports the viewer may see, narrowed by a selection, sorted), for the
+*Signalements* page. Paged on the server: a page is 50 rows whatever the
+number of reports."""
+
+from flask import current_app, request
+
+from webmap.api.base import bp, check_known, cluster_params, filtered_frame, hotspot_run, json_response
+from webmap.db import get_session
+from webmap.db.models import Zone
+from webmap.security.need_to_know import viewer_agency, visible_reports
+from webmap.services import report_table
+from webmap.services.filters import FilterError, parse_filter
+from webmap.services.hotspots import communes_l93
+from webmap.services.zones import zone_geometry
+
+
+@bp.get("/reports/table")
+def reports_table():
+    check_known(request.args, report_table.TABLE_PARAMETERS)
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    table_request = report_table.parse_table_request(request.args)
+    rows = table_rows(report_filter, table_request)
+    names = dict(zip(communes_l93()["insee"], communes_l93()["name"]))
+    agencies = {a["code"]: a["name"] for a in current_app.config["AGENCIES"]}
+    return json_response(report_table.table_page(rows, table_request, commune_names=names, agency_names=agencies))
+
+
+def table_rows(report_filter, table_request):
+    """The table's rows before paging: the filtered reports the viewer may
+    see (need-to-know), narrowed by the selection."""
+    frame = filtered_frame(report_filter)
+    member_ids = None
+    if table_request.hotspot is not None:
+        # The same clustering run as the map's hotspots (cached).
+        spot = next((s for s in hotspot_run(frame, cluster_params()) if s.code == table_request.hotspot), None)
+        if spot is None:
+            raise FilterError("hotspot", f"point chaud introuvable avec ces filtres « {table_request.hotspot} »")
+        member_ids = list(spot.report_ids)
+    zone = None
+    if table_request.zone_id is not None:
+        saved = get_session().get(Zone, table_request.zone_id)
+        if saved is None:
+            raise FilterError("zone_id", f"zone introuvable « {table_request.zone_id} »")
+        zone = zone_geometry(saved)
+    visible = visible_reports(frame, viewer_agency())
+    return report_table.select_rows(visible, table_request, member_ids=member_ids, zone=zone)
