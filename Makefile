@@ -4,37 +4,59 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
-CATALOGUES := $(patsubst %.po,%.mo,$(wildcard webmap/translations/*/LC_MESSAGES/messages.po))
+RUNTIME := $(VENV)/.runtime
+TESTING := $(VENV)/.testing
+CATALOGUE := webmap/translations/fr/LC_MESSAGES/messages
 
-.PHONY: run test setup lock clean
+.PHONY: run test test-fast lint format catalogue setup lock clean
 
-run: setup
+run: $(RUNTIME)
 	$(BIN)/crossmap init-db
 	$(BIN)/crossmap demo --if-empty
 	$(BIN)/crossmap users ensure-demo-admin
 	$(BIN)/crossmap serve
 
-test: setup
+test: $(TESTING)
 	$(BIN)/pytest
 
-setup: $(INSTALLED) $(CATALOGUES)
+# The quick loop: everything but the browser tests.
+test-fast: $(TESTING)
+	$(BIN)/pytest -m "not browser"
 
-$(INSTALLED): requirements.lock pyproject.toml
+lint: $(TESTING)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(TESTING)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The compiled catalogue is committed (a pip-installed crossmap speaks
+# French); run this after editing the .po file. A test checks they agree.
+catalogue: $(RUNTIME)
+	$(BIN)/pybabel compile --use-fuzzy -i $(CATALOGUE).po -o $(CATALOGUE).mo
+
+setup: $(RUNTIME)
+
+# `make run` installs the runtime lock only; `make test` adds the test tools.
+$(RUNTIME): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-%.mo: %.po $(INSTALLED)
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+$(TESTING): $(RUNTIME) requirements-test.lock
+	$(BIN)/python -m pip install --quiet -r requirements-test.lock -c requirements.lock
+	touch $@
 
-# Re-pin every dependency after editing requirements.in.
+# Re-pin every dependency after editing requirements.in or requirements-test.in.
 lock:
 	rm -rf /tmp/crossmap-lock && $(PYTHON) -m venv /tmp/crossmap-lock
 	/tmp/crossmap-lock/bin/pip install --quiet -r requirements.in
 	/tmp/crossmap-lock/bin/pip freeze --exclude-editable > requirements.lock
+	/tmp/crossmap-lock/bin/pip install --quiet -r requirements-test.in -c requirements.lock
+	/tmp/crossmap-lock/bin/pip freeze --exclude-editable | grep -vxFf requirements.lock > requirements-test.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -268,7 +268,7 @@ def match_known(hotspots, known):
         if ov >= MIN_OVERLAP
     ]
     taken_spots, taken_codes = set(), set()
-    for shared, overlap, i, j in sorted(candidates, reverse=True):
+    for _shared, _overlap, i, j in sorted(candidates, reverse=True):
         if i in taken_spots or j in taken_codes:
             continue
         hotspots[i].code = known[j].code

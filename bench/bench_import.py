@@ -100,7 +100,7 @@ def main():
                 stages = {}
                 last = [time.perf_counter(), None]
 
-                def progress(stage, done, total):
+                def progress(stage, done, total, stages=stages, last=last):
                     now = time.perf_counter()
                     if last[1] is not None:
                         stages[last[1]] = stages.get(last[1], 0) + now - last[0]

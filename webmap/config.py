@@ -15,6 +15,11 @@ AGENCIES = [
     {"code": "GIR", "name": "GIR", "colour": "#D55E00"},
 ]
 
+def agency_codes(config):
+    """The codes of the configured agencies, in order."""
+    return [agency["code"] for agency in config["AGENCIES"]]
+
+
 DEFAULTS = {
     # The département the cell serves (INSEE code): geocoding, reference
     # layers and figures are limited to it.

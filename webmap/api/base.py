@@ -7,6 +7,7 @@ import gzip
 import orjson
 from flask import Blueprint, Response, abort, current_app, request
 
+from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import viewer_agency
 from webmap.services import hotspots as service
@@ -82,7 +83,7 @@ def cached_answer(name, build, own=(), columns=None):
     ``own`` names the parameters only this endpoint takes; ``columns``
     narrows the reports read (see ``select_reports``)."""
     check_known(request.args, own)
-    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
 
     def compute():

@@ -6,6 +6,7 @@ number of reports."""
 from flask import current_app, request
 
 from webmap.api.base import bp, check_known, cluster_params, filtered_frame, hotspot_run, json_response
+from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.db.models import Zone
 from webmap.security.need_to_know import viewer_agency, visible_reports
@@ -18,7 +19,7 @@ from webmap.services.zones import zone_geometry
 @bp.get("/reports/table")
 def reports_table():
     check_known(request.args, report_table.TABLE_PARAMETERS)
-    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     table_request = report_table.parse_table_request(request.args)
     rows = table_rows(report_filter, table_request)
     names = dict(zip(communes_l93()["insee"], communes_l93()["name"]))

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 
 from webmap import db
-from webmap.config import DEFAULTS
+from webmap.config import DEFAULTS, agency_codes
 from webmap.services.filters import FilterError
 
 FILTER_OPTIONS = [
@@ -51,7 +51,7 @@ def read_zone(params):
 
 
 def known_agencies():
-    return [agency["code"] for agency in current_app.config["AGENCIES"]]
+    return agency_codes(current_app.config)
 
 
 def bad_parameter(error: FilterError):

@@ -193,7 +193,8 @@ def export_command(format_name, out, zone, **params):
         raise bad_parameter(error) from None
     reports = select_reports(open_session(), report_filter)
     with out.open("wb") as handle:
-        exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"])
+        exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"],
+                                fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
     click.echo(f"{len(reports)} signalement(s) exporté(s) vers {out} ({format_name}).")
 
 

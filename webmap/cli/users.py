@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from webmap.config import agency_codes
 from webmap.db import get_session, has_fictitious_reports
 from webmap.db.models import User, now
 from webmap.security.access import ROLES
@@ -24,7 +25,7 @@ users_cli = AppGroup("users", help="Comptes utilisateurs : créer, lister, désa
 
 
 def _known_agencies():
-    return [a["code"] for a in current_app.config["AGENCIES"]]
+    return agency_codes(current_app.config)
 
 
 def _read_password(prompt_confirm=True):

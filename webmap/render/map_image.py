@@ -11,8 +11,8 @@ returns a :class:`Snapshot` holding the figure and the map's axes, whose
 from __future__ import annotations
 
 import io
-import textwrap
 import logging
+import textwrap
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

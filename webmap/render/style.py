@@ -4,6 +4,12 @@
 # readers and black-and-white printouts.
 SYMBOLS = ("circle", "square", "triangle", "diamond", "cross", "star")
 
+
+def agency_styles(agencies):
+    """The configured agencies, each with the symbol both the page and the
+    snapshots draw it with."""
+    return [{**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(agencies)]
+
 # Hotspot outlines by trend status (Okabe & Ito palette).
 STATUS_COLOURS = {
     "new": "#D55E00",

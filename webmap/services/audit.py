@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from webmap.db.models import PARIS, AuditEntry, Report, ReportHistory, now
 from webmap.security.actor import current_actor
+from webmap.services.formulas import neutralize
 
 #: What the trail records, with the French words the admin page shows.
 ACTIONS = {
@@ -83,16 +84,10 @@ def entries_csv(entries) -> bytes:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["n°", "date", "utilisateur", "service", "adresse", "action", "détails"])
     for e in entries:
-        writer.writerow([e.id, e.at.strftime("%d/%m/%Y %H:%M:%S"), _neutral(e.username), e.agency or "",
-                         e.address or "", e.action, _neutral(e.details)])
+        writer.writerow([e.id, e.at.strftime("%d/%m/%Y %H:%M:%S"), neutralize(e.username or ""), e.agency or "",
+                         e.address or "", e.action, neutralize(e.details or "")])
     # The BOM lets a spreadsheet open the accents right.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _neutral(value):
-    # A user name or a filter typed by someone must not run as a formula.
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # -- retention --------------------------------------------------------------

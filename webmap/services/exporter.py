@@ -32,6 +32,7 @@ import pandas as pd
 
 from geo.crs import LAMBERT93, WGS84
 from webmap.db.models import PARIS
+from webmap.services.formulas import neutralize
 from webmap.services.importer.columns import (
     CATEGORY_WORDS,
     HANDLING_WORDS,
@@ -40,12 +41,6 @@ from webmap.services.importer.columns import (
     UNIT_WORDS,
     label,
 )
-
-#: Added to the marking when the exported reports include demo data.
-FICTITIOUS = "DONNÉES FICTIVES"
-
-#: Characters that make Excel (or LibreOffice) read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 #: (header, how to get the value) of the spreadsheet exports, in order.
 SPREADSHEET_COLUMNS = (
@@ -60,18 +55,6 @@ GIS_COLUMNS = (
     "agency_ref", "agency", "observed_at", "category", "substances", "quantity", "unit", "grading",
     "summary", "place_text", "commune", "insee", "precision", "fictitious", "handling",
 )
-
-
-def neutralize(value):
-    """Make text safe to open in a spreadsheet: a leading ``=``, ``+``,
-    ``-`` or ``@`` gets an apostrophe in front, so it is shown, not run.
-
-    >>> neutralize("=HYPERLINK(\\"http://x\\")"), neutralize("B2"), neutralize(3)
-    ('\\'=HYPERLINK("http://x")', 'B2', 3)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,9 +213,11 @@ FORMATS = {
 }
 
 
-def export_reports(reports: pd.DataFrame, format_name: str, out, *, marking: str = "") -> None:
+def export_reports(reports: pd.DataFrame, format_name: str, out, *, marking: str = "",
+                   fictitious_marking: str = "DONNÉES FICTIVES") -> None:
     """Write ``reports`` to the binary file object ``out`` in ``format_name``.
-    When they include fictitious (demo) reports, the marking says so.
+    When they include fictitious (demo) reports, ``fictitious_marking`` is
+    added to the marking (both from the configuration).
 
     Raises ``ValueError`` (French) for an unknown format.
     """
@@ -240,5 +225,5 @@ def export_reports(reports: pd.DataFrame, format_name: str, out, *, marking: str
         raise ValueError(f"Format d'export inconnu : « {format_name} » (formats : {', '.join(FORMATS)}).")
     if len(reports) and reports["fictitious"].any():
         # Demo data must never pass for real in a meeting.
-        marking = f"{marking} – {FICTITIOUS}" if marking else FICTITIOUS
+        marking = f"{marking} – {fictitious_marking}" if marking else fictitious_marking
     FORMATS[format_name].writer(reports, out, marking=marking)

@@ -65,7 +65,7 @@ from webmap.render.map_image import (
     render_snapshot,
     view_to_extent,
 )
-from webmap.render.style import STATUS_COLOURS, SYMBOLS
+from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import audit
 from webmap.services import hotspots as service
@@ -300,11 +300,6 @@ def tile_provider(name):
     return xyzservices.providers.query_name(name)
 
 
-def page_agencies():
-    """The configured agencies with the symbol the map page draws them with."""
-    return [{**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(current_app.config["AGENCIES"])]
-
-
 def map_data(session, report_filter, params):
     """The filtered reports and their hotspots, as the API computes them."""
     reports = select_reports(session, report_filter)
@@ -322,7 +317,7 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     # Hotspots count every report; the points drawn are those the asker may
     # see in detail, as on the map page.
     content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
-                         agencies=page_agencies(), layers=snapshot_request.layers, extent=extent,
+                         agencies=agency_styles(current_app.config["AGENCIES"]), layers=snapshot_request.layers, extent=extent,
                          outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
                          tiles=tile_provider(snapshot_request.tiles),
                          **page_layers(session, snapshot_request, reports))
@@ -403,7 +398,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     )
     pack = briefing.BriefingData(
         reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
-        communes=_communes_l93(), outline=_outline_l93(), agencies=page_agencies(),
+        communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end,
         zones=[(name, polygon) for _id, name, polygon in _zones(session)],
         layers=snapshot_request.layers, extent=request_extent(snapshot_request),

@@ -18,10 +18,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from webmap import labels
+from webmap.api.table import table_rows
+from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.db.models import now
 from webmap.security.actor import current_actor
-from webmap.api.table import table_rows
 from webmap.services import exporter, report_table
 from webmap.services.audit import audit
 from webmap.services.filters import FilterError, parse_filter
@@ -52,7 +53,7 @@ def export_file():
     if format_name not in exporter.FORMATS:
         abort(400, _("Unknown export format."))
     try:
-        report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in _known_agencies()])
+        report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     except FilterError as error:
         return render_template("imports/error.html", message=f"{error.parameter} : {error.message}"), 400
     session = get_session()
@@ -67,7 +68,8 @@ def export_file():
     audit(session, "export", format=format_name, count=len(reports), **report_filter.to_params(), **chosen)
     session.commit()
     buffer = io.BytesIO()
-    exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"])
+    exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"],
+                            fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
     buffer.seek(0)
     export_format = exporter.FORMATS[format_name]
     return send_file(buffer, mimetype=export_format.mimetype, as_attachment=True,
@@ -103,7 +105,7 @@ def briefing_pack():
 
 
 def _request():
-    return parse_snapshot_request(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]],
+    return parse_snapshot_request(request.args, known_agencies=agency_codes(current_app.config),
                                   tile_layers=current_app.config.get("TILE_LAYERS") or ())
 
 

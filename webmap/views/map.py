@@ -16,13 +16,12 @@ from webmap import labels
 from webmap.db import get_session
 from webmap.db.models import Report
 from webmap.render.page_map import build_map
-from webmap.render.style import STATUS_COLOURS, SYMBOLS
+from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.security.access import allowed
 
 bp = Blueprint("map", __name__)
 
 # The Vosges trend given for context on every commune card.
-SSMSI_DEPARTEMENT = "88"
 SSMSI_INDICATOR = "Trafic de stupéfiants"
 
 
@@ -77,10 +76,9 @@ def _basemap(static_root, tile_layers, locale):
 def _page_config(first, last):
     """What the page script needs to know that is not data: agencies,
     vocabularies, French labels, the data's time span, SSMSI context."""
-    ssmsi = load_ssmsi().query("departement == @SSMSI_DEPARTEMENT and indicator == @SSMSI_INDICATOR")
-    agencies = [
-        {**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(current_app.config["AGENCIES"])
-    ]
+    ssmsi = load_ssmsi()
+    ssmsi = ssmsi[(ssmsi["departement"] == current_app.config["DEPARTEMENT"]) & (ssmsi["indicator"] == SSMSI_INDICATOR)]
+    agencies = agency_styles(current_app.config["AGENCIES"])
     return {
         "agencies": agencies,
         "categories": {code: str(labels.CATEGORY_LABELS.get(code, code)) for code in CATEGORIES},

@@ -137,7 +137,7 @@ def test_failed_attempts_are_rate_limited_per_address(web):
     assert sign_in(client).status_code == 429
     # Successful sign-ins do not count.
     other = web.test_client(user=None)
-    for attempt in range(6):
+    for _ in range(6):
         assert sign_in(other, environ_base={"REMOTE_ADDR": "10.0.0.50"}).status_code == 302
 
 

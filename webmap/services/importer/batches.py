@@ -15,6 +15,7 @@ from webmap.db.models import (
     ReportHistory,
     now,
 )
+from webmap.services.formulas import neutralize
 from webmap.services.importer.base import Rejection
 from webmap.services.importer.writer import update_by_id
 
@@ -83,7 +84,6 @@ def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
 def rejections_csv(rejections) -> bytes:
     """The rejected rows as a CSV for French Excel (``;``, UTF-8 with BOM),
     text neutralised against formula injection."""
-    from webmap.services.exporter import neutralize
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

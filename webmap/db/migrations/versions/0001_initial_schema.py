@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 13:32:08.533595
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade():
-    
+
     op.create_table('import_batch',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -64,11 +64,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_insee'), ['insee'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_observed_at'), ['observed_at'], unique=False)
 
-    
+
 
 
 def downgrade():
-    
+
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_observed_at'))
         batch_op.drop_index(batch_op.f('ix_report_insee'))
@@ -79,4 +79,4 @@ def downgrade():
 
     op.drop_table('report')
     op.drop_table('import_batch')
-    
+
