@@ -5,7 +5,7 @@ asset.
 folium draws what does not change while the page is open: the communes
 basemap, the administrative limits, the optional tile layers, the layer
 control and the scale. Reports, hotspots and figures change with every
-filter, so the page's own script (``static/js/map.js``) fetches them from
+filter, so the page's own script (``static/js/map/``) fetches them from
 the JSON API and draws them on canvas.
 """
 

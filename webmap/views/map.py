@@ -1,5 +1,5 @@
 """The map page: folium draws the basemap, the page script
-(``static/js/map.js``) fetches everything that filters change from the JSON
+(``static/js/map/main.js``) fetches everything that filters change from the JSON
 API."""
 
 import functools
@@ -81,6 +81,7 @@ def _page_config(first, last):
     agencies = agency_styles(current_app.config["AGENCIES"])
     return {
         "agencies": agencies,
+        "clustering": {key: current_app.config["CLUSTERING"][key] for key in ("eps", "min_samples")},
         "categories": {code: str(labels.CATEGORY_LABELS.get(code, code)) for code in CATEGORIES},
         "substances": {code: str(labels.SUBSTANCE_LABELS.get(code, code)) for code in SUBSTANCES},
         "precisions": {code: str(label) for code, label in labels.PRECISION_LABELS.items()},

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from PIL import Image
 
+from tests.apps import make_app
 from tests.browser import browser_page, serve
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def test_map_draws_communes_and_reports_offline(demo_app, artifacts):
         })""")
         census = page.evaluate("() => window.crossmap.census")
         overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-        communes = page.evaluate("() => Object.keys(window.crossmapHandles.communes._layers).length")
+        communes = page.evaluate("() => window.crossmapHandles.communes.getLayers().length")
         band = page.locator(".fictitious").inner_text()
 
         # Switching one agency off hides exactly its points.
@@ -147,6 +148,29 @@ def test_filters_follow_the_api_and_the_url_keeps_them(demo_app, artifacts):
         assert page.input_value("#eps") == "600"
         assert page.input_value("#choropleth") == "rate"
         assert parse_qs(urlsplit(page.url).query)["view"] == [view]
+        assert_clean(browser)
+
+
+def test_defaults_from_the_configuration_and_early_questions_are_the_pages(demo_instance, monkeypatch):
+    app = make_app(demo_instance, monkeypatch, CLUSTERING={"eps": 400, "min_samples": 7})
+    with serve(app) as url, browser_page() as browser:
+        page = browser.page
+        page.goto(url + "/?agencies=DOUANE,GN&start=2026-01-01")
+        census = wait_ready(page)
+        # The questions asked while the page loaded were the page's own:
+        # reports and hotspots were not asked twice.
+        assert census["prefetched"] == 2
+        # The page and the API agree on the defaults it leaves out.
+        expected = api(app, "/api/hotspots", agencies="GN,DOUANE", start="2026-01-01")["features"]
+        assert census["hotspots"] == len(expected)
+        assert page.input_value("#eps") == "400" and page.input_value("#min-samples") == "7"
+        state = parse_qs(urlsplit(page.url).query)
+        assert "eps" not in state and "min_samples" not in state
+        assert state["agencies"] == ["GN,DOUANE"]
+        page.fill("#eps", "250")
+        page.press("#eps", "Tab")
+        wait_ready(page, census["refreshes"])
+        assert parse_qs(urlsplit(page.url).query)["eps"] == ["250"]
         assert_clean(browser)
 
 

@@ -23,7 +23,7 @@ def test_map_page_serves_only_local_assets(demo_client):
     for source in local:
         with demo_client.get(source) as response:
             assert response.status_code == 200, source
-    assert "/static/js/map.js" in sources
+    assert "/static/js/map/main.js" in sources
 
 
 def test_map_page_shows_marking_and_fictitious_band(demo_client):
@@ -97,3 +97,11 @@ def test_every_page_shows_the_fictitious_band_while_demo_data_is_loaded(demo_app
         page = client.get(path).get_data(as_text=True)
         assert "DONNÉES FICTIVES" in page, path
         assert "DIFFUSION RESTREINTE" in page, path
+
+
+def test_clustering_defaults_come_from_the_configuration(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "clustering", monkeypatch, CLUSTERING={"eps": 400, "min_samples": 7})
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert page_config(page)["clustering"] == {"eps": 400, "min_samples": 7}
+    assert re.search(r'id="eps"[^>]* value="400"', page)
+    assert re.search(r'id="min-samples"[^>]* value="7"', page)

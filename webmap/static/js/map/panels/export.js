@@ -1,0 +1,63 @@
+// The "Exporter" control: builds the address of a snapshot (PNG or PDF) or
+// of the briefing pack from the page's state (filters and layers) and the
+// map's bounds, and opens it. The server renders it (webmap/snapshots.py).
+import { map } from "../handles.js";
+import { apiParams, state } from "../state.js";
+
+// Page layers a snapshot can draw; the communes are always the basemap.
+// The page's other state (weekdays, hours, cards) is not part of a snapshot.
+const SNAPSHOT_LAYERS = ["reports", "hotspots"];
+
+// The question the page is asking, as export parameters.
+function exportParams(form, withView) {
+  const params = apiParams(state);
+  params.set("layers", ["communes", ...SNAPSHOT_LAYERS.filter((name) => state.layers.includes(name))].join(","));
+  if (withView) {
+    const b = map.getBounds();
+    params.set("view", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
+  }
+  // An internet tile layer switched on in the layer control (only the
+  // configured ones are offered); the server adds it if it can reach it.
+  const tileNames = JSON.parse(form.dataset.tileLayers || "[]");
+  for (const label of document.querySelectorAll(".leaflet-control-layers label")) {
+    const input = label.querySelector("input");
+    if (input && input.checked && tileNames.includes(label.textContent.trim())) {
+      params.set("tiles", label.textContent.trim());
+      break;
+    }
+  }
+  const title = form.elements.title.value.trim();
+  if (title) params.set("title", title);
+  return params;
+}
+
+function snapshotUrl(form) {
+  const params = exportParams(form, true);
+  const [kind, paper, orientation] = form.elements.format.value.split(":");
+  if (kind === "png") {
+    params.set("size", form.elements.size.value.trim());
+    return `${form.dataset.pngUrl}?${params}`;
+  }
+  params.set("paper", paper);
+  params.set("orientation", orientation);
+  return `${form.dataset.pdfUrl}?${params}`;
+}
+
+export function setupExport() {
+  const form = document.getElementById("export-form");
+  if (!form) return;
+  const size = form.querySelector(".export-size");
+  const showSize = () => { size.hidden = form.elements.format.value !== "png"; };
+  form.elements.format.addEventListener("change", showSize);
+  showSize();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    window.open(snapshotUrl(form), "_blank", "noopener");
+  });
+  document.getElementById("export-briefing").addEventListener("click", () => {
+    window.open(`${form.dataset.briefingUrl}?${exportParams(form, false)}`, "_blank", "noopener");
+  });
+  // For tests and other scripts: the address the button would open.
+  form.snapshotUrl = () => snapshotUrl(form);
+}
