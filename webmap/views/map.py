@@ -133,6 +133,7 @@ def _script_texts():
         "status": _("Status"),
         "convergence": _("Convergence"),
         "agencies_count": _("agencies"),
+        "agency_one": _("agency"),
         "reports": _("Reports"),
         "first_seen": _("First seen"),
         "last_seen": _("Last seen"),
