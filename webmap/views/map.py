@@ -89,6 +89,7 @@ def _page_config(first, last):
         "communes": _commune_index(),
         # Drawing zones is for commanders (webmap.security.access); everyone may measure.
         "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
+        "can_export": bool(current_user.is_authenticated and allowed(current_user.role, "export")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
         "ssmsi": {"indicator": SSMSI_INDICATOR, "years": [int(y) for y in ssmsi["year"]], "counts": [int(n) for n in ssmsi["count"]]},
@@ -136,6 +137,12 @@ def _script_texts():
         "agencies_count": _("agencies"),
         "agency_one": _("agency"),
         "no_result": _("no result"),
+        "in_table": _("See in the table"),
+        "convergent_outline": _("convergent (two agencies or more)"),
+        "cells": _("Emerging cells"),
+        "zones_legend": _("Operation zones"),
+        "cell_recent": _("Reports in the last 4 weeks"),
+        "cell_note": _("500 m cell whose weekly counts show a trend (Getis-Ord Gi*, Mann-Kendall)."),
         # leaflet-draw's tooltips and buttons (L.drawLocal), in French.
         "draw": {
             "cancel_title": _("Cancel drawing"),

@@ -6,7 +6,9 @@ import { $, el, number } from "../dom.js";
 import { map } from "../handles.js";
 import { agencyName, categoryName, closeButton, closeCard, countsTable, onClose, registerCard, showCard, showMessage } from "../panels/cards.js";
 import { apiQuery, state, writeUrl } from "../state.js";
+import { data } from "../data.js";
 import { isDrawing, onShape } from "./drawing.js";
+import { updateLegend } from "./legend.js";
 
 const STYLE = { color: "#1f2a44", weight: 3, fillOpacity: 0.08 };
 const zoneLayer = L.featureGroup().addTo(map);
@@ -61,6 +63,8 @@ export async function loadZones() {
       ` · ${number(p.area_km2, 2)} km²`));
   }
   if (!collection.features.length) list.append(el("li", {}, T.no_zone));
+  data.zonesShown = collection.features.length > 0;
+  updateLegend();
 }
 
 async function openZone(id, zoom) {
@@ -98,7 +102,9 @@ async function openZone(id, zoom) {
         closeCard();
         await loadZones();
       } }, T.delete) : null,
-      el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON"),
+      el("a", { href: `/signalements?${apiQuery(state)}&zone_id=${id}` }, T.in_table),
+      // Viewers may not export (webmap/security/access.py): no link then.
+      config.can_export ? el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON") : null,
       closeButton()),
   );
 }
