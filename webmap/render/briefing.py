@@ -189,6 +189,10 @@ def _hotspot_page(data, spots, text, words):
     columns += [(a["code"], 0.75, "right") for a in agencies]
     columns += [(words["communes"], 2.4, "left"), (words["first_seen"], 1.0, "center"),
                 (words["last_seen"], 1.0, "center"), (words["weekly_short"], 1.6, "left")]
+    # The communes' column holds what fits at 7.5 points (about 0.58 em a
+    # character), not a fixed count that overflows into the dates.
+    total = sum(share for _, share, _ in columns)
+    fits = int(2.4 / total * (body[2] - body[0]) * 72 / (7.5 * 0.58)) - 1
     rows = []
     for spot in spots:
         status = str(spot.extra.get("status") or "no_pattern").removesuffix("_cold")
@@ -197,7 +201,7 @@ def _hotspot_page(data, spots, text, words):
         rows.append([
             spot.code or "–", str(spot.count), words["status_labels"].get(status, status), convergence,
             *[str(spot.by_agency.get(a["code"], 0) or "·") for a in agencies],
-            _shorten(communes, 44), _day(spot.first_seen), _day(spot.last_seen), None,
+            _shorten(communes, fits), _day(spot.first_seen), _day(spot.last_seen), None,
         ])
     boxes = _table(figure, body, columns, rows)
     if not spots:
@@ -216,6 +220,9 @@ def _sparkline(figure, box, values, colour):
     width, height = PAGE
     x0, y0, x1, y1 = box
     axes = figure.add_axes([x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
+    # Above the shading of every other row (figure patches are drawn over
+    # axes of the default order).
+    axes.set_zorder(2)
     axes.fill_between(np.arange(len(values)), values, color=colour, alpha=0.25, linewidth=0)
     axes.plot(np.arange(len(values)), values, color=colour, linewidth=0.9)
     axes.set_xlim(0, max(len(values) - 1, 1))

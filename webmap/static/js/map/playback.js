@@ -36,7 +36,11 @@ function startPlayback() {
     $("play-step").textContent = `${frDay(isoDay(firstDay + start * DAY))} – ${frDay(isoDay(firstDay + end * DAY))}`;
     census.playStep = (census.playStep || 0) + 1;
     census.playSteps.push([start, end]);
-    if (end >= to) { stopPlayback(); return; }
+    if (end >= to) {
+      // The last week shown, the map returns to the whole period chosen.
+      timer = setTimeout(() => { setRange(from, to, false); stopPlayback(); }, Number($("play-speed").value));
+      return;
+    }
     end = Math.min(to, end + 7);
     timer = setTimeout(step, Number($("play-speed").value));
   };

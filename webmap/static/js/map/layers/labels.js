@@ -10,7 +10,7 @@ map.createPane(PANE).style.zIndex = 470;
 map.getPane(PANE).style.pointerEvents = "none";
 const labelLayer = L.layerGroup().addTo(map);
 // Smallest population named at each zoom: towns first, villages closer.
-const MIN_POPULATION = { 8: 8000, 9: 4000, 10: 1500, 11: 400 };
+const MIN_POPULATION = { 7: 15000, 8: 8000, 9: 3000, 10: 1200, 11: 400 };
 const HOTSPOT_CODES_FROM = 13;
 
 function label(latlng, text, kind) {
@@ -23,7 +23,7 @@ function label(latlng, text, kind) {
 /** Name what the zoom allows in the current view. */
 export function updateLabels() {
   labelLayer.clearLayers();
-  const zoom = map.getZoom();
+  const zoom = Math.floor(map.getZoom()); // zoom snaps by halves
   const view = map.getBounds();
   const least = zoom >= 12 ? 0 : MIN_POPULATION[zoom] ?? Infinity;
   for (const c of config.communes) {
