@@ -127,14 +127,30 @@ def select_rows(reports: pd.DataFrame, request: TableRequest, *, member_ids=None
     return reports.loc[keep]
 
 
-def _sort_key(rows, column, commune_names):
+def _sort_key(rows, column, commune_names) -> np.ndarray:
+    """The column as numbers that sort as its values do: times in
+    nanoseconds, text as its rank among the distinct values (folded)."""
+    if column == "observed_at":
+        return _nanoseconds(rows["observed_at"])
+    if column == "id":
+        return rows["id"].to_numpy(np.int64)
     if column == "grading":
-        return rows["reliability"].astype(str) + rows["credibility"].astype(str)
-    if column == "commune":
-        return rows["insee"].map(commune_names).fillna("").map(fold)
-    if column == "place":
-        return rows["place_text"].fillna("").map(fold)
-    return rows[column]
+        values = rows["reliability"].astype(str) + rows["credibility"].astype(str)
+    elif column == "commune":
+        # Fold the 506 names, not 100,000 rows.
+        values = rows["insee"].map({code: fold(name) for code, name in commune_names.items()}).fillna("")
+    elif column == "place":
+        values = rows["place_text"].fillna("").map(fold)
+    else:
+        values = rows[column].fillna("").astype(str)
+    codes, _ = pd.factorize(values, sort=True)
+    return codes
+
+
+def _nanoseconds(times) -> np.ndarray:
+    # The integers under the datetimes (in the array's unit): no object per
+    # timestamp.
+    return pd.to_datetime(times, utc=True).array.asi8
 
 
 def table_page(rows: pd.DataFrame, request: TableRequest, *, commune_names, agency_names=None) -> dict:
@@ -146,12 +162,12 @@ def table_page(rows: pd.DataFrame, request: TableRequest, *, commune_names, agen
     pages = max(1, -(-total // request.page_size))
     page = min(request.page, pages)
     if total:
+        # One lexsort over numbers: sorting 100,000 timestamps or strings
+        # as Python objects costs seconds.
         key = _sort_key(rows, request.sort, commune_names)
-        order = pd.DataFrame({"key": key.to_numpy(), "time": rows["observed_at"].to_numpy(),
-                              "id": rows["id"].to_numpy()})
-        order = order.sort_values(["key", "time", "id"], ascending=[not request.descending, False, False],
-                                  kind="stable")
-        chosen = rows.iloc[order.index[(page - 1) * request.page_size: page * request.page_size]]
+        key = -key if request.descending else key
+        order = np.lexsort((-rows["id"].to_numpy(np.int64), -_nanoseconds(rows["observed_at"]), key))
+        chosen = rows.iloc[order[(page - 1) * request.page_size: page * request.page_size]]
     else:
         chosen = rows
     agency_names = agency_names or {}
