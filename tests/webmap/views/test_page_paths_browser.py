@@ -248,3 +248,24 @@ def test_snapshot_and_briefing_pictures(demo_client, artifacts):
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "4", str(artifacts / "briefing.pdf"),
                         str(artifacts / "briefing")], check=True)
+
+
+def test_charts_have_a_scale_a_legend_and_mark_partial_weeks(demo_app, artifacts):
+    with serve(demo_app) as url, browser_page(1920, 1080) as browser:
+        page = browser.page
+        # Wednesday 2 September to Friday 27 November: both ends cut a week.
+        page.goto(url + "/?start=2026-09-02&end=2026-11-27")
+        wait_ready(page)
+        page.click("#charts summary")
+        page.click("#charts-enlarge")
+        page.wait_for_selector("#chart-weeks-large svg")
+        labels = page.locator("#chart-weeks-large svg text").evaluate_all("texts => texts.map(t => t.textContent)")
+        assert "0" in labels and "02/09/2026" not in labels and "31/08/2026" in labels
+        assert page.locator("#chart-weeks-large .chart-legend span").count() >= 3
+        weeks = page.locator("#chart-weeks-large rect").evaluate_all(
+            "bars => [...new Set(bars.map(b => b.getAttribute('x') + (b.classList.contains('partial') ? 'p' : '')))]")
+        partial = [w for w in weeks if w.endswith("p")]
+        assert len(partial) == 2 and len(weeks) == 13
+        assert page.locator("#chart-hours-large .hours-scale span").count() == 5
+        page.screenshot(path=str(artifacts / "charts-1920x1080.png"))
+        assert browser.console_errors == []
