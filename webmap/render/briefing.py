@@ -296,7 +296,12 @@ def _zone_page(data, name, polygon, text, words):
                                      inside_reports["y_l93"].to_numpy(float))
         inside_reports = inside_reports.loc[keep]
     spots = [s for s in data.hotspots if s.hull_l93.intersects(polygon)]
-    content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
+    # The points drawn are the zone's, so that the legend's counts are the
+    # zone's too (not those of the margin around it).
+    shown = data.visible
+    if len(shown):
+        shown = shown.loc[shapely.intersects_xy(polygon, shown["x_l93"].to_numpy(float), shown["y_l93"].to_numpy(float))]
+    content = MapContent(communes=data.communes, reports=shown, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers,
                          extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
                          status_colours=data.status_colours, **data.extra)

@@ -85,7 +85,10 @@ const LAYER_NAMES = ["reports", "hotspots", "heat", "cells"];
 
 function setupLayers() {
   for (const [id, key] of CLUSTERING_INPUTS) {
-    $(id).addEventListener("change", (e) => { if (e.target.checkValidity()) { state[key] = e.target.value; changed(); } });
+    // A value out of bounds (a 5 m radius) is said, not silently ignored.
+    $(id).addEventListener("change", (e) => {
+      if (e.target.checkValidity()) { state[key] = e.target.value; changed(); } else e.target.reportValidity();
+    });
   }
   for (const name of LAYER_NAMES) {
     $(`layer-${name}`).addEventListener("change", (e) => {
