@@ -13,6 +13,12 @@ import { pageParams, state } from "../state.js";
 function exportParams(form, withView) {
   const params = pageParams(state);
   params.set("layers", ["communes", ...state.layers, "zones"].join(","));
+  // The period as the page writes it ("du … au …", the data's ends when
+  // open): the snapshot and the pack then print the same dates.
+  for (const key of ["start", "end"]) {
+    const shown = document.getElementById(key).value;
+    if (!params.get(key) && shown) params.set(key, shown);
+  }
   if (withView) {
     const b = map.getBounds();
     params.set("bounds", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
