@@ -12,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.emerging import local_date, week_start
+from analysis.calendar import local_date, local_days, week_start
 
-__all__ = ["RATE_BASE", "commune_rates", "weekly_series"]
+__all__ = ["RATE_BASE", "TREND_WEEKS", "commune_rates", "commune_trends", "weekly_series"]
 
 #: Rates are given per this many inhabitants.
 RATE_BASE = 1000
+#: A commune's trend sets its last this-many weeks against the same before.
+TREND_WEEKS = 13
 
 
 def commune_rates(counts, population):
@@ -95,8 +97,8 @@ def commune_rates(counts, population):
 def weekly_series(insee_codes, times, *, end=None, communes=None):
     """Reports per week (rows) and commune (columns).
 
-    Weeks run Monday to Sunday on Europe/Paris local dates, as in
-    :mod:`analysis.emerging`.
+    Weeks run Monday to Sunday on Europe/Paris local dates
+    (:mod:`analysis.calendar`).
 
     Parameters
     ----------
@@ -151,4 +153,54 @@ def weekly_series(insee_codes, times, *, end=None, communes=None):
     table = pd.crosstab(pd.DatetimeIndex(weeks, name="week"), codes.to_numpy()) if days.size else pd.DataFrame()
     table = table.reindex(index=index, columns=columns, fill_value=0).astype(np.int64)
     table.columns.name = "commune"
+    return table
+
+
+def commune_trends(insee_codes, times, *, end, weeks=TREND_WEEKS):
+    """Reports of each commune in the last ``weeks`` weeks and in the
+    ``weeks`` weeks before, up to ``end``.
+
+    Pass the whole history (not only the period on screen): with a period
+    of 90 days, the 13 weeks before it are outside the period but are what
+    the trend compares with. Days are Paris local dates; the recent span is
+    the ``7 * weeks`` days ending with ``end``'s day.
+
+    Parameters
+    ----------
+    insee_codes : array-like of str
+        Commune of each report. Not modified.
+    times : array-like of datetimes
+        When each report was observed (aware, or naive UTC).
+    end : date-like
+        Last day of the period (naive values are UTC, so a plain date stays
+        that day); reports after it are ignored.
+    weeks : int
+        Length of each of the two spans.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by INSEE code (communes with reports in either span), with
+        integer columns ``recent`` and ``previous``.
+
+    Examples
+    --------
+    >>> times = pd.to_datetime(["2024-06-30 10:00", "2024-05-01 10:00", "2024-03-01 10:00", "2024-07-02 10:00"], utc=True)
+    >>> commune_trends(["88160", "88160", "88160", "88160"], times, end="2024-06-30")
+           recent  previous
+    88160       2         1
+    """
+    codes = pd.Series(insee_codes, dtype=object).reset_index(drop=True)
+    days = local_days(times)
+    if codes.size != days.size:
+        raise ValueError("insee_codes and times must have the same length.")
+    if isinstance(weeks, bool) or not isinstance(weeks, (int, np.integer)) or weeks < 1:
+        raise ValueError(f"weeks must be a whole number of at least 1, not {weeks!r}.")
+    age = local_days([end])[0] - days
+    span = 7 * weeks
+    recent = (age >= 0) & (age < span)
+    previous = (age >= span) & (age < 2 * span)
+    table = pd.DataFrame({"insee": codes, "recent": recent.astype(np.int64), "previous": previous.astype(np.int64)})
+    table = table[recent | previous].groupby("insee")[["recent", "previous"]].sum()
+    table.index.name = None
     return table

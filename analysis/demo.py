@@ -1,10 +1,28 @@
 """Fictitious but realistic reports for demonstrations and tests.
 
-Nothing here is real: points are drawn at random inside communes, and the
-planted hotspots sit at random points, never at a named place. Volumes follow
-the order of the SSMSI figures for the Vosges (a few hundred persons implicated
-in trafficking and about 1,300 in use each year, which gives a few thousand
-reports a year across the agencies of a CROSS).
+Nothing here is real: points are drawn at random around and inside
+communes, and the planted hotspots sit at random points, never at a named
+place.
+
+The data are meant to teach, so they are not easy:
+
+* **Volumes** follow the SSMSI figures for the Vosges (``data/ssmsi-drugs.csv``:
+  180-270 persons implicated in trafficking and 900-1,450 in use a year, so
+  1,100-1,650 in all): ``REPORTS_PER_YEAR`` = 1,400 reports a year, planted
+  places included.
+* **Background** follows population: each commune gets reports in
+  proportion to its inhabitants, most of them around its centre (where
+  people live) and the rest anywhere inside it, plus customs and border
+  police along the main roads. Town centres are therefore busy without any
+  hotspot, as in real data.
+* **Planted places** sit where the background is densest and only add
+  ``RATIO`` = 2 to 5 times their local background: the reports a disc of
+  ``LOCAL_RADIUS_M`` = 500 m (the scale of a cell of the space-time cube)
+  around them would get anyway. Four kinds: *persistent* (the whole
+  period), *emerging* (the last ``EMERGING_WEEKS`` weeks only), *fading*
+  (strong at first, down to the background's level by the end) and
+  *dormant*, the analysts' *en sommeil* (a hotspot for a year or more, then
+  silent for the last ``DORMANT_SILENT_WEEKS`` weeks or more).
 
 The generator returns the planted truth beside the reports so that tests can
 measure whether clustering and trend analysis recover it.
@@ -12,18 +30,23 @@ measure whether clustering and trend analysis recover it.
 
 import math
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.calendar import PARIS
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from geo.crs import LAMBERT93, to_wgs84
 
-PARIS = ZoneInfo("Europe/Paris")
-
-REPORTS_PER_YEAR = 3000
+#: All reports of a year, planted places included (SSMSI order of magnitude).
+REPORTS_PER_YEAR = 1400
+# Share of a commune's own reports drawn around its centre (the rest fall
+# anywhere inside it), and the spread of that centre: 120 m for a village of
+# 1,000, growing with the square root of the population.
+CENTRE_SHARE = 0.6
+CENTRE_SD_M = 120
+CENTRE_SD_MAX_M = 900
 
 # Share of the background reports, and where each agency works.
 AGENCY_HABITS = {
@@ -60,11 +83,21 @@ STREETS = [
     "rue des Écoles", "place de la Fontaine", "rue des Jardins", "chemin des Prés",
 ]
 
-# Planted hotspots: how many of each kind, their weekly intensity and spread.
-PLANTED = {"persistent": 4, "emerging": 3, "fading": 3}
+# Planted places: how many of each kind, how much they add to their local
+# background (the background reports within LOCAL_RADIUS_M), and when.
+PLANTED = {"persistent": 4, "emerging": 4, "fading": 3, "dormant": 3}
+RATIO = (2.0, 5.0)
+LOCAL_RADIUS_M = 500
 HOTSPOT_SD_M = 70
-MIN_SEPARATION_M = 1500
-EMERGING_WEEKS = (6, 8)
+MIN_SEPARATION_M = 1000
+# Candidate positions tried per planted place, around the town centre and
+# anywhere in the town: the busiest wins, since deal points are where people
+# are.
+CANDIDATES = 25
+MIN_POPULATION = 4000
+EMERGING_WEEKS = (6, 10)
+DORMANT_SILENT_WEEKS = (26, 40)
+DORMANT_ACTIVE_WEEKS = 52
 
 
 def generate_reports(communes, *, seed=0, years=3, end=None):
@@ -87,15 +120,16 @@ def generate_reports(communes, *, seed=0, years=3, end=None):
     reports : DataFrame
         One row per report with the columns of ``webmap.services.store.REPORT_COLUMNS``.
     truth : dict
-        The planted hotspots: kind, centre, period, agencies and the agency
-        references of their reports.
+        The planted places: kind (``persistent``, ``emerging``, ``fading``
+        or ``dormant``), centre, period, local background per week, ratio,
+        agencies and the agency references of their reports.
 
     Examples
     --------
     >>> from geo.reference import load_communes
     >>> reports, truth = generate_reports(load_communes(), seed=1, years=1)
     >>> bool(reports["agency_ref"].is_unique), sorted({h["kind"] for h in truth["hotspots"]})
-    (True, ['emerging', 'fading', 'persistent'])
+    (True, ['dormant', 'emerging', 'fading', 'persistent'])
     """
     if years < 1:
         raise ValueError("years must be at least 1")
@@ -105,8 +139,9 @@ def generate_reports(communes, *, seed=0, years=3, end=None):
     start = end - timedelta(days=365 * years)
     communes = communes.to_crs(LAMBERT93).reset_index(drop=True)
 
-    background = _background(communes, rng, years * REPORTS_PER_YEAR, start, end)
-    planted, truth = _planted(communes, rng, start, end)
+    # The planted places add about a tenth to the background.
+    background = _background(communes, rng, round(years * REPORTS_PER_YEAR * 0.9), start, end)
+    planted, truth = _planted(communes, rng, start, end, background)
     reports = pd.concat([background, planted], ignore_index=True)
     reports = _describe(reports, communes, rng)
     reports = reports.sort_values("observed_at", kind="stable").reset_index(drop=True)
@@ -136,7 +171,7 @@ def _background(communes, rng, n, start, end):
         else:
             weights = _commune_weights(communes, where)
             idx = rng.choice(len(communes), size=count, p=weights)
-            x, y = _points_in(communes.geometry.values, idx, rng)
+            x, y = _where_people_are(communes, idx, rng)
         frames.append(pd.DataFrame({"agency": code, "x_l93": x, "y_l93": y}))
     frame = pd.concat(frames, ignore_index=True)
     frame["observed_at"] = _times(rng, len(frame), start, end)
@@ -144,14 +179,28 @@ def _background(communes, rng, n, start, end):
     return frame
 
 
+def _centres(communes):
+    """Centre of each commune and the spread of its inhabitants around it."""
+    centres = communes.geometry.representative_point()
+    spread = (CENTRE_SD_M * np.sqrt(communes["population"].to_numpy(float) / 1000)).clip(CENTRE_SD_M / 2, CENTRE_SD_MAX_M)
+    return shapely.get_x(centres).to_numpy(), shapely.get_y(centres).to_numpy(), spread
+
+
+def _where_people_are(communes, idx, rng):
+    """Points of communes ``idx``: most around the centre, the rest anywhere."""
+    cx, cy, spread = _centres(communes)
+    x, y = _points_in(communes.geometry.values, idx, rng)
+    near = rng.random(len(idx)) < CENTRE_SHARE
+    x[near] = cx[idx[near]] + rng.normal(0, spread[idx[near]])
+    y[near] = cy[idx[near]] + rng.normal(0, spread[idx[near]])
+    return x, y
+
+
 def _commune_weights(communes, where):
     population = communes["population"].to_numpy(float)
     towns = population >= np.sort(population)[-TOWN_COUNT]
-    if where == "towns":
-        weights = np.where(towns, population, 0.0)
-    else:
-        # Gendarmerie covers the rest; reports grow less than linearly with size.
-        weights = np.where(towns, 0.0, population**0.8)
+    # Reports follow population: police in the towns, gendarmerie elsewhere.
+    weights = np.where(towns, population, 0.0) if where == "towns" else np.where(towns, 0.0, population)
     return weights / weights.sum()
 
 
@@ -208,53 +257,71 @@ def _times(rng, n, start, end, *, first=None, last=None, trend=0.0):
     return local.where(local <= pd.Timestamp(end), pd.Timestamp(end))
 
 
-def _planted(communes, rng, start, end):
+def _planted(communes, rng, start, end, background):
     population = communes["population"].to_numpy(float)
-    # Hotspots sit in communes of some size: deals need customers.
-    candidates = np.flatnonzero(population >= 2000)
+    # Hotspots sit in towns: deals need customers. A big town may hold
+    # several.
+    candidates = np.flatnonzero(population >= MIN_POPULATION)
     weights = population[candidates] / population[candidates].sum()
-    chosen = rng.choice(candidates, size=sum(PLANTED.values()), replace=False, p=weights)
+    chosen = rng.choice(candidates, size=sum(PLANTED.values()), replace=True, p=weights)
+    cx, cy, spread = _centres(communes)
+    tree = shapely.STRtree(shapely.points(background["x_l93"].to_numpy(), background["y_l93"].to_numpy()))
+    n_weeks = (end - start).days / 7
     frames, truth = [], []
-    number = 0
-    for kind, count in PLANTED.items():
-        for _ in range(count):
-            commune = communes.iloc[chosen[number]]
-            number += 1
-            cx, cy = _points_in(communes.geometry.values, np.array([chosen[number - 1]]), rng)
-            # Planted hotspots stay apart, so that each can be recovered (and
-            # its trend judged) on its own.
-            for _ in range(100):
-                if all(math.hypot(cx[0] - h["x_l93"], cy[0] - h["y_l93"]) >= MIN_SEPARATION_M for h in truth):
-                    break
-                cx, cy = _points_in(communes.geometry.values, np.array([chosen[number - 1]]), rng)
-            agencies = _hotspot_agencies(commune, rng)
-            first, last, trend, n = _hotspot_period(kind, rng, start, end)
-            frame = pd.DataFrame(
+    # Kinds in random order: the first places take the busiest spots.
+    kinds = [kind for kind, count in PLANTED.items() for _ in range(count)]
+    order = rng.permutation(len(kinds))
+    for number, (position, commune_index) in enumerate(zip(order, chosen), start=1):
+        kind = kinds[position]
+        commune = communes.iloc[commune_index]
+        # Try positions where the commune's people are; keep the busiest one
+        # that stays apart from the other planted places, so that each can
+        # be recovered (and its trend judged) on its own.
+        anywhere = _points_in(communes.geometry.values, np.full(CANDIDATES, commune_index), rng)
+        x = np.concatenate([cx[commune_index] + rng.normal(0, 2 * spread[commune_index], CANDIDATES), anywhere[0]])
+        y = np.concatenate([cy[commune_index] + rng.normal(0, 2 * spread[commune_index], CANDIDATES), anywhere[1]])
+        nearest = np.array([min([math.hypot(a - h["x_l93"], b - h["y_l93"]) for h in truth], default=math.inf) for a, b in zip(x, y)])
+        local = np.bincount(tree.query(shapely.buffer(shapely.points(x, y), LOCAL_RADIUS_M), predicate="contains")[0], minlength=x.size)
+        # In the rare town too crowded for another place, the farthest point.
+        best = int(np.argmax(np.where(nearest >= MIN_SEPARATION_M, local, -1))) if (nearest >= MIN_SEPARATION_M).any() else int(np.argmax(nearest))
+        background_rate = max(local[best], 1) / n_weeks
+        ratio = float(rng.uniform(*RATIO))
+        agencies = _hotspot_agencies(commune, rng)
+        first, last, trend, active_weeks = _hotspot_period(kind, rng, start, end)
+        # Fading places end at their background's level: on average they add
+        # half their starting rate.
+        mean_ratio = ratio / 2 if kind == "fading" else ratio
+        n = max(int(rng.poisson(mean_ratio * background_rate * active_weeks)), 3)
+        code = f"{kind[0].upper()}{number}"
+        frames.append(
+            pd.DataFrame(
                 {
                     "agency": rng.choice(agencies, size=n),
-                    "x_l93": cx[0] + rng.normal(0, HOTSPOT_SD_M, size=n),
-                    "y_l93": cy[0] + rng.normal(0, HOTSPOT_SD_M, size=n),
+                    "x_l93": x[best] + rng.normal(0, HOTSPOT_SD_M, size=n),
+                    "y_l93": y[best] + rng.normal(0, HOTSPOT_SD_M, size=n),
                     "observed_at": _times(rng, n, start, end, first=first, last=last, trend=trend),
-                    "hotspot": f"{kind[0].upper()}{number}",
+                    "hotspot": code,
                 }
             )
-            frames.append(frame)
-            lon, lat = to_wgs84(cx[0], cy[0])
-            truth.append(
-                {
-                    "id": f"{kind[0].upper()}{number}",
-                    "kind": kind,
-                    "x_l93": round(float(cx[0]), 1),
-                    "y_l93": round(float(cy[0]), 1),
-                    "lon": round(float(lon), 6),
-                    "lat": round(float(lat), 6),
-                    "insee": commune["insee"],
-                    "sd_m": HOTSPOT_SD_M,
-                    "first": first.isoformat(),
-                    "last": last.isoformat(),
-                    "agencies": sorted(set(agencies)),
-                }
-            )
+        )
+        lon, lat = to_wgs84(x[best], y[best])
+        truth.append(
+            {
+                "id": code,
+                "kind": kind,
+                "x_l93": round(float(x[best]), 1),
+                "y_l93": round(float(y[best]), 1),
+                "lon": round(float(lon), 6),
+                "lat": round(float(lat), 6),
+                "insee": commune["insee"],
+                "sd_m": HOTSPOT_SD_M,
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+                "background_per_week": round(float(background_rate), 3),
+                "ratio": round(ratio, 2),
+                "agencies": sorted(set(agencies)),
+            }
+        )
     return pd.concat(frames, ignore_index=True), truth
 
 
@@ -268,15 +335,22 @@ def _hotspot_agencies(commune, rng):
 
 
 def _hotspot_period(kind, rng, start, end):
+    """First and last day of a planted place, the trend of its daily rate
+    (see :func:`_times`) and its length in weeks."""
     if kind == "emerging":
         weeks = int(rng.integers(EMERGING_WEEKS[0], EMERGING_WEEKS[1] + 1))
-        return end - timedelta(weeks=weeks), end, 0.6, weeks * int(rng.integers(5, 8))
-    weeks = (end - start).days // 7
+        return end - timedelta(weeks=weeks), end, 0.6, weeks
+    if kind == "dormant":
+        silent = int(rng.integers(DORMANT_SILENT_WEEKS[0], DORMANT_SILENT_WEEKS[1] + 1))
+        last = end - timedelta(weeks=silent)
+        first = max(start, last - timedelta(weeks=DORMANT_ACTIVE_WEEKS))
+        return first, last, 0.0, (last - first).days / 7
+    weeks = (end - start).days / 7
     if kind == "persistent":
-        return start, end, 0.0, weeks * 3
-    # Fading: busy at first (about six reports a week), down to two a week by the end,
+        return start, end, 0.0, weeks
+    # Fading: busy at first, down to the background's level by the end,
     # still there (an analyst's "en baisse", Esri's "diminishing").
-    return start, end, -0.5, weeks * 4
+    return start, end, -0.95, weeks
 
 
 def _describe(reports, communes, rng):

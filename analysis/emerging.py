@@ -22,8 +22,14 @@ Choices that differ from, or are left open by, Esri's description:
   cube's mean and standard deviation are taken, is every cell of the grid: by
   default the bounding grid of the reports padded by the neighbourhood ring,
   so that every location has a full neighbourhood of real (possibly empty)
-  cells; pass ``extent`` (e.g. the department's bounds) to fix it. Empty cells
-  count, which is what makes a town centre stand out against the countryside.
+  cells; pass ``extent`` to fix it. Empty cells count, which is what makes a
+  town centre stand out against the countryside.
+* **Study area.** A département is not a rectangle: 43 % of the Vosges'
+  bounding box lies outside it, and those cells would enter the mean and
+  variance as zeros. Pass ``area`` (a Lambert-93 polygon, e.g.
+  :func:`department_area`): only the cells whose centre lies inside it are in
+  the cube, its counts, its neighbourhoods and its statistics; reports in
+  other cells are left out.
 * **Window.** Analysts want recent dynamics, so by default only the last
   ``WINDOW_WEEKS`` = 26 weeks are analysed (``window_weeks=None`` analyses all
   weeks, like Esri). The 90 % rule then applies to the window: with 26 weeks a
@@ -39,8 +45,11 @@ Choices that differ from, or are left open by, Esri's description:
 * **Edges in time.** The first analysed weeks' neighbourhoods reach back
   into the weeks before the window, which are counted (a bare cube, as in
   :func:`gi_star` and Esri, must cut them short, which would shift the first
-  z-scores and so the trend test). The final week is the week of ``end``:
-  if that week is not over, its counts are partial.
+  z-scores and so the trend test). But they never reach before the week of
+  the first report: there the data do not say the weeks were empty, so the
+  neighbourhood is cut short as in a bare cube (with ``window_weeks=None``
+  the first week's neighbourhood is that week alone). The final week is the
+  week of ``end``: if that week is not over, its counts are partial.
 * **FDR** is applied once over all (location, week) bins of the window
   (``fdr="cube"``), the claims the result makes; ``fdr="week"`` corrects each
   week separately and ``fdr=None`` not at all.
@@ -71,6 +80,30 @@ Choices that differ from, or are left open by, Esri's description:
 * Cold spot categories mirror the hot ones with a ``_cold`` suffix; with
   sparse counts they are rare, because an empty neighbourhood is barely below
   a mean close to zero.
+* **Tests** (``test``). ``"gi"`` is Esri's: the Gi* z-score and its normal
+  p-value. With a mean of 0.002 reports per cell-week the normal law is far
+  off (one report: z of about 3.8, where the exact probability is 0.034), so
+  ``"poisson"`` keeps the Gi* z-scores for the trend but takes the p-value
+  from the exact Poisson law of the neighbourhood's count under the cube's
+  mean. Both compare a place with the whole area: a town centre is "hot"
+  every week because people live there, and shuffling the report dates
+  leaves that untouched (the demo labels as many cells with shuffled dates
+  as without). ``"permutation"`` asks what "emerging" means: do the recent
+  weeks of this place depart from its own history? If dates were shuffled
+  among reports (no link between where and when), the count of a
+  neighbourhood whose cells hold K reports over the whole history, in weeks
+  that hold n of all N reports, would follow the hypergeometric law
+  (K marked among N, n drawn). The p-value is that law's exact tail: the
+  conditional model of Kulldorff's space-time permutation scan statistic
+  (Kulldorff et al., 2005, PLoS Medicine 2(3): e59), applied bin by bin.
+  z is then the standardised residual (count minus expectation over the
+  hypergeometric standard deviation), used by the trend test. The margins
+  are taken over every report up to ``end``, not only the window. It needs
+  no population, is valid for any count, and a steady place, however busy,
+  is never emerging; see ``docs/analysis.md`` for the figures.
+* :func:`emerging_cells` gives the list analysts read, with the settings of
+  :data:`CELL_LIST_PARAMS` and reports known only by their commune left out
+  (:func:`located`).
 
 Examples
 --------
@@ -89,13 +122,24 @@ extent is widened so that the cube's mean stays low):
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, stats
+import shapely
+from scipy import ndimage, special, stats
+
+from analysis.calendar import (
+    EPOCH_WEEKDAY,
+    TIMEZONE,
+    local_date,
+    local_days,
+    week_number_to_date,
+    week_start,
+)
 
 __all__ = [
     "CELL_SIZE",
@@ -117,6 +161,11 @@ __all__ = [
     "classify_series",
     "EmergingHotSpots",
     "emerging_hotspots",
+    "TESTS",
+    "CELL_LIST_PARAMS",
+    "department_area",
+    "located",
+    "emerging_cells",
 ]
 
 #: Side of a cube cell, in Lambert-93 metres.
@@ -136,8 +185,19 @@ PERSISTENCE = 0.9
 MIN_HOT_COUNT = 2
 #: Weeks counted in the ``count_recent`` column.
 RECENT_WEEKS = 4
-#: Weeks are cut on local dates in this time zone.
-TIMEZONE = "Europe/Paris"
+
+#: Settings of the list of emerging cells analysts read ("Émergents"): the
+#: last half-year, bins judged by the exact permutation test against the
+#: whole history, so that a cell is listed only when its recent weeks depart
+#: from its own past (see the module docstring and docs/analysis.md).
+CELL_LIST_PARAMS = {
+    "window_weeks": 26,
+    "test": "permutation",
+    "neighbourhood": 0,
+    "time_step_neighbours": 7,
+    "fdr": "week",
+    "min_count": 3,
+}
 
 #: Hot spot categories, the most urgent first.
 HOT_CATEGORIES = (
@@ -154,9 +214,8 @@ HOT_CATEGORIES = (
 CATEGORIES = (*HOT_CATEGORIES, *(f"{name}_cold" for name in HOT_CATEGORIES), "no_pattern")
 
 FDR_MODES = ("cube", "week", None)
-# 1970-01-01 was a Thursday: shifting day numbers by 3 makes weeks start on
-# Monday 1969-12-29.
-_EPOCH_WEEKDAY = 3
+#: Significance tests of a bin; see the module docstring.
+TESTS = ("gi", "poisson", "permutation")
 
 
 class GiStar(NamedTuple):
@@ -174,52 +233,6 @@ class MannKendall(NamedTuple):
     tau: np.ndarray
     z: np.ndarray
     p: np.ndarray
-
-
-def local_date(times):
-    """Local (Europe/Paris) calendar date of each time.
-
-    Parameters
-    ----------
-    times : array-like of datetimes
-        As for :func:`week_start`.
-
-    Returns
-    -------
-    numpy.ndarray of datetime64[D]
-
-    Examples
-    --------
-    >>> local_date(["2024-07-01 22:30"])
-    array(['2024-07-02'], dtype='datetime64[D]')
-    """
-    return _local_days(times).astype("datetime64[D]")
-
-
-def week_start(times):
-    """Monday of the local (Europe/Paris) week of each time.
-
-    Parameters
-    ----------
-    times : array-like of datetimes
-        Time-zone aware datetimes (pandas Series or DatetimeIndex, Python
-        datetimes) are converted to Europe/Paris; naive ones, including numpy
-        ``datetime64``, are taken as UTC, the usual meaning of a stored
-        timestamp without zone.
-
-    Returns
-    -------
-    numpy.ndarray of datetime64[D]
-        The Monday starting each time's week.
-
-    Examples
-    --------
-    Sunday 23:30 UTC is already Monday in Paris:
-
-    >>> week_start(["2024-03-10 22:30", "2024-03-10 23:30"])
-    array(['2024-03-04', '2024-03-11'], dtype='datetime64[D]')
-    """
-    return _week_number_to_date(_week_numbers(times))
 
 
 def gi_star(cube_counts, *, neighbourhood=NEIGHBOURHOOD, time_step_neighbours=TIME_STEP_NEIGHBOURS):
@@ -475,9 +488,15 @@ def classify_series(z_scores, *, counts=None, alpha=ALPHA, persistence=PERSISTEN
             raise ValueError("counts must have one value per week of z_scores.")
         evidence = evidence[:, None]
     summary = _summarise(z[:, None], p[:, None], evidence, alpha=alpha, persistence=persistence, min_count=min_count)
-    first = (np.asarray(values)[0] for values in summary.values())
+    return _series_of(summary)
+
+
+def _series_of(summary):
+    """The first column of a :func:`_summarise` result as a Series."""
+    names = [name for name in summary if name not in ("hot", "cold")]
+    first = (np.asarray(summary[name])[0] for name in names)
     # Plain Python values: a Series of numpy scalars prints as np.int64(...).
-    return pd.Series([value.item() if isinstance(value, np.generic) else value for value in first], index=list(summary), dtype=object)
+    return pd.Series([value.item() if isinstance(value, np.generic) else value for value in first], index=names, dtype=object)
 
 
 class EmergingHotSpots:
@@ -513,7 +532,14 @@ class EmergingHotSpots:
         ``(xmin, ymin, xmax, ymax)`` in Lambert-93 metres: the study extent,
         every cell of which counts in the cube's mean and deviation. Reports
         outside are ignored. Defaults to the reports' bounding grid padded by
-        ``neighbourhood`` cells.
+        ``neighbourhood`` cells, or the bounds of ``area``.
+    area : shapely geometry, optional
+        Study area in Lambert-93 metres (e.g. :func:`department_area`): only
+        the cells whose centre lies inside it are in the cube.
+    test : {"gi", "poisson", "permutation"}
+        Significance test of a bin: Esri's Gi* with its normal p-value, Gi*
+        with an exact Poisson p-value, or the exact space-time permutation
+        test against each place's own history (see the module docstring).
 
     Attributes
     ----------
@@ -535,7 +561,10 @@ class EmergingHotSpots:
     mean_, std_ : float
         Mean and standard deviation of the counts over all bins of the cube.
     n_bins_ : int
-        Bins of the cube: cells of the extent times weeks.
+        Bins of the cube: cells of the extent (or of the area) times weeks.
+    n_reports_ : int
+        Reports in the cube's cells up to ``end``, every week: the
+        population of the permutation test.
     grid_ : tuple of 4 ints
         ``(i_min, i_max, j_min, j_max)``, the extent in cell indices.
 
@@ -562,6 +591,8 @@ class EmergingHotSpots:
         persistence=PERSISTENCE,
         min_count=MIN_HOT_COUNT,
         extent=None,
+        area=None,
+        test="gi",
     ):
         self.cell_size = cell_size
         self.window_weeks = window_weeks
@@ -573,6 +604,8 @@ class EmergingHotSpots:
         self.persistence = persistence
         self.min_count = min_count
         self.extent = extent
+        self.area = area
+        self.test = test
 
     def fit(self, x, y, times):
         """Build the cube from reports and classify its locations.
@@ -596,71 +629,87 @@ class EmergingHotSpots:
             raise ValueError("x and y must be 1-D and of the same length.")
         if not (np.isfinite(x).all() and np.isfinite(y).all()):
             raise ValueError("x and y must be finite numbers (Lambert-93 metres).")
-        days = _local_days(times)
+        days = local_days(times)
         if days.shape != x.shape:
             raise ValueError("times must have one value per report (as many as x and y).")
 
         if self.end is None and days.size == 0:
             raise ValueError("There are no reports: pass end to analyse an empty period.")
-        end_day = days.max() if self.end is None else _local_days([self.end])[0]
+        end_day = days.max() if self.end is None else local_days([self.end])[0]
         keep = days <= end_day
         i = np.floor(x / self.cell_size).astype(np.int64)
         j = np.floor(y / self.cell_size).astype(np.int64)
         self.grid_ = self._grid(i[keep], j[keep])
         i_min, i_max, j_min, j_max = self.grid_
+        n_i, n_j = i_max - i_min + 1, j_max - j_min + 1
         keep &= (i >= i_min) & (i <= i_max) & (j >= j_min) & (j <= j_max)
+        self._inside = self._area_mask()
+        if self._inside is not None:
+            keep[keep] = self._inside[i[keep] - i_min, j[keep] - j_min]
 
-        weeks = (days + _EPOCH_WEEKDAY) // 7
-        last_week = (end_day + _EPOCH_WEEKDAY) // 7
+        weeks = (days + EPOCH_WEEKDAY) // 7
+        last_week = (end_day + EPOCH_WEEKDAY) // 7
+        data_first_week = weeks[keep].min() if keep.any() else last_week
         if self.window_weeks is not None:
             first_week = last_week - self.window_weeks + 1
         else:
-            first_week = weeks[keep].min() if keep.any() else last_week
+            first_week = data_first_week
         # The first analysed weeks' neighbourhoods reach back before the
         # window: count those lead weeks too (they are real reports, or truly
-        # none) rather than cut the neighbourhood short as a bare cube must,
-        # which would bias the first z-scores and so the trend test.
+        # none) rather than cut the neighbourhood short, which would bias the
+        # first z-scores and so the trend test. But weeks before the first
+        # report are not known to be empty, they are outside the data: there
+        # the neighbourhood is cut short, as in a bare cube.
         lead = self.time_step_neighbours
-        keep &= weeks >= first_week - lead
+        self._lead = int(min(lead, max(first_week - data_first_week, 0)))
+        # Every report up to the end inside the study area: the margins of
+        # the permutation test.
+        in_history = keep.copy()
+        keep &= weeks >= first_week - self._lead
         n_weeks = int(last_week - first_week + 1)
-        self.weeks_ = pd.DatetimeIndex(_week_number_to_date(np.arange(first_week, last_week + 1)))
+        self.weeks_ = pd.DatetimeIndex(week_number_to_date(np.arange(first_week, last_week + 1)))
 
         # Cells are keyed by their rank in the extent, j varying fastest.
-        n_j = j_max - j_min + 1
         cell_keys = (i[keep] - i_min) * n_j + (j[keep] - j_min)
-        week_of_report = (weeks[keep] - (first_week - lead)).astype(np.int64)
-        analysed = week_of_report >= lead
+        week_of_report = (weeks[keep] - (first_week - self._lead)).astype(np.int64)
+        analysed = week_of_report >= self._lead
         # Locations are the cells with reports in the analysed weeks only.
         location_keys = np.unique(cell_keys[analysed])
         n_locations = location_keys.size
         position, located = _lookup(location_keys, cell_keys)
+        n_rows = self._lead + n_weeks
         history = np.bincount(
-            week_of_report[located] * n_locations + position[located], minlength=(lead + n_weeks) * n_locations
-        ).reshape(lead + n_weeks, n_locations)
+            week_of_report[located] * n_locations + position[located], minlength=n_rows * n_locations
+        ).reshape(n_rows, n_locations)
         self._history = history
-        self.counts_ = history[lead:]
+        self._location_keys = location_keys
+        self.counts_ = history[self._lead :]
         self.cells_ = np.column_stack([location_keys // n_j + i_min, location_keys % n_j + j_min]).reshape(
             n_locations, 2
         )
+        self._cell_totals = np.unique((i[in_history] - i_min) * n_j + (j[in_history] - j_min), return_counts=True)
+        self._week_totals = np.bincount(week_of_report, minlength=n_rows).astype(float)
+        self.n_reports_ = int(in_history.sum())
 
-        n_cells = (i_max - i_min + 1) * n_j
+        n_cells = int(self._inside.sum()) if self._inside is not None else n_i * n_j
         self.n_bins_ = int(n_cells * n_weeks)
         total, total_sq = float(self.counts_.sum()), float(np.square(self.counts_).sum())
-        self.mean_ = total / self.n_bins_
-        self.std_ = math.sqrt(max(total_sq / self.n_bins_ - self.mean_**2, 0.0))
+        self.mean_ = total / self.n_bins_ if self.n_bins_ else 0.0
+        self.std_ = math.sqrt(max(total_sq / self.n_bins_ - self.mean_**2, 0.0)) if self.n_bins_ else 0.0
 
-        spatial_sums = self._neighbourhood_sums(history, location_keys)
-        sums = _lagged_sum(spatial_sums, lead)[lead:]
-        spatial_sums = spatial_sums[lead:]
-        weights = (lead + 1.0) * self._spatial_weights()
-        self.z_ = _gi_from_sums(sums, weights[None, :], total, total_sq, self.n_bins_)
-        self.p_ = self._adjust(_two_sided_p(self.z_))
+        spatial_sums = self._neighbourhood_sums(history, location_keys, location_keys)
+        sums = _lagged_sum(spatial_sums, lead)[self._lead :]
+        weights = self._time_weights(n_weeks)[:, None] * self._spatial_weights()[None, :]
+        margins = self._neighbourhood_sums(self._cell_totals[1][None, :].astype(float), self._cell_totals[0], location_keys)[0]
+        self.z_, raw_p = self._test_bins(sums, weights, margins)
+        self.p_ = self._adjust(raw_p)
 
         summary = _summarise(
             self.z_, self.p_, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count
         )
-        self.hot_ = (self.z_ > 0) & (self.p_ <= self.alpha)
-        self.cold_ = (self.z_ < 0) & (self.p_ <= self.alpha)
+        # The same hot bins as the categories: the min_count floor included.
+        self.hot_ = summary["hot"]
+        self.cold_ = summary["cold"]
         self.trend_ = MannKendall(*(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p")))
         centre = (self.cells_ + 0.5) * self.cell_size
         self.locations_ = pd.DataFrame(
@@ -673,7 +722,7 @@ class EmergingHotSpots:
                 "n_hot_bins": summary["n_hot_bins"],
                 "n_cold_bins": summary["n_cold_bins"],
                 "final_z": summary["final_z"],
-                "final_p": self.p_[-1],
+                "final_p": self.p_[-1] if n_weeks else np.zeros(n_locations),
                 "trend_tau": summary["trend_tau"],
                 "trend_z": summary["trend_z"],
                 "trend_p": summary["trend_p"],
@@ -689,7 +738,9 @@ class EmergingHotSpots:
         The zone (for instance the cells covered by a DBSCAN hotspot) is
         treated as one Gi* neighbourhood of ``n_cells`` cells: its z-score in
         a week compares its count (with the previous weeks of
-        ``time_step_neighbours``) to the cube's mean and deviation.
+        ``time_step_neighbours``) to the cube's mean and deviation. Only for
+        ``test="gi"`` or ``"poisson"``: the permutation test needs the zone's
+        whole history, which :meth:`classify_zones` takes from the cube.
 
         Parameters
         ----------
@@ -709,6 +760,8 @@ class EmergingHotSpots:
         pandas.Series
             As :func:`classify_series`.
         """
+        if self.test == "permutation":
+            raise ValueError("classify_counts needs test='gi' or 'poisson'; use classify_zones with the permutation test.")
         if isinstance(counts_weekly, pd.Series):
             index = pd.DatetimeIndex(counts_weekly.index)
             counts = counts_weekly.set_axis(index).reindex(self.weeks_, fill_value=0).to_numpy(float)
@@ -727,16 +780,11 @@ class EmergingHotSpots:
                 raise ValueError(f"previous must hold the {lead} weeks before the first analysed week.")
             sums = _lagged_sum(np.concatenate([previous, counts]), lead)[lead:]
             weights = np.full(counts.size, (lead + 1.0) * n_cells)
-        total, total_sq = self.mean_ * self.n_bins_, (self.std_**2 + self.mean_**2) * self.n_bins_
-        z = _gi_from_sums(sums, weights, total, total_sq, self.n_bins_)
-        return classify_series(
-            z,
-            counts=sums,
-            alpha=self.alpha,
-            persistence=self.persistence,
-            fdr=self.fdr is not None,
-            min_count=self.min_count,
-        )
+        z, p = self._test_bins(sums[:, None], weights[:, None], None)
+        if self.fdr is not None:
+            p = stats.false_discovery_control(p, axis=0)
+        summary = _summarise(z, p, sums[:, None], alpha=self.alpha, persistence=self.persistence, min_count=self.min_count)
+        return _series_of(summary)
 
     def classify_zone(self, x, y):
         """Category of the zone made of the cells of the given points.
@@ -756,14 +804,9 @@ class EmergingHotSpots:
             As :func:`classify_series`.
         """
         x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        cells = np.unique(np.column_stack([np.floor(x / self.cell_size), np.floor(y / self.cell_size)]).astype(np.int64), axis=0)
-        if len(cells) == 0:
+        if x.size == 0:
             raise ValueError("The zone needs at least one point.")
-        located = (self.cells_[:, None, :] == cells[None, :, :]).all(axis=2).any(axis=1)
-        zone_counts = self._history[:, located].sum(axis=1)
-        lead = self.time_step_neighbours
-        return self.classify_counts(zone_counts[lead:], len(cells), previous=zone_counts[:lead])
+        return _series_of(self._zone_summary(x, y, np.zeros(x.size, np.int64)))
 
     def classify_zones(self, x, y, zone):
         """Categories of many zones at once (as :meth:`classify_zone`, which
@@ -796,33 +839,66 @@ class EmergingHotSpots:
         zone = np.asarray(zone, dtype=np.int64)
         if zone.size == 0:
             return np.array([], dtype=object)
+        return np.asarray(self._zone_summary(x, y, zone)["category"], dtype=object)
+
+    def _zone_summary(self, x, y, zone):
         n_zones = int(zone.max()) + 1
         cells = np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)])
         # Each (zone, cell) pair once: a zone counts each of its cells once.
         pairs = pd.DataFrame({"zone": zone, "key": _cell_key(cells.astype(np.int64))}).drop_duplicates()
-        columns, keys = pairs["zone"].to_numpy(), pairs["key"].to_numpy()
-        n_cells = np.bincount(columns, minlength=n_zones).astype(float)
-        if (n_cells == 0).any():
+        if (np.bincount(pairs["zone"].to_numpy(), minlength=n_zones) == 0).any():
             raise ValueError("Each zone needs at least one point.")
-        # Cells as one integer key each, so that finding the locations of
-        # every zone's cells is one sorted search.
-        location_keys = _cell_key(self.cells_)
-        order = np.argsort(location_keys)
-        rows = order[np.searchsorted(location_keys, keys, sorter=order).clip(max=len(order) - 1)]
-        known = location_keys[rows] == keys
-        membership = np.zeros((len(self.cells_), n_zones))
+        # Cells outside the cube (beyond the extent, or outside the study
+        # area) have no counts and are not part of any neighbourhood.
+        i = (pairs["key"].to_numpy() >> 32) - self.grid_[0]
+        j = (pairs["key"].to_numpy() & 0xFFFFFFFF).astype(np.int64)
+        j = np.where(j >= 2**31, j - 2**32, j) - self.grid_[2]
+        n_i, n_j = self.grid_[1] - self.grid_[0] + 1, self.grid_[3] - self.grid_[2] + 1
+        inside = (i >= 0) & (i < n_i) & (j >= 0) & (j < n_j)
+        if self._inside is not None:
+            inside[inside] = self._inside[i[inside], j[inside]]
+        columns, keys = pairs["zone"].to_numpy()[inside], (i * n_j + j)[inside]
+        n_cells = np.bincount(columns, minlength=n_zones).astype(float)
+        rows, known = _lookup(self._location_keys, keys)
+        membership = np.zeros((len(self._location_keys), n_zones))
         membership[rows[known], columns[known]] = 1.0
         history = self._history @ membership
         lead = self.time_step_neighbours
-        sums = _lagged_sum(history, lead)[lead:]
-        weights = (lead + 1.0) * n_cells[None, :]
-        total, total_sq = self.mean_ * self.n_bins_, (self.std_**2 + self.mean_**2) * self.n_bins_
-        z = _gi_from_sums(sums, weights, total, total_sq, self.n_bins_)
-        p = _two_sided_p(z)
+        sums = _lagged_sum(history, lead)[self._lead :]
+        weights = self._time_weights(len(self.weeks_))[:, None] * n_cells[None, :]
+        position, found = _lookup(self._cell_totals[0], keys)
+        margins = np.bincount(columns[found], weights=self._cell_totals[1][position[found]], minlength=n_zones)
+        z, p = self._test_bins(sums, weights, margins)
         if self.fdr is not None:
             p = stats.false_discovery_control(p, axis=0)
-        summary = _summarise(z, p, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count)
-        return np.asarray(summary["category"], dtype=object)
+        return _summarise(z, p, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count)
+
+    def _time_weights(self, n_weeks):
+        """Weeks in each analysed week's neighbourhood: fewer only where it
+        would reach before the first report."""
+        return np.minimum(np.arange(n_weeks) + self._lead, self.time_step_neighbours) + 1.0
+
+    def _test_bins(self, sums, weights, margins):
+        """z-scores and two-sided p-values (not FDR-adjusted) of bins with
+        neighbourhood counts ``sums`` over ``weights`` bins; ``margins`` is
+        each column's count over the whole history (permutation test)."""
+        n = self.n_bins_
+        total, total_sq = self.mean_ * n, (self.std_**2 + self.mean_**2) * n
+        if self.test == "permutation":
+            lead = self.time_step_neighbours
+            drawn = _lagged_sum(self._week_totals, lead)[self._lead :][:, None]
+            return _hypergeometric_test(sums, np.asarray(margins, float)[None, :], drawn, self.n_reports_)
+        z = _gi_from_sums(sums, weights, total, total_sq, n)
+        if self.test == "poisson":
+            return z, _poisson_p(sums, self.mean_ * weights)
+        return z, _two_sided_p(z)
+
+    def _area_mask(self):
+        """Which cells of the grid are in the study area (their centre lies
+        inside ``area``), or None without an area."""
+        if self.area is None:
+            return None
+        return _cells_inside(shapely.to_wkb(self.area), self.cell_size, self.grid_)
 
     def _check_params(self):
         if isinstance(self.cell_size, bool) or not (isinstance(self.cell_size, numbers.Real) and self.cell_size > 0):
@@ -838,14 +914,19 @@ class EmergingHotSpots:
             raise ValueError(f"persistence must be in (0, 1], not {self.persistence!r}.")
         if self.fdr not in FDR_MODES:
             raise ValueError(f"fdr must be one of {FDR_MODES}, not {self.fdr!r}.")
+        if self.test not in TESTS:
+            raise ValueError(f"test must be one of {TESTS}, not {self.test!r}.")
         if self.extent is not None:
             xmin, ymin, xmax, ymax = self.extent
             if not (xmin < xmax and ymin < ymax):
                 raise ValueError("extent must be (xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax.")
+        if self.area is not None and (not isinstance(self.area, shapely.Geometry) or shapely.area(self.area) <= 0):
+            raise ValueError("area must be a polygon of Lambert-93 metres.")
 
     def _grid(self, i, j):
-        if self.extent is not None:
-            xmin, ymin, xmax, ymax = (value / self.cell_size for value in self.extent)
+        if self.extent is not None or self.area is not None:
+            bounds = self.extent if self.extent is not None else shapely.bounds(self.area)
+            xmin, ymin, xmax, ymax = (value / self.cell_size for value in bounds)
             # Cells that intersect the extent, a cell's right edge excluded.
             return (math.floor(xmin), math.ceil(xmax) - 1, math.floor(ymin), math.ceil(ymax) - 1)
         if i.size == 0:
@@ -853,27 +934,34 @@ class EmergingHotSpots:
         ring = self.neighbourhood
         return (int(i.min()) - ring, int(i.max()) + ring, int(j.min()) - ring, int(j.max()) + ring)
 
-    def _neighbourhood_sums(self, counts, location_keys):
+    def _neighbourhood_sums(self, values, keys, query_keys):
+        """Sum of ``values`` (rows x sorted ``keys``) over the block of
+        cells around each of ``query_keys`` (cell ranks in the grid)."""
         # Cells without any report add nothing to a sum, so the sums only
-        # need the locations: an O(weeks x locations x ring) gather instead of
-        # a dense cube of the whole extent.
+        # need the cells with reports: an O(rows x cells x ring) gather
+        # instead of a dense cube of the whole extent.
         ring = self.neighbourhood
         i_min, i_max, j_min, j_max = self.grid_
         n_i, n_j = i_max - i_min + 1, j_max - j_min + 1
-        i, j = location_keys // n_j, location_keys % n_j
-        sums = np.zeros(counts.shape)
+        i, j = query_keys // n_j, query_keys % n_j
+        sums = np.zeros((values.shape[0], query_keys.size))
         for di in range(-ring, ring + 1):
             for dj in range(-ring, ring + 1):
                 inside = (i + di >= 0) & (i + di < n_i) & (j + dj >= 0) & (j + dj < n_j)
-                position, found = _lookup(location_keys, (i + di) * n_j + (j + dj))
+                position, found = _lookup(keys, (i + di) * n_j + (j + dj))
                 found &= inside
-                sums[:, found] += counts[:, position[found]]
+                sums[:, found] += values[:, position[found]]
         return sums
 
     def _spatial_weights(self):
         ring = self.neighbourhood
         i_min, i_max, j_min, j_max = self.grid_
         i, j = self.cells_[:, 0], self.cells_[:, 1]
+        if self._inside is not None:
+            # Only the block's cells inside the study area are in the cube.
+            size = 2 * ring + 1
+            in_block = ndimage.correlate(self._inside.astype(float), np.ones((size, size)), mode="constant", cval=0.0)
+            return in_block[i - i_min, j - j_min]
         width = np.minimum(i + ring, i_max) - np.maximum(i - ring, i_min) + 1
         height = np.minimum(j + ring, j_max) - np.maximum(j - ring, j_min) + 1
         return (width * height).astype(float)
@@ -901,6 +989,8 @@ def emerging_hotspots(
     persistence=PERSISTENCE,
     min_count=MIN_HOT_COUNT,
     extent=None,
+    area=None,
+    test="gi",
 ):
     """Emerging hot spot category of every cell with reports.
 
@@ -941,6 +1031,8 @@ def emerging_hotspots(
         persistence=persistence,
         min_count=min_count,
         extent=extent,
+        area=area,
+        test=test,
     )
     return model.fit(x, y, times).locations_
 
@@ -957,6 +1049,8 @@ def _summarise(z, p, neighbourhood_counts, *, alpha, persistence, min_count):
     category = classify(hot, cold, trend.p, trend.s, alpha=alpha, persistence=persistence)
     return {
         "category": category,
+        "hot": hot,
+        "cold": cold,
         "n_hot_bins": hot.sum(axis=0),
         "n_cold_bins": cold.sum(axis=0),
         "final_z": z[-1],
@@ -1044,25 +1138,185 @@ def _two_sided_p(z):
     return 2 * stats.norm.sf(np.abs(z))
 
 
-def _local_days(times):
-    """Day numbers (days since 1970-01-01) of the Europe/Paris local dates."""
-    if isinstance(times, (str, bytes)):
-        raise ValueError("times must be an array of datetimes, not a single string.")
-    values = pd.to_datetime(pd.Series(times), utc=True)
-    if values.isna().any():
-        raise ValueError("times must not contain missing values.")
-    local = values.dt.tz_convert(TIMEZONE).dt.tz_localize(None).dt.normalize()
-    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
+def _poisson_p(counts, expected):
+    """Two-sided exact Poisson p-values: twice the smaller tail, at most 1."""
+    counts = np.asarray(counts, dtype=float)
+    expected = np.broadcast_to(np.asarray(expected, dtype=float), counts.shape)
+    upper = stats.poisson.sf(counts - 1, expected)
+    lower = stats.poisson.cdf(counts, expected)
+    return np.minimum(1.0, 2 * np.minimum(upper, lower))
 
 
-def _week_numbers(times):
-    return (_local_days(times) + _EPOCH_WEEKDAY) // 7
+def _hypergeometric_test(counts, margins, drawn, total):
+    """Exact test of space-time interaction, bin by bin.
+
+    If the reports' weeks were shuffled among them (no link between where
+    and when), the count of a bin's neighbourhood, whose cells hold
+    ``margins`` reports over the whole history and whose weeks hold
+    ``drawn`` reports over the whole area, out of ``total``, follows the
+    hypergeometric law: ``margins`` marked reports among ``total``, of which
+    ``drawn`` are drawn. Returns the standardised residual (for the trend
+    test) and the two-sided exact p-value.
+    """
+    counts = np.asarray(counts, dtype=float)
+    margins, drawn = np.broadcast_arrays(margins, drawn, counts)[:2]
+    if total < 1:
+        return np.zeros_like(counts), np.ones_like(counts)
+    upper, lower = _hypergeometric_tails(counts, total, margins, drawn)
+    p = np.minimum(1.0, 2 * np.minimum(upper, lower))
+    share = margins / total
+    expected = drawn * share
+    variance = drawn * share * (1 - share) * (total - drawn) / max(total - 1, 1)
+    z = np.zeros_like(counts)
+    np.divide(counts - expected, np.sqrt(variance), out=z, where=variance > 0)
+    return z, np.where(np.isfinite(p), p, 1.0)
 
 
-def _week_number_to_date(weeks):
-    return (np.asarray(weeks, dtype=np.int64) * 7 - _EPOCH_WEEKDAY).astype("datetime64[D]")
+def _hypergeometric_tails(k, total, marked, drawn):
+    """P(X >= k) and P(X <= k) for X hypergeometric (``marked`` of ``total``
+    marked, ``drawn`` drawn), element-wise.
+
+    scipy's ``hypergeom.sf`` costs about a millisecond a call with a
+    population of 100,000: far too slow for a cube. The tail on the far side
+    of the mean is summed term by term from the probability of ``k`` (each
+    term is the previous one times a ratio of integers) until the terms no
+    longer change the sum; the law is log-concave, so they shrink
+    geometrically and that tail is exact to rounding. The near tail is its
+    complement, at least about a half, so rounding does not matter there.
+    """
+    k, marked, drawn = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (k, marked, drawn)))
+    others = total - marked
+    low = np.maximum(0.0, drawn - others)
+    high = np.minimum(marked, drawn)
+    k = np.clip(k, low, high)
+    log_pmf = (
+        _log_binomial(marked, k) + _log_binomial(others, drawn - k) - _log_binomial(np.full_like(k, float(total)), drawn)
+    )
+    pmf = np.exp(log_pmf)
+    upward = k >= drawn * marked / total
+
+    tail = pmf.ravel().copy()
+    term = tail.copy()
+    j = k.ravel().copy()
+    up, m, n, o = upward.ravel(), marked.ravel(), drawn.ravel(), others.ravel()
+    active = np.flatnonzero(term > 0)
+    while active.size:
+        ja, ma, na, oa, ua = j[active], m[active], n[active], o[active], up[active]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(
+                ua,
+                (ma - ja) * (na - ja) / ((ja + 1) * (oa - na + ja + 1)),
+                ja * (oa - na + ja) / ((ma - ja + 1) * (na - ja + 1)),
+            )
+        ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 0.0)
+        term[active] *= ratio
+        j[active] += np.where(ua, 1.0, -1.0)
+        tail[active] += term[active]
+        # Done when the next terms cannot change the sum any more.
+        active = active[term[active] > tail[active] * 1e-17]
+    tail = np.minimum(tail.reshape(k.shape), 1.0)
+    other = np.clip(1.0 - tail + pmf, 0.0, 1.0)
+    return np.where(upward, tail, other), np.where(upward, other, tail)
+
+
+def _log_binomial(n, k):
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _cells_inside(area_wkb, cell_size, grid):
+    """Cells of ``grid`` whose centre lies inside the area (WKB, so that
+    the answer can be cached: a département is tens of thousands of cells)."""
+    area = shapely.from_wkb(area_wkb)
+    i_min, i_max, j_min, j_max = grid
+    i, j = np.meshgrid(np.arange(i_min, i_max + 1), np.arange(j_min, j_max + 1), indexing="ij")
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, (i + 0.5) * cell_size, (j + 0.5) * cell_size)
+    inside.flags.writeable = False
+    return inside
 
 
 def _check_count(name, value, *, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, not {value!r}.")
+
+
+@functools.lru_cache(maxsize=1)
+def department_area():
+    """The département's outline in Lambert-93 metres: the study area of the
+    cube, so that the cells beyond the border (43 % of the bounding box) do
+    not enter its statistics as empty cells.
+
+    Examples
+    --------
+    >>> round(department_area().area / 1e6)  # km²
+    5891
+    """
+    from geo.crs import to_lambert93
+    from geo.reference import load_outline
+
+    def project(lonlat):
+        return np.column_stack(to_lambert93(lonlat[:, 0], lonlat[:, 1]))
+
+    return shapely.transform(load_outline(), project)
+
+
+def located(reports):
+    """Which reports have a place of their own, not just their commune.
+
+    A report known only by its commune is stacked on the commune's centre:
+    counted in a cell it would fake a cluster there, so the cube and the
+    trend statistics leave it out (it still counts per commune).
+
+    Parameters
+    ----------
+    reports : pandas.DataFrame
+        With a ``precision`` column (``"point"``, ``"address"`` or
+        ``"commune"``); without one every report counts as located.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> located(pd.DataFrame({"precision": ["point", "commune", "address"]})).tolist()
+    [True, False, True]
+    """
+    if "precision" not in reports:
+        return np.ones(len(reports), dtype=bool)
+    return reports["precision"].to_numpy() != "commune"
+
+
+def emerging_cells(reports, *, end=None, area=None, **params):
+    """The cells analysts see listed as emerging: labelled cells only.
+
+    Parameters
+    ----------
+    reports : pandas.DataFrame
+        ``x_l93``, ``y_l93``, ``observed_at`` and ``precision`` of the whole
+        history up to ``end`` (not only the period on screen: the test
+        compares the recent weeks with that history). Reports known only by
+        their commune are left out (:func:`located`). Not modified.
+    end : date-like, optional
+        Last day analysed; defaults to the latest report's.
+    area : shapely geometry, optional
+        Study area in Lambert-93; defaults to :func:`department_area`.
+    **params
+        Overrides of :data:`CELL_LIST_PARAMS` for :class:`EmergingHotSpots`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :attr:`EmergingHotSpots.locations_` whose category is not
+        ``"no_pattern"``.
+    """
+    keep = located(reports)
+    columns = ["i", "j", "x", "y", "category", "count", "count_recent"]
+    if not keep.any():
+        return pd.DataFrame(columns=columns)
+    subset = reports[keep]
+    model = EmergingHotSpots(**(CELL_LIST_PARAMS | {"end": end, "area": department_area() if area is None else area} | params))
+    model.fit(subset["x_l93"].to_numpy(float), subset["y_l93"].to_numpy(float), subset["observed_at"])
+    cells = model.locations_
+    return cells[cells["category"] != "no_pattern"].reset_index(drop=True)

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES, dbscan
-from analysis.emerging import EmergingHotSpots
+from analysis.emerging import EmergingHotSpots, located
 from analysis.vocabulary import RELIABILITIES
 from geo.crs import to_wgs84
 
@@ -319,26 +319,11 @@ def label_trends(reports, labels, **params):
     model = EmergingHotSpots(**(TREND_PARAMS | params))
     x = reports["x_l93"].to_numpy(float)
     y = reports["y_l93"].to_numpy(float)
-    model.fit(x, y, reports["observed_at"])
+    # Reports known only by their commune sit on its centre: they would make
+    # the cells there look busy, so the cube leaves them out.
+    cube = located(reports)
+    model.fit(x[cube], y[cube], reports["observed_at"][cube])
     return model.classify_zones(x[clustered], y[clustered], labels[clustered])
-
-
-def weekly_counts(times, *, start=None, end=None):
-    """Reports per week (weeks starting on Monday, Paris time), with the
-    empty weeks in between.
-
-    Examples
-    --------
-    >>> t = pd.to_datetime(["2026-11-02 10:00", "2026-11-03 10:00", "2026-11-17 10:00"]).tz_localize("Europe/Paris")
-    >>> weekly_counts(pd.Series(t)).tolist()
-    [2, 0, 1]
-    """
-    local = pd.DatetimeIndex(pd.Series(times)).tz_convert("Europe/Paris").tz_localize(None)
-    weeks = local.normalize() - pd.to_timedelta(local.day_of_week, unit="D")
-    counts = pd.Series(1, index=weeks).groupby(level=0).sum()
-    first = counts.index.min() if start is None else _monday(start)
-    last = counts.index.max() if end is None else _monday(end)
-    return counts.reindex(pd.date_range(first, last, freq="7D"), fill_value=0)
 
 
 def hull_wgs84(hull_l93, decimals=None):
@@ -350,14 +335,6 @@ def hull_wgs84(hull_l93, decimals=None):
         return lonlat if decimals is None else np.round(lonlat, decimals)
 
     return shapely.transform(hull_l93, project)
-
-
-def _monday(day):
-    day = pd.Timestamp(day)
-    if day.tzinfo is not None:
-        day = day.tz_convert("Europe/Paris").tz_localize(None)
-    day = day.normalize()
-    return day - pd.Timedelta(days=day.day_of_week)
 
 
 def _count_table(frame, column):

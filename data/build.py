@@ -38,6 +38,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from geo.crs import to_lambert93  # noqa: E402
+from geo.names import ARTICLES, name_key  # noqa: E402
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "data"
@@ -466,6 +467,37 @@ def former_rows(cog: Cog) -> list[list[str]]:
     ]
 
 
+def same_name(old: str, current: str) -> bool:
+    """Whether two names only differ by spelling or by the leading article
+    the 2018 source leaves out ("Bresse" for "La Bresse")."""
+    old_key, current_key = name_key(old), name_key(current)
+    article, _, rest = current_key.partition(" ")
+    return old_key == current_key or (article in ARTICLES and old_key == rest)
+
+
+def former_name_rows(shared: Path, cog: Cog) -> list[list[str]]:
+    """Names communes bore in the 2018 reference that no longer name their
+    2026 successor: renamed communes (88465 "Capavenir Vosges", now
+    Thaon-les-Vosges) and communes absorbed since 2018 whose name the 2026
+    list does not give. One row per (name, 2018 code)."""
+    listed = {(code, name_key(name)) for code, name, _, _ in cog.former}
+    rows = set()
+    for departement in DEPARTEMENTS:
+        for raw in read_features(shared / "admin-express-2018" / RAW_COMMUNE_FILES[departement]):
+            code, name = raw["properties"]["code"], raw["properties"]["nom"]
+            successor = cog.current_code(code)
+            if successor is None:
+                continue
+            current = cog.actuelles[successor]["nom"]
+            # Spellings that only differ by case, accents or hyphens already
+            # meet on one key in the geocoder; a déléguée of that name is
+            # already in former-communes.csv.
+            if same_name(name, current) or (code, name_key(name)) in listed:
+                continue
+            rows.add((name, code, "2018", successor, current))
+    return [list(row) for row in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+
 def ssmsi_rows(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -519,6 +551,11 @@ def build(shared: Path, out: Path) -> list[Path]:
         former_rows(cog),
     )
     write_csv(
+        out / "former-names.csv",
+        ["name", "code", "year", "successor_code", "successor_name"],
+        former_name_rows(shared, cog),
+    )
+    write_csv(
         out / "ssmsi-drugs.csv",
         list(SSMSI_COLUMNS.values()),
         ssmsi_rows(shared / "ssmsi" / "ssmsi_departements_stupefiants_2016_2025.csv"),
@@ -529,6 +566,7 @@ def build(shared: Path, out: Path) -> list[Path]:
     )
     written += [
         out / "former-communes.csv",
+        out / "former-names.csv",
         out / "ssmsi-drugs.csv",
         out / "LICENSE-decoupage-administratif",
     ]

@@ -21,7 +21,10 @@ Whatever cannot be resolved with certainty raises a :class:`GeocodingError`
 whose French message can be shown to an analyst as is, and whose
 ``candidates`` list the communes that might have been meant. The geocoder
 suggests, it never guesses: a misspelt name, a shared postal code or
-swapped coordinates are errors, each carrying the fix.
+coordinates that read as two places are errors, each carrying the
+candidates. Coordinates are read in every way people write them
+(:mod:`geo.coordinates`); the reading that falls in the département wins,
+and the answer says which one it was.
 """
 
 from __future__ import annotations
@@ -38,9 +41,17 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
+from geo.coordinates import READING_LABELS, Reading, pair_readings, readings
 from geo.crs import LAMBERT93, to_lambert93, to_wgs84
-from geo.names import edit_distance, name_key
-from geo.reference import load_communes, load_former_communes, load_neighbour_communes
+from geo.names import name_key, nearest
+from geo.reference import (
+    DEPARTEMENT,
+    load_communes,
+    load_departements,
+    load_former_communes,
+    load_former_names,
+    load_neighbour_communes,
+)
 
 __all__ = [
     "Place",
@@ -49,18 +60,13 @@ __all__ = [
     "PlaceNotFound",
     "AmbiguousPlace",
     "OutsideArea",
-    "SwappedCoordinates",
+    "OutsideDepartement",
     "Geocoder",
     "PRECISIONS",
 ]
 
 #: From best to worst.
 PRECISIONS = ("point", "address", "commune")
-
-#: Bounding ranges of Lambert-93 coordinates over metropolitan France, used to
-#: tell x/y metres from degrees by magnitude.
-L93_X_RANGE = (100_000.0, 1_300_000.0)
-L93_Y_RANGE = (6_000_000.0, 7_200_000.0)
 
 #: A misspelling is suggested within this many edits (one for short names).
 MAX_SUGGESTION_DISTANCE = 2
@@ -78,8 +84,9 @@ _STREET_WORDS = (
     "lotissement", "lot", "hameau", "residence", "square", "sentier", "voie", "zone", "za", "zi",
     "cite", "passage", "ruelle", "promenade", "esplanade", "rond point", "chaussee", "parc",
 )
-_NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
-_NUMBER_PAIR = re.compile(rf"^\s*\(?\s*({_NUMBER})\s*[,;/ ]\s*({_NUMBER})\s*\)?\s*$")
+# Digits and what separates them, and nothing else: meant as coordinates.
+_LOOKS_NUMERIC = re.compile(r"^[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*\d[\s.,;/|°'\"]+\d[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*$",
+                            re.IGNORECASE)
 _INSEE_PREFIX = re.compile(r"^\s*(?:code\s+)?insee\s*[:=]?\s*(\w{5})\s*$", re.IGNORECASE)
 _POSTAL_PREFIX = re.compile(r"^\s*(?:code\s+postal|cp)\s*[:=]?\s*(\d{5})\s*$", re.IGNORECASE)
 _FIVE_DIGITS = re.compile(r"^\s*(\d{5})\s*$")
@@ -105,9 +112,14 @@ class Place:
     """A resolved place.
 
     ``understood_as`` says how the text was read (``wgs84``, ``lambert93``,
-    ``insee``, ``name``, ``postal_code``, ``address``); ``former_commune``
-    names the deleted commune the text designated, if any; ``warnings`` are
-    French sentences for the analyst (the place is usable, but look).
+    ``insee``, ``name``, ``postal_code``, ``address``); ``reading`` how a
+    pair of coordinates was read (a key of
+    :data:`geo.coordinates.READING_LABELS`: ``latlon``, ``lonlat``, ``dms``,
+    ``xy``, ``yx``); ``former_commune`` names the deleted or renamed commune
+    the text designated, if any, and ``former_kind`` says which
+    (``absorbed`` or ``renamed``); ``outside`` is True for a place beyond
+    the département, accepted on request; ``warnings`` are French sentences
+    for the analyst (the place is usable, but look).
     """
 
     lon: float
@@ -122,6 +134,9 @@ class Place:
     former_commune: str | None = None
     address: str | None = None
     warnings: tuple[str, ...] = ()
+    reading: str | None = None
+    former_kind: str | None = None
+    outside: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self) | {"warnings": list(self.warnings)}
@@ -168,12 +183,12 @@ class OutsideArea(GeocodingError):
 
 
 @dataclass(eq=False)
-class SwappedCoordinates(GeocodingError):
-    """The two coordinates only make sense in the other order; ``fix`` is
-    the place they designate once swapped."""
+class OutsideDepartement(GeocodingError):
+    """A place in a neighbouring département, refused unless the caller
+    allows places outside (``allow_outside``); ``fix`` is the place."""
 
     fix: Place | None = None
-    kind: ClassVar[str] = "swapped"
+    kind: ClassVar[str] = "outside_departement"
 
     def as_dict(self) -> dict:
         return super().as_dict() | {"fix": self.fix.as_dict() if self.fix else None}
@@ -200,6 +215,12 @@ class _Former:
     name: str
     kind: str
     successor: str
+
+    @property
+    def renamed(self) -> bool:
+        # A commune déléguée may share its code with the commune nouvelle
+        # (Bains-les-Bains, 88029): that is a merger, not a new name.
+        return self.kind == "former-name" and self.code == self.successor
 
 
 @dataclass
@@ -232,10 +253,14 @@ def parse_number(text) -> float | None:
 
 
 class Geocoder:
-    """Resolve places over Vosges and its seven neighbouring départements.
+    """Resolve places in a département (Vosges by default), and on request in
+    its neighbouring départements.
 
     Parameters
     ----------
+    departement : str, default :data:`geo.reference.DEPARTEMENT`
+        The département served. A place in a neighbouring one is refused
+        (:class:`OutsideDepartement`) unless a call allows it.
     ban_enabled : bool, default False
         Ask the Base Adresse Nationale for street addresses. Off, an address
         falls back to its commune's centroid with a warning.
@@ -254,12 +279,13 @@ class Geocoder:
     >>> place = geocoder.geocode("Bresse (La)")
     >>> place.insee, place.commune, place.precision
     ('88075', 'La Bresse', 'commune')
-    >>> geocoder.geocode("6.4497, 48.1734").commune
+    >>> geocoder.geocode("48.1734, 6.4497").commune
     'Épinal'
     """
 
-    def __init__(self, *, ban_enabled=False, ban_domain="api-adresse.data.gouv.fr", ban_scheme="https",
+    def __init__(self, *, departement=DEPARTEMENT, ban_enabled=False, ban_domain="api-adresse.data.gouv.fr", ban_scheme="https",
                  ban_timeout=3.0, cache_size=100_000):
+        self.departement = departement
         self.ban_enabled = ban_enabled
         self.ban_domain = ban_domain
         self.ban_scheme = ban_scheme
@@ -271,17 +297,23 @@ class Geocoder:
         # The gazetteer is read-only and costs a second or two to build: one
         # per process, shared by every geocoder.
         self.__dict__.update(_gazetteer())
+        self.departement_name = self._departement_names.get(departement, departement)
 
     # -- public API -------------------------------------------------------
 
-    def geocode(self, text: str) -> Place:
+    def geocode(self, text: str, *, allow_outside: bool = False) -> Place:
         """Resolve free text: coordinates, a code, a name or an address.
 
         Parameters
         ----------
         text : str
-            ``"6,4497 48,1734"``, ``"956354 6791494"``, ``"insee 88160"``,
-            ``"cp 88250"``, ``"Épinal 88000"``, ``"12 rue de la Gare, Épinal"``...
+            ``"48.1734, 6.4497"``, ``"6,4497 ; 48,1734"``,
+            ``"48°10'21\"N 6°26'59\"E"``, ``"956354 6791494"``,
+            ``"insee 88160"``, ``"cp 88250"``, ``"Épinal 88000"``,
+            ``"12 rue de la Gare, Épinal"``...
+        allow_outside : bool, default False
+            Accept a place in a neighbouring département (``outside`` is
+            then True and a warning says so).
 
         Returns
         -------
@@ -303,23 +335,45 @@ class Geocoder:
         ...     len(error.candidates)
         5
         """
-        return self._cached(("text", text), lambda: self._geocode_text(text))
+        return self._cached(("text", text, allow_outside),
+                            lambda: self._inside(self._geocode_text(text), allow_outside))
 
     def locate(self, *, lon=None, lat=None, x=None, y=None, insee=None, postal_code=None, commune=None,
-               address=None) -> Place:
+               address=None, coordinates=None, allow_outside: bool = False) -> Place:
         """Resolve a place given in separate fields, as in an agency file.
 
-        The most precise form given wins: coordinates, then a street address
-        (with its commune), then the INSEE code, the commune name (checked
-        against the postal code if both are given) and the postal code.
+        The most precise form given wins: coordinates (two columns, or one
+        ``coordinates`` column read like :meth:`geocode` text), then a street
+        address (with its commune), then the INSEE code, the commune name
+        (checked against the postal code if both are given) and the postal
+        code.
 
         Examples
         --------
         >>> Geocoder().locate(commune="ST DIE DES VOSGES", postal_code="88100").insee
         '88413'
+        >>> Geocoder().locate(coordinates="48,1725 ; 6,4497").reading
+        'latlon'
         """
-        fields = tuple(_blank_to_none(v) for v in (lon, lat, x, y, insee, postal_code, commune, address))
-        return self._cached(("fields", fields), lambda: self._locate(*fields))
+        fields = tuple(_blank_to_none(v) for v in (lon, lat, x, y, insee, postal_code, commune, address, coordinates))
+        return self._cached(("fields", fields, allow_outside),
+                            lambda: self._inside(self._locate(*fields), allow_outside))
+
+    def _inside(self, place: Place, allow_outside: bool) -> Place:
+        """``place`` if it lies in the département; marked and warned about
+        if it lies outside and that is allowed; refused otherwise."""
+        if place.departement == self.departement:
+            return place
+        where = f"{place.commune} ({place.insee}, département {place.departement})"
+        if allow_outside:
+            return _replace(place, outside=True, warnings=(
+                *place.warnings, f"Lieu hors du département {self.departement_name} accepté : {where}."))
+        raise OutsideDepartement(
+            f"Lieu hors du département {self.departement_name} : {where}. Acceptez les lieux hors département "
+            "(option --allow-outside ou case à cocher) si c'est voulu.",
+            candidates=(self._communes[place.insee].candidate(),),
+            fix=place,
+        )
 
     def reverse(self, lon: float, lat: float) -> Place:
         """The commune holding a WGS84 point (precision ``point``).
@@ -336,6 +390,17 @@ class Geocoder:
         """
         x, y = to_lambert93(lon, lat)
         return self._point_place(lon, lat, x, y, "wgs84")
+
+    def departements_at(self, insee) -> np.ndarray:
+        """The département of each INSEE code of :meth:`communes_at`'s
+        answer (``None`` stays ``None``).
+
+        Examples
+        --------
+        >>> Geocoder().departements_at(["88160", "54395", None]).tolist()
+        ['88', '54', None]
+        """
+        return np.array([None if code is None else self._communes[code].departement for code in insee], dtype=object)
 
     def communes_at(self, x, y) -> np.ndarray:
         """INSEE codes of the communes holding Lambert-93 points, ``None``
@@ -386,9 +451,14 @@ class Geocoder:
         text = (text or "").strip()
         if not text:
             raise PlaceNotFound("Lieu vide.")
-        pair = _NUMBER_PAIR.match(text)
-        if pair:
-            return self._from_numbers(pair[1], pair[2], order="unknown")
+        found = readings(text)
+        if found:
+            return self._from_readings(found, text)
+        if _LOOKS_NUMERIC.match(text) and not _FIVE_DIGITS.match(text):
+            raise PlaceNotFound(
+                f"Coordonnées illisibles ou ambiguës : « {text} ». Écrivez par exemple « 48,1725 ; 6,4497 », "
+                "« 48.1725, 6.4497 », « 48°10'21\"N 6°26'59\"E » ou « 956354 6791494 » (Lambert-93)."
+            )
         if match := _INSEE_PREFIX.match(text):
             return self._from_insee(match[1].upper())
         if match := _POSTAL_PREFIX.match(text):
@@ -412,7 +482,15 @@ class Geocoder:
         name, postal = _split_postal(text)
         return self._from_name(name, postal) if name else self._from_postal(postal)
 
-    def _locate(self, lon, lat, x, y, insee, postal_code, commune, address) -> Place:
+    def _locate(self, lon, lat, x, y, insee, postal_code, commune, address, coordinates=None) -> Place:
+        if coordinates is not None:
+            found = readings(coordinates)
+            if not found:
+                raise PlaceNotFound(
+                    f"Coordonnées illisibles ou ambiguës : « {coordinates} ». Écrivez par exemple « 48,1725 ; 6,4497 », "
+                    "« 48°10'21\"N 6°26'59\"E » ou « 956354 6791494 » (Lambert-93)."
+                )
+            return self._from_readings(found, coordinates)
         if lon is not None or lat is not None:
             if lon is None or lat is None:
                 raise PlaceNotFound("Coordonnée incomplète : il faut la longitude et la latitude.")
@@ -425,6 +503,9 @@ class Geocoder:
             if commune is None and insee is None and postal_code is None:
                 return self._geocode_text(address)
             return self._from_address(address, self._locate(None, None, None, None, insee, postal_code, commune, None))
+        if commune is not None and (found := readings(commune)):
+            # Coordinates typed into the place column ("Lieu").
+            return self._from_readings(found, commune)
         if insee is not None:
             place = self._from_insee(insee)
             if commune is not None and name_key(commune) not in {name_key(place.commune), name_key(place.former_commune or "")}:
@@ -442,56 +523,55 @@ class Geocoder:
         a, b = parse_number(first), parse_number(second)
         if a is None or b is None:
             raise PlaceNotFound(f"Coordonnées illisibles : « {first} », « {second} ».")
-        if abs(a) <= 360 and abs(b) <= 360:
-            if order == "xy":
-                raise PlaceNotFound(f"X/Y en degrés ({a}, {b}) : attendu des mètres Lambert-93.")
-            return self._from_degrees(a, b)
-        if abs(a) >= 1000 and abs(b) >= 1000:
-            if order == "lonlat":
-                raise PlaceNotFound(f"Longitude/latitude hors des bornes ({a}, {b}) : s'agit-il de X/Y Lambert-93 ?")
-            return self._from_lambert(a, b)
-        raise PlaceNotFound(f"Coordonnées non reconnues ({a}, {b}) : ni longitude/latitude WGS84, ni X/Y Lambert-93.")
+        if abs(a) <= 360 and abs(b) <= 360 and order == "xy":
+            raise PlaceNotFound(f"X/Y en degrés ({a}, {b}) : attendu des mètres Lambert-93.")
+        if abs(a) >= 1000 and abs(b) >= 1000 and order == "lonlat":
+            raise PlaceNotFound(f"Longitude/latitude hors des bornes ({a}, {b}) : s'agit-il de X/Y Lambert-93 ?")
+        found = pair_readings(a, b)
+        if not found:
+            raise PlaceNotFound(f"Coordonnées non reconnues ({a}, {b}) : ni longitude/latitude WGS84, ni X/Y Lambert-93.")
+        place = self._from_readings(found, f"{first} ; {second}")
+        swapped = {"lonlat": "latlon", "xy": "yx"}.get(order)
+        if place.reading == swapped:
+            columns = "latitude et longitude" if order == "lonlat" else "X et Y"
+            place = _with_warning(place, f"Colonnes {columns} inversées : lu comme {READING_LABELS[swapped]}.")
+        return place
 
-    def _from_degrees(self, lon, lat) -> Place:
-        if abs(lat) <= 90:
-            x, y = to_lambert93(lon, lat)
-            if self.communes_at([x], [y])[0] is not None:
-                return self._point_place(lon, lat, x, y, "wgs84")
-        if abs(lon) <= 90:
-            x, y = to_lambert93(lat, lon)
-            if self.communes_at([x], [y])[0] is not None:
-                fix = self._point_place(lat, lon, x, y, "wgs84")
-                raise SwappedCoordinates(
-                    f"Latitude et longitude inversées : ({lon}, {lat}) est hors zone, mais dans l'ordre "
-                    f"longitude, latitude ({lat}, {lon}) le point tombe à {fix.commune} ({fix.insee}). "
-                    "Corrigez l'ordre des colonnes.",
-                    fix=fix,
+    def _from_readings(self, found: list[Reading], text: str) -> Place:
+        """The place of the one reading of ``text`` that falls in the
+        département, else in a neighbouring one; several: ambiguous."""
+        places = []
+        for reading in found:
+            if reading.crs == "wgs84":
+                lon, lat = reading.a, reading.b
+                x, y = to_lambert93(lon, lat)
+            else:
+                x, y = reading.a, reading.b
+                lon, lat = to_wgs84(x, y)
+            insee = self.communes_at([x], [y])[0]
+            if insee is not None:
+                understood = "wgs84" if reading.crs == "wgs84" else "lambert93"
+                places.append(_replace(self._point_place(lon, lat, x, y, understood), reading=reading.form))
+        for pool in ([p for p in places if p.departement == self.departement], places):
+            if len(pool) == 1:
+                return pool[0]
+            if len(pool) > 1:
+                raise AmbiguousPlace(
+                    f"Coordonnées ambiguës : « {text} » se lit "
+                    + " ou ".join(f"{READING_LABELS[p.reading]} ({p.commune})" for p in pool)
+                    + ". Précisez l'ordre (colonnes Latitude et Longitude, ou lettres N et E).",
+                    candidates=tuple(self._communes[p.insee].candidate() for p in pool),
                 )
-        raise OutsideArea(f"Point hors de la zone couverte (Vosges et départements voisins) : longitude {lon}, latitude {lat}.")
-
-    def _from_lambert(self, x, y) -> Place:
-        if _within(x, L93_X_RANGE) and _within(y, L93_Y_RANGE):
-            lon, lat = to_wgs84(x, y)
-            return self._point_place(lon, lat, x, y, "lambert93")
-        if _within(y, L93_X_RANGE) and _within(x, L93_Y_RANGE):
-            lon, lat = to_wgs84(y, x)
-            try:
-                fix = self._point_place(lon, lat, y, x, "lambert93")
-            except OutsideArea:
-                fix = None
-            if fix is not None:
-                raise SwappedCoordinates(
-                    f"X et Y inversés : dans l'ordre X, Y ({y}, {x}) le point tombe à {fix.commune} ({fix.insee}). "
-                    "Corrigez l'ordre des colonnes.",
-                    fix=fix,
-                )
-        raise OutsideArea(f"Point hors de la zone couverte (Vosges et départements voisins) : X {x}, Y {y} (Lambert-93).")
+        shown = ", ".join(f"{READING_LABELS[r.form]} {r.a:g} ; {r.b:g}" for r in found)
+        raise OutsideArea(
+            f"Point hors de la zone couverte ({self.departement_name} et départements voisins) : « {text} » ({shown})."
+        )
 
     def _point_place(self, lon, lat, x, y, understood_as) -> Place:
         insee = self.communes_at([x], [y])[0]
         if insee is None:
             raise OutsideArea(
-                f"Point hors de la zone couverte (Vosges et départements voisins) : longitude {lon:.5f}, latitude {lat:.5f}."
+                f"Point hors de la zone couverte ({self.departement_name} et départements voisins) : longitude {lon:.5f}, latitude {lat:.5f}."
             )
         commune = self._communes[insee]
         return Place(float(lon), float(lat), float(x), float(y), insee, commune.name, commune.departement,
@@ -501,12 +581,15 @@ class Geocoder:
 
     def _commune_place(self, insee, understood_as, former=None, warnings=()) -> Place:
         commune = self._communes[insee]
-        if former is not None:
+        if former is not None and former.renamed:
+            warnings = (f"« {former.name} » est l'ancien nom de {commune.name} ({insee}).", *warnings)
+        elif former is not None:
             label = former.name or "ancien code"
             warnings = (f"{label} ({former.code}) n'existe plus : rattachée à {commune.name} ({insee}).", *warnings)
         return Place(commune.lon, commune.lat, commune.x, commune.y, insee, commune.name, commune.departement,
                      "commune", understood_as,
                      former_commune=f"{former.name} ({former.code})" if former and former.name else (former.code if former else None),
+                     former_kind=None if former is None else ("renamed" if former.renamed else "absorbed"),
                      warnings=tuple(warnings))
 
     def _from_insee(self, code) -> Place:
@@ -516,7 +599,7 @@ class Geocoder:
         if code in self._formers:
             former = self._formers[code]
             return self._commune_place(former.successor, "insee", former=former)
-        raise PlaceNotFound(f"Code INSEE inconnu dans les Vosges et les départements voisins : « {code} ».")
+        raise PlaceNotFound(f"Code INSEE inconnu dans le département {self.departement_name} et ses voisins : « {code} ».")
 
     def _from_postal(self, code) -> Place:
         code = str(code).strip().zfill(5)
@@ -524,7 +607,7 @@ class Geocoder:
         if len(insees) == 1:
             return self._commune_place(insees[0], "postal_code")
         if not insees:
-            raise PlaceNotFound(f"Code postal inconnu dans les Vosges et les départements voisins : « {code} ».")
+            raise PlaceNotFound(f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {code} ».")
         raise AmbiguousPlace(
             f"Le code postal {code} est partagé par {len(insees)} communes : précisez la commune.",
             candidates=tuple(self._communes[i].candidate() for i in insees),
@@ -552,7 +635,7 @@ class Geocoder:
         if postal_code is not None:
             in_postal = set(self._by_postal.get(postal_code, []))
             if not in_postal:
-                raise PlaceNotFound(f"Code postal inconnu dans les Vosges et les départements voisins : « {postal_code} ».")
+                raise PlaceNotFound(f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {postal_code} ».")
             matching = [i for i in insees if i in in_postal]
             matching_formers = [f for f in formers if f.successor in in_postal]
             if not matching and not matching_formers:
@@ -565,16 +648,24 @@ class Geocoder:
         if len(insees) == 1:
             return self._commune_place(insees[0], "name")
         if len(insees) > 1:
-            in_vosges = [i for i in insees if self._communes[i].departement == "88"]
-            if len(in_vosges) == 1:
-                others = ", ".join(f"{self._communes[i].name} ({self._communes[i].departement})" for i in insees if i not in in_vosges)
-                return self._commune_place(in_vosges[0], "name",
-                                           warnings=(f"Homonyme hors des Vosges ignoré : {others} ; précisez le code postal au besoin.",))
+            in_departement = [i for i in insees if self._communes[i].departement == self.departement]
+            if len(in_departement) == 1:
+                others = ", ".join(f"{self._communes[i].name} ({self._communes[i].departement})"
+                                   for i in insees if i not in in_departement)
+                return self._commune_place(in_departement[0], "name", warnings=(
+                    f"Homonyme hors du département {self.departement_name} ignoré : {others} ; "
+                    "précisez le code postal au besoin.",))
             raise AmbiguousPlace(
                 f"Plusieurs communes s'appellent « {name} » : précisez le code postal ou le code INSEE.",
                 candidates=tuple(self._communes[i].candidate() for i in insees),
             )
         successors = {f.successor for f in formers}
+        if len(successors) > 1:
+            # A name borne in several départements: the one served wins.
+            here = {f.successor for f in formers if self._communes[f.successor].departement == self.departement}
+            if len(here) == 1:
+                formers = [f for f in formers if f.successor in here]
+                successors = here
         if len(successors) == 1:
             return self._commune_place(formers[0].successor, "name", former=formers[0])
         if len(successors) > 1:
@@ -587,15 +678,15 @@ class Geocoder:
         raise PlaceNotFound(f"Commune inconnue : « {name} ».{hint}", candidates=tuple(suggestions))
 
     def _suggest(self, key, within=None, limit=5) -> list[Candidate]:
-        """Communes whose name is a few edits away from ``key``."""
+        """Communes whose current or former name is a few edits away from
+        ``key`` (rapidfuzz), those of the département first."""
         allowed = MAX_SUGGESTION_DISTANCE if len(key) > 5 else 1
         scored = []
-        for known, insees in self._by_key.items():
-            distance = edit_distance(key, known, limit=allowed)
-            if distance <= allowed:
-                scored.extend((distance, insee) for insee in insees if within is None or insee in within)
-        scored.sort(key=lambda pair: (pair[0], self._communes[pair[1]].departement != "88", pair[1]))
-        return [self._communes[insee].candidate() for _, insee in scored[:limit]]
+        for known, distance in nearest(key, self._suggestion_keys, max_distance=allowed, limit=50):
+            insees = self._by_key.get(known) or [f.successor for f in self._former_by_key.get(known, [])]
+            scored.extend((distance, insee) for insee in insees if within is None or insee in within)
+        scored.sort(key=lambda pair: (pair[0], self._communes[pair[1]].departement != self.departement, pair[1]))
+        return [self._communes[insee].candidate() for insee in dict.fromkeys(i for _, i in scored)][:limit]
 
     # -- street addresses -------------------------------------------------
 
@@ -690,6 +781,14 @@ def _gazetteer() -> dict:
         g._formers.setdefault(row.code, former)
         if row.name:
             g._former_by_key.setdefault(name_key(row.name), []).append(former)
+    # Names borne in the 2018 reference and since changed or absorbed
+    # ("Capavenir Vosges", the name of 88465 until 2019).
+    for row in load_former_names().itertuples(index=False):
+        if row.successor_code in g._communes:
+            former = _Former(row.code, row.name, "former-name", row.successor_code)
+            g._former_by_key.setdefault(name_key(row.name), []).append(former)
+    g._suggestion_keys = sorted({*g._by_key, *g._former_by_key})
+    g._departement_names = dict(zip(*[load_departements()[c] for c in ("code", "name")]))
     g._tree_insee = frame["insee"].to_numpy()
     g._tree = STRtree(projected.to_numpy())
     return vars(g)

@@ -30,12 +30,18 @@ __all__ = [
     "load_neighbour_communes",
     "load_outline",
     "load_former_communes",
+    "load_former_names",
     "successor_of",
+    "DEPARTEMENT",
     "load_cantons",
     "load_arrondissements",
     "load_departements",
     "load_ssmsi",
 ]
+
+#: The département crossmap serves unless told otherwise (the one place this
+#: default is written; the web app passes its ``DEPARTEMENT`` setting).
+DEPARTEMENT = "88"
 
 #: Folder of the built reference files (``data/`` at the repository root).
 # The repository's data/ folder, installed as the package ``crossmap_data``.
@@ -80,8 +86,14 @@ def _communes_copy(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return copy
 
 
-def load_communes() -> gpd.GeoDataFrame:
+def load_communes(departement: str = DEPARTEMENT) -> gpd.GeoDataFrame:
     """The 506 communes of Vosges (COG 2026) with their boundaries.
+
+    Parameters
+    ----------
+    departement : str, default :data:`DEPARTEMENT`
+        The département served; its file ``communes-<code>.geojson`` must
+        have been built.
 
     Returns
     -------
@@ -101,7 +113,7 @@ def load_communes() -> gpd.GeoDataFrame:
     >>> communes.set_index("insee").loc["88160", ["name", "postal_codes"]].tolist()
     ['Épinal', ['88000']]
     """
-    return _communes_copy(_geojson_frame("communes-88.geojson", tuple(_COMMUNE_COLUMNS)))
+    return _communes_copy(_geojson_frame(f"communes-{departement}.geojson", tuple(_COMMUNE_COLUMNS)))
 
 
 def load_neighbour_communes() -> gpd.GeoDataFrame:
@@ -179,12 +191,37 @@ def load_former_communes() -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=None)
+def _former_names() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "former-names.csv", dtype=str, keep_default_na=False)
+
+
+def load_former_names() -> pd.DataFrame:
+    """Names that communes bore in the 2018 reference and that no longer
+    name their 2026 commune (renamed or absorbed since).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``code`` (the 2018 code), ``year`` (of the
+        reference that gives the name), ``successor_code`` and
+        ``successor_name``. All text. A fresh copy on every call.
+
+    Examples
+    --------
+    >>> names = load_former_names().set_index("name")
+    >>> names.loc["Capavenir Vosges", ["code", "successor_code", "successor_name"]].tolist()
+    ['88465', '88465', 'Thaon-les-Vosges']
+    """
+    return _former_names().copy()
+
+
+@functools.lru_cache(maxsize=None)
 def _successors() -> dict[str, str]:
     former = _former_communes()
     successors = dict(zip(former["code"], former["successor_code"]))
     # A current code wins: 88029 is both La Vôge-les-Bains and its déléguée.
     for name, columns in [
-        ("communes-88.geojson", _COMMUNE_COLUMNS),
+        (f"communes-{DEPARTEMENT}.geojson", _COMMUNE_COLUMNS),
         ("communes-neighbours.geojson", _NEIGHBOUR_COLUMNS),
     ]:
         successors.update((code, code) for code in _geojson_frame(name, tuple(columns))["insee"])
@@ -218,7 +255,7 @@ def successor_of(code: str) -> str | None:
     return _successors().get(code)
 
 
-def load_cantons() -> gpd.GeoDataFrame:
+def load_cantons(departement: str = DEPARTEMENT) -> gpd.GeoDataFrame:
     """The 17 cantons of Vosges (2018 map).
 
     Returns
@@ -233,10 +270,10 @@ def load_cantons() -> gpd.GeoDataFrame:
     >>> load_cantons().set_index("code").loc["88005", "name"]
     'Épinal-1'
     """
-    return _geojson_frame("cantons-88.geojson", ("code", "name")).copy()
+    return _geojson_frame(f"cantons-{departement}.geojson", ("code", "name")).copy()
 
 
-def load_arrondissements() -> gpd.GeoDataFrame:
+def load_arrondissements(departement: str = DEPARTEMENT) -> gpd.GeoDataFrame:
     """The 3 arrondissements of Vosges as of 2026, dissolved from the communes.
 
     Returns
@@ -252,7 +289,7 @@ def load_arrondissements() -> gpd.GeoDataFrame:
     [['881', 'Épinal'], ['882', 'Neufchâteau'], ['883', 'Saint-Dié-des-Vosges']]
     """
     return _geojson_frame(
-        "arrondissements-88.geojson", ("code", "name", "commune_count", "population")
+        f"arrondissements-{departement}.geojson", ("code", "name", "commune_count", "population")
     ).copy()
 
 

@@ -2,6 +2,7 @@
 in step with its source, inside the wheel, so that ``pip install .`` then
 ``crossmap serve`` speaks French."""
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -35,8 +36,10 @@ def installed(tmp_path_factory):
     """A wheel of the project installed in a scratch virtual environment that
     borrows the dependencies of the running one (no network)."""
     work = tmp_path_factory.mktemp("wheel")
+    # Nothing of the source tree may leak in through the environment.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(work / "dist"), str(ROOT)], check=True)
+                    "--wheel-dir", str(work / "dist"), str(ROOT)], check=True, env=env)
     (wheel,) = (work / "dist").glob("crossmap-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -45,8 +48,10 @@ def installed(tmp_path_factory):
                           check=True, capture_output=True, text=True).stdout.strip()
     # Dependencies from the test environment; crossmap itself only from the wheel.
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # --ignore-installed: the borrowed dependencies include the editable
+    # install of this tree, which must not stand in for the wheel.
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    str(wheel)], check=True)
+                    "--ignore-installed", str(wheel)], check=True, env=env)
     return python, work
 
 

@@ -4,15 +4,49 @@ environment variables override them, in that order (see ``create_app``)."""
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.hotspots import DEFAULT_GRADING_WEIGHTS
 
-# Okabe & Ito's palette: distinguishable with the common colour-vision
-# deficiencies, which matters when six agencies share one map.
+# The agencies of the cell, as the 2026 organisation of the Vosges names
+# them. `code` is what reports store (keep it once data exist); `name` is
+# shown everywhere; `aliases` are the other ways agency files write the
+# agency, matched like every other vocabulary (case, accents, punctuation,
+# word order and small words do not matter). A cell elsewhere replaces this
+# list in its instance config.py.
+# Colours: Okabe & Ito's palette, distinguishable with the common
+# colour-vision deficiencies, which matters when six agencies share one map.
 AGENCIES = [
-    {"code": "GN", "name": "Gendarmerie nationale", "colour": "#0072B2"},
-    {"code": "PN-SP", "name": "Police nationale – sécurité publique", "colour": "#E69F00"},
-    {"code": "PJ", "name": "Police judiciaire", "colour": "#CC79A7"},
-    {"code": "PAF", "name": "Police aux frontières", "colour": "#56B4E9"},
-    {"code": "DOUANE", "name": "Douane", "colour": "#009E73"},
-    {"code": "GIR", "name": "GIR", "colour": "#D55E00"},
+    {"code": "GN", "name": "Gendarmerie nationale", "colour": "#0072B2", "aliases": [
+        "Gendarmerie", "GN", "Groupement de gendarmerie des Vosges", "GGD 88", "GGD des Vosges",
+        "Groupement de gendarmerie départementale", "Compagnie de gendarmerie", "Brigade de gendarmerie",
+        "Brigade territoriale autonome", "BTA", "COB", "Communauté de brigades", "Brigade de recherches", "BR",
+        "Brigade départementale de renseignements et d'investigations judiciaires", "BDRIJ", "PSIG",
+        "Section de recherches", "SR Nancy",
+    ]},
+    # Since the 2024 reform the police of a département is one direction
+    # (DDPN, within the DIPN framework); its commissariats (CSP) export under
+    # their own names.
+    {"code": "PN-SP", "name": "Police nationale (DDPN)", "colour": "#E69F00", "aliases": [
+        "Police nationale", "PN", "DDPN", "DDPN 88", "DDPN des Vosges", "DIPN", "DIPN 88",
+        "Direction départementale de la police nationale", "Direction interdépartementale de la police nationale",
+        "Sécurité publique", "DDSP", "DDSP 88", "Police nationale – sécurité publique", "PN-SP",
+        "CSP Épinal", "Commissariat d'Épinal", "Commissariat de police d'Épinal",
+        "CSP Saint-Dié-des-Vosges", "CSP Saint-Dié", "Commissariat de Saint-Dié", "Commissariat de Saint-Dié-des-Vosges",
+        "CSP Remiremont", "Commissariat de Remiremont", "Commissariat de Gérardmer", "Commissariat de Neufchâteau",
+        "BAC", "Brigade anticriminalité", "Sûreté départementale", "SD 88", "Service de sécurité de proximité",
+    ]},
+    {"code": "PJ", "name": "Police judiciaire (OFAST)", "colour": "#CC79A7", "aliases": [
+        "Police judiciaire", "PJ", "Filière judiciaire", "DCOS", "Division de la criminalité organisée et spécialisée",
+        "DIPJ", "DZPJ", "DZPJ Est", "SRPJ", "Antenne PJ", "Antenne de police judiciaire", "OFAST",
+        "Antenne OFAST", "Office anti-stupéfiants", "Office antistupéfiants",
+    ]},
+    {"code": "PAF", "name": "Police aux frontières", "colour": "#56B4E9", "aliases": [
+        "PAF", "Police aux frontières", "DDPAF", "SPAF", "Filière frontières", "BPAF",
+    ]},
+    {"code": "DOUANE", "name": "Douane", "colour": "#009E73", "aliases": [
+        "Douanes", "Douane", "DGDDI", "DNRED", "Brigade des douanes", "Brigade de surveillance intérieure", "BSI",
+        "Direction régionale des douanes", "Douanes de Nancy", "Douane Épinal",
+    ]},
+    {"code": "GIR", "name": "GIR", "colour": "#D55E00", "aliases": [
+        "GIR", "Groupe interministériel de recherches", "GIR Lorraine", "GIR Nancy", "GIR Grand Est",
+    ]},
 ]
 
 def agency_codes(config):
@@ -33,6 +67,9 @@ DEFAULTS = {
     # None means "the SQLite file crossmap.sqlite in the instance folder".
     "DATABASE_URL": None,
     "AGENCIES": AGENCIES,
+    # Extra wordings of coded values, by field: {"substances": {"came":
+    # "heroin"}, "category": {...}, "unit": {...}, "handling": {...}}.
+    "VOCABULARY_SYNONYMS": {},
     "MARKING": "DIFFUSION RESTREINTE",
     # Printed on pages and exports while fictitious (demo) data is shown.
     "FICTITIOUS_MARKING": "DONNÉES FICTIVES",

@@ -9,6 +9,7 @@ CATEGORY_LABELS = {
     "tip": _l("Tip"),
     "surveillance": _l("Surveillance"),
     "other": _l("Other"),
+    "trafficking": _l("Trafficking"),
 }
 
 SUBSTANCE_LABELS = {

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.communes_stats import commune_rates, weekly_series
+from analysis.communes_stats import commune_rates, commune_trends, weekly_series
 
 SEED = 88
 
@@ -140,3 +140,37 @@ def test_weekly_series_bad_arguments():
         weekly_series(["88160"], pd.Series([], dtype="datetime64[ns]"))
     with pytest.raises(ValueError, match="INSEE"):
         weekly_series([None], [pd.Timestamp("2024-03-04", tz="UTC")])
+
+
+# -- trend of the commune card ----------------------------------------------
+
+
+def test_trend_compares_the_last_13_weeks_with_the_13_before():
+    end = pd.Timestamp("2026-11-29")
+    days_back = [0, 10, 90, 91, 150, 181, 182, 400, -1]
+    times = pd.Series([pd.Timestamp("2026-11-29 12:00", tz="Europe/Paris") - pd.Timedelta(days=d) for d in days_back])
+    codes = ["88160"] * 8 + ["88413"]
+    table = commune_trends(codes, times, end=end)
+    # 0, 10 and 90 days back are the recent 91 days; 91 to 181 the previous
+    # ones; 182 and 400 too old; the report after the end does not count.
+    assert table.loc["88160"].tolist() == [3, 3]
+    assert "88413" not in table.index
+
+
+def test_trend_reads_the_history_before_the_period():
+    # A period of 90 days holds only the recent span: a trend computed inside
+    # it would compare 5 with 0. Given the history it compares 5 with 5.
+    end = pd.Timestamp("2026-11-29")
+    recent = [end - pd.Timedelta(days=d) for d in (1, 20, 40, 60, 80)]
+    before = [end - pd.Timedelta(days=d) for d in (100, 120, 140, 160, 180)]
+    times = pd.Series(recent + before).dt.tz_localize("Europe/Paris") + pd.Timedelta(hours=12)
+    inside = times[times > pd.Timestamp(end - pd.Timedelta(days=90), tz="Europe/Paris")]
+    assert commune_trends(["88160"] * len(inside), inside, end=end).loc["88160"].tolist() == [5, 0]
+    assert commune_trends(["88160"] * 10, times, end=end).loc["88160"].tolist() == [5, 5]
+
+
+def test_trend_bad_arguments():
+    with pytest.raises(ValueError, match="same length"):
+        commune_trends(["88160"], pd.Series([], dtype="datetime64[ns]"), end="2026-01-01")
+    with pytest.raises(ValueError, match="weeks"):
+        commune_trends(["88160"], pd.Series([pd.Timestamp("2026-01-01")]), end="2026-01-01", weeks=0)

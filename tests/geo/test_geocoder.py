@@ -8,14 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from geo.geocoder import (
-    AmbiguousPlace,
-    Geocoder,
-    OutsideArea,
-    PlaceNotFound,
-    SwappedCoordinates,
-)
-from geo.names import edit_distance, name_key
+from geo.geocoder import AmbiguousPlace, Geocoder, OutsideArea, OutsideDepartement, PlaceNotFound
+from geo.names import edit_distance, name_key, nearest
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +46,6 @@ def geocoder():
         ("88200 Remiremont", "88383", "name"),
         ("Remiremont (88200)", "88383", "name"),
         ("cp 88510", "88158", "postal_code"),
-        ("Nancy", "54395", "name"),  # a neighbouring département
     ],
 )
 def test_each_form_of_place(geocoder, text, insee, understood_as):
@@ -109,23 +102,103 @@ def test_misspelling_is_suggested_never_accepted(geocoder):
     assert caught.value.candidates == ()
 
 
-def test_swapped_latitude_longitude_is_reported_with_the_fix(geocoder):
-    with pytest.raises(SwappedCoordinates) as caught:
-        geocoder.geocode("48.1734, 6.4497")
-    assert caught.value.fix.insee == "88160"
-    assert (caught.value.fix.lon, caught.value.fix.lat) == (6.4497, 48.1734)
-    assert "inversées" in caught.value.message
-    with pytest.raises(SwappedCoordinates):
-        geocoder.locate(lon="48,1734", lat="6,4497")
-    with pytest.raises(SwappedCoordinates) as caught:
-        geocoder.geocode("6791494 956354")
-    assert caught.value.fix.insee == "88160"
+@pytest.mark.parametrize(
+    "text, reading",
+    [
+        ("48.1725, 6.4497", "latlon"),  # Géoportail, Google Maps
+        ("48,1725 ; 6,4497", "latlon"),
+        ("48,1725, 6,4497", "latlon"),
+        ("48,1725,6,4497", "latlon"),
+        ("48.1725 6.4497", "latlon"),
+        ("(48.1725; 6.4497)", "latlon"),
+        ("6.4497, 48.1725", "lonlat"),
+        ("6,4497 48,1725", "lonlat"),
+        ("48°10'21\"N 6°26'59\"E", "dms"),
+        ("N 48°10'21\" E 6°26'59\"", "dms"),
+        ("6°26'59\"E, 48°10'21\"N", "dms"),
+        ("48° 10' 21\" N ; 6° 26' 59\" E", "dms"),
+        ("956354 6791494", "xy"),
+        ("956354;6791494", "xy"),
+        ("6791494 956354", "yx"),
+    ],
+)
+def test_coordinates_as_people_write_them(geocoder, text, reading):
+    place = geocoder.geocode(text)
+    assert (place.insee, place.precision, place.reading) == ("88160", "point", reading)
+    assert place.lon == pytest.approx(6.4497, abs=2e-4) and place.lat == pytest.approx(48.173, abs=1e-3)
+
+
+def test_coordinate_columns_in_the_wrong_order_are_read_and_said(geocoder):
+    place = geocoder.locate(lon="48,1734", lat="6,4497")
+    assert (place.insee, place.reading) == ("88160", "latlon")
+    assert any("inversées" in warning for warning in place.warnings)
+    assert geocoder.locate(lon="6,4497", lat="48,1734").warnings == ()
+    assert geocoder.locate(coordinates="48,1734 ; 6,4497").insee == "88160"
+    # Coordinates typed into the commune ("Lieu") column.
+    assert geocoder.locate(commune="48.1734, 6.4497").reading == "latlon"
+
+
+@pytest.mark.parametrize("text", ["48,17,25", "48.1 6.4 7.2", "956 354 6 791 494"])
+def test_coordinates_that_split_several_ways_are_refused(geocoder, text):
+    with pytest.raises(PlaceNotFound, match="ambiguës"):
+        geocoder.geocode(text)
 
 
 @pytest.mark.parametrize("text", ["2.3522, 48.8566", "650000 6860000", "-6.4, 48.2"])
 def test_point_beyond_the_neighbours_is_outside(geocoder, text):
     with pytest.raises(OutsideArea, match="hors de la zone couverte"):
         geocoder.geocode(text)
+    with pytest.raises(OutsideArea):
+        geocoder.geocode(text, allow_outside=True)
+
+
+@pytest.mark.parametrize("text", ["48.6921, 6.1844", "Nancy", "insee 54395"])
+def test_a_place_in_a_neighbouring_departement_needs_allow_outside(geocoder, text):
+    with pytest.raises(OutsideDepartement, match="--allow-outside") as caught:
+        geocoder.geocode(text)
+    assert caught.value.fix.insee == "54395"
+    place = geocoder.geocode(text, allow_outside=True)
+    assert (place.insee, place.departement, place.outside) == ("54395", "54", True)
+    assert any("hors du département" in warning for warning in place.warnings)
+    assert not geocoder.geocode("Épinal").outside
+
+
+def test_the_departement_is_a_parameter():
+    meuse = Geocoder(departement="55")
+    assert meuse.geocode("Bar-le-Duc").insee == "55029"
+    with pytest.raises(OutsideDepartement):
+        meuse.geocode("Épinal")
+
+
+@pytest.mark.parametrize(
+    "name, insee, kind",
+    [
+        ("Capavenir Vosges", "88465", "renamed"),  # 88465's name from 2016 to 2019
+        ("CAPAVENIR-VOSGES", "88465", "renamed"),
+        ("Rollainville", "88321", "absorbed"),  # déléguée of Neufchâteau since 2019
+        ("Bains-les-Bains", "88029", "absorbed"),
+    ],
+)
+def test_former_names_resolve_to_the_2026_commune_with_a_note(geocoder, name, insee, kind):
+    place = geocoder.geocode(name)
+    assert (place.insee, place.former_kind) == (insee, kind)
+    assert place.warnings and place.commune in place.warnings[0]
+
+
+def test_every_name_since_2018_resolves_to_its_successor(geocoder):
+    from geo.reference import load_communes, load_former_names, load_neighbour_communes
+
+    current = {name_key(name) for name in load_communes()["name"]} | {
+        name_key(name) for name in load_neighbour_communes()["name"]}
+    for row in load_former_names().itertuples(index=False):
+        place = geocoder.geocode(row.name, allow_outside=True)
+        if name_key(row.name) in current:
+            # A name borne today wins over the same name borne before
+            # ("Saint-Remy" is 88435, not 70472 Saint-Rémy-en-Comté).
+            assert place.former_kind is None, row.name
+            continue
+        assert place.insee == row.successor_code, row.name
+        assert place.former_kind in ("renamed", "absorbed") and place.warnings, row.name
 
 
 def test_reverse_covers_neighbouring_departements(geocoder):
@@ -151,6 +224,13 @@ def test_name_keys():
     assert name_key("Bresse (La)") == name_key("la-bresse") == "la bresse"
     assert name_key("Ste-Hélène") == name_key("SAINTE HELENE")
     assert edit_distance("remiremont", "remiremnot") == 2
+    assert nearest("remiremnot", ["remiremont", "epinal"], max_distance=2) == [("remiremont", 2)]
+
+
+def test_unknown_name_suggests_former_names_too(geocoder):
+    with pytest.raises(PlaceNotFound) as caught:
+        geocoder.geocode("Capavenir Vosge")
+    assert [c.insee for c in caught.value.candidates] == ["88465"]
 
 
 class FakeBAN(BaseHTTPRequestHandler):

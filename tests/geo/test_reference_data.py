@@ -16,6 +16,7 @@ from geo.reference import (
     load_communes,
     load_departements,
     load_former_communes,
+    load_former_names,
     load_neighbour_communes,
     load_outline,
     load_ssmsi,
@@ -191,3 +192,15 @@ def test_build_is_deterministic(tmp_path, capsys):
     assert built, "the build wrote nothing"
     for name in built:
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name
+
+
+def test_former_names_point_to_current_communes():
+    names = load_former_names()
+    current = load_communes().set_index("insee")["name"]
+    current = dict(current) | dict(load_neighbour_communes().set_index("insee")["name"])
+    assert list(names.columns) == ["name", "code", "year", "successor_code", "successor_name"]
+    assert all(current[code] == name for code, name in zip(names["successor_code"], names["successor_name"]))
+    capavenir = names.set_index("name").loc["Capavenir Vosges"]
+    assert (capavenir["code"], capavenir["successor_name"]) == ("88465", "Thaon-les-Vosges")
+    # A name that only lost its article in the 2018 source is no former name.
+    assert "Bresse" not in set(names["name"])

@@ -103,6 +103,20 @@ def cached_answer(name, build, own=(), columns=None):
     return _bytes(body)
 
 
+def history_reports(columns=None):
+    """Every report up to the end of the period asked, with the other
+    criteria of the filter (``ReportFilter.history``): what trends and
+    emerging cells compare the period with. Cached like the period's."""
+    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
+    return memo(("history", tuple(columns or ()), *_question()),
+                lambda: select_reports(get_session(), report_filter.history(), columns))
+
+
+def period_end():
+    """The last day of the period asked, or None for "up to the latest report"."""
+    return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
+
+
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question and data version
     serves the list and every hotspot's card."""

@@ -1,7 +1,7 @@
-"""``/api/communes``: counts and rates per commune."""
+"""``/api/communes``: counts, rates and trend per commune."""
 
 from geo.reference import load_communes
-from webmap.api.base import bp, cached_answer
+from webmap.api.base import bp, cached_answer, history_reports, period_end
 from webmap.services import hotspots as service
 from webmap.services.store import ANALYSIS_COLUMNS
 
@@ -9,7 +9,7 @@ from webmap.services.store import ANALYSIS_COLUMNS
 @bp.get("/communes")
 def communes():
     def build(frame, params):
-        figures = service.commune_figures(frame, load_communes())
+        figures = service.commune_figures(frame, load_communes(), history=history_reports(ANALYSIS_COLUMNS), end=period_end())
         return {
             "communes": [
                 {
@@ -20,6 +20,9 @@ def communes():
                     "rate_per_1000": round(float(row["rate_per_1000"]), 3),
                     "smoothed_rate_per_1000": round(float(row["smoothed_rate_per_1000"]), 3),
                     "by_agency": row["by_agency"],
+                    # The card's trend, from the whole history up to the
+                    # end of the period.
+                    "trend": {"recent": int(row["trend_recent"]), "previous": int(row["trend_previous"])},
                 }
                 for code, row in figures.iterrows()
             ]

@@ -2,7 +2,7 @@
 hotspots with their trend status, one hotspot's card, emerging cells."""
 
 from geo.crs import to_wgs84
-from webmap.api.base import bp, cached_answer, hotspot_run
+from webmap.api.base import bp, cached_answer, history_reports, hotspot_run, period_end
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
@@ -39,7 +39,7 @@ def hotspot(code):
 @bp.get("/emerging")
 def emerging():
     def build(frame, params):
-        cells = service.emerging_cells(frame)
+        cells = service.emerging_cells(history_reports(ANALYSIS_COLUMNS), period=frame, end=period_end())
         lon, lat = to_wgs84(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
         return {
             "cells": [

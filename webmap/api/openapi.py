@@ -53,9 +53,8 @@ ENDPOINTS = {
                           "(page, page_size).",
     "/api/hotspots": "DBSCAN hotspots: outlines (WGS84) with their summaries.",
     "/api/hotspots/{code}": "One hotspot: summary, member reports and weekly history.",
-    "/api/emerging": "Cells of the space-time cube with their emerging-hotspot category and the commune "
-                     "containing the cell's centre (insee, commune).",
-    "/api/communes": "Counts and rates per commune (rate per 1,000 inhabitants, smoothed).",
+    "/api/emerging": "Cells of the space-time cube (inside the département) whose recent weeks depart from their own history, with their emerging-hotspot category and the commune containing the cell's centre (insee, commune); judged on the whole history up to the end of the period, listed when the period holds reports in them.",
+    "/api/communes": "Counts and rates per commune (rate per 1,000 inhabitants, smoothed), and the trend: reports of the last 13 weeks up to the end of the period and of the 13 before, from the whole history.",
 }
 
 

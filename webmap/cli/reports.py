@@ -34,12 +34,16 @@ STAGES = {"lecture": "Lecture", "validation": "Validation", "géocodage": "Géoc
 @click.command("geocode")
 @with_appcontext
 @click.argument("text")
-def geocode_command(text):
-    """Resolve a place (coordinates, INSEE code, commune, postal code or
-    address) and print the result as JSON."""
+@click.option("--allow-outside", is_flag=True, help="Accepter un lieu hors du département (signalé).")
+def geocode_command(text, allow_outside):
+    """Resolve a place (coordinates in any usual form, INSEE code, commune,
+    postal code or address) and print the result as JSON, with how the text
+    was read."""
     geocoder = importer.geocoder_from_config(current_app.config)
     try:
-        click.echo(json.dumps(geocoder.geocode(text).as_dict(), ensure_ascii=False, indent=2))
+        place = geocoder.geocode(text, allow_outside=allow_outside)
+        decision = importer.place_decision(0, text, place)
+        click.echo(json.dumps(place.as_dict() | {"read_as": decision.how_label()}, ensure_ascii=False, indent=2))
     except GeocodingError as error:
         click.echo(json.dumps(error.as_dict(), ensure_ascii=False, indent=2))
         sys.exit(1)
@@ -72,16 +76,18 @@ class _Progress:
 @click.command("import")
 @with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--agency", help="Code du service, si le fichier n'a pas de colonne « Service ».")
+@click.option("--agency", help="Service du fichier (code, nom ou alias) : toutes les lignes lui sont attribuées.")
 @click.option("--profile", help="Profil de correspondance des colonnes enregistré (voir « crossmap profiles »).")
 @click.option("--skip-invalid", is_flag=True, help="Importer les lignes valides et garder les rejets dans le lot.")
 @click.option("--allow-before-2000", is_flag=True, help="Accepter des dates antérieures à 2000.")
+@click.option("--allow-outside", is_flag=True, help="Accepter des lieux hors du département (signalés).")
 @click.option("--map", "column_map", multiple=True, metavar="COLONNE=CHAMP",
               help="Correspondance d'une colonne (répétable), par ex. --map \"Num PV=agency_ref\".")
 @click.option("--save-profile", metavar="NAME", help="Enregistrer la correspondance des colonnes sous ce nom.")
 @click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier CSV des lignes rejetées (par défaut dans le dossier d'instance).")
-def import_command(path, agency, profile, skip_invalid, allow_before_2000, column_map, save_profile, errors_out):
+def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow_outside, column_map, save_profile,
+                   errors_out):
     """Import an agency file (CSV, XLSX or GeoJSON) as one batch, all or nothing."""
     config = current_app.config
     session = open_session()
@@ -97,13 +103,14 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, colum
             mapping[header] = field_name
     options = importer.ImportOptions(
         agency=agency, profile=profile, mapping=mapping, skip_invalid=skip_invalid, allow_before_2000=allow_before_2000,
-        max_rows=config["IMPORT_MAX_ROWS"], max_bytes=config["IMPORT_MAX_BYTES"], created_by=current_actor().name,
+        allow_outside=allow_outside, max_rows=config["IMPORT_MAX_ROWS"], max_bytes=config["IMPORT_MAX_BYTES"],
+        created_by=current_actor().name,
     )
     progress = _Progress()
     try:
         result = importer.import_and_commit(
             session, path, geocoder=importer.geocoder_from_config(config), known_agencies=config["AGENCIES"],
-            options=options, progress=progress,
+            options=options, progress=progress, vocabularies=importer.vocabularies_from_config(config),
             save_profile_as=save_profile, profile_mapping=options.mapping or (save_profile and _guessed_mapping(path)),
         )
     except importer.ImportFileError as error:
@@ -132,6 +139,8 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, colum
         f"Lot {result.batch_id} : {result.added} ajouté(s), {result.updated} mis à jour, "
         f"{result.unchanged} inchangé(s), {result.rejected} rejeté(s)."
     )
+    if result.decisions:
+        click.echo(f"{len(result.decisions)} décision(s) de lecture (crossmap batches --decisions {result.batch_id}).")
 
 
 def _guessed_mapping(path):
@@ -146,9 +155,22 @@ def _default_errors_path(path):
 
 @click.command("batches")
 @with_appcontext
-def batches_command():
-    """List import batches, newest first."""
+@click.option("--decisions", "decisions_of", type=int, metavar="LOT",
+              help="Afficher comment le lot a lu ses lieux et ses valeurs.")
+def batches_command(decisions_of):
+    """List import batches, newest first (or what one batch decided)."""
     session = open_session()
+    if decisions_of is not None:
+        decisions = importer.batch_decisions(session, decisions_of)
+        if not decisions:
+            click.echo(f"Aucune décision enregistrée pour le lot {decisions_of}.")
+        for d in decisions:
+            flag = " [approximation]" if d.approximate else ""
+            click.echo(f"ligne(s) {d.lines} ({d.count}) — {d.field} : « {d.given} » → "
+                       f"{importer.how_label(d.how)} → {d.stored}{flag}")
+            if d.note:
+                click.echo(f"    {d.note}")
+        return
     batches = importer.list_batches(session)
     if not batches:
         click.echo("Aucun lot d'import.")

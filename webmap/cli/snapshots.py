@@ -21,6 +21,11 @@ from webmap.security.actor import current_actor
 from webmap.services import snapshots
 from webmap.services.filters import FilterError
 
+BASEMAP_OPTIONS = [
+    click.option("--basemap", help="Fond de carte installé (crossmap basemap list) dessiné sous la carte."),
+    click.option("--under", help="Relief ou orthophoto installé (rôle under) fondu dans le fond de carte."),
+]
+
 
 def _parse(params):
     read_zone(params)
@@ -29,6 +34,7 @@ def _parse(params):
             {k: v for k, v in params.items() if v is not None},
             known_agencies=known_agencies(),
             tile_layers=current_app.config.get("TILE_LAYERS") or (),
+            basemaps=snapshots.installed_basemap_names(),
         )
     except FilterError as error:
         raise bad_parameter(error) from None
@@ -41,7 +47,8 @@ def _parse(params):
 @with_options(*FILTER_OPTIONS, *clustering_options(),
               click.option("--view", help="Vue de la carte ouest,sud,est,nord (degrés WGS84)."),
               click.option("--layers", help="Couches : communes,reports,hotspots (toutes par défaut)."),
-              click.option("--title", help="Titre imprimé."))
+              click.option("--title", help="Titre imprimé."),
+              *BASEMAP_OPTIONS)
 @click.option("--size", help="Taille du PNG LARGEURxHAUTEUR en pixels (1920x1080 par défaut).")
 @click.option("--paper", type=click.Choice(["A4", "A3"], case_sensitive=False), help="Format du PDF.")
 @click.option("--orientation", type=click.Choice(["landscape", "portrait"]), help="Orientation du PDF.")
@@ -65,7 +72,8 @@ def snapshot_command(out, **params):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier .pdf.")
 @click.option("--from", "start", help="Premier jour (AAAA-MM-JJ) ; par défaut 12 semaines avant --to.")
 @click.option("--to", "end", help="Dernier jour inclus (AAAA-MM-JJ) ; par défaut aujourd'hui.")
-@with_options(*FILTER_OPTIONS[2:], *clustering_options(), click.option("--title", help="Titre imprimé."))
+@with_options(*FILTER_OPTIONS[2:], *clustering_options(), click.option("--title", help="Titre imprimé."),
+              *BASEMAP_OPTIONS)
 def briefing_command(out, **params):
     """Briefing pack (PDF): cover map, hotspots, emerging places, weekly
     counts, operation zones."""

@@ -198,6 +198,28 @@ class ImportRejection(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class ImportDecision(Base):
+    """How an imported batch read one kind of value (identical decisions of
+    many rows folded into one): a renamed commune, coordinates latitude
+    first, an approximate product name… See
+    ``webmap.services.importer.decisions``."""
+
+    __tablename__ = "import_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    given: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated keys of decisions.HOW_LABELS.
+    how: Mapped[str] = mapped_column(String(255))
+    stored: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_line: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[str] = mapped_column(Text, default="")
+
+
 class ImportProfile(Base):
     """A saved column mapping: one per agency export format."""
 

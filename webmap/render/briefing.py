@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
+from analysis.calendar import weekly_counts
 from analysis.emerging import HOT_CATEGORIES
-from analysis.hotspots import weekly_counts
 from webmap.render.map_image import (
     PAPERS,
     PDF_RASTER_DPI,
@@ -78,6 +78,8 @@ class BriefingData:
     #: More ``MapContent`` fields for the maps (choropleth, cells, zones,
     #: drawn zone, labels): the page's state, as the snapshot draws it.
     extra: dict = field(default_factory=dict)
+    #: The cell's basemap drawn under the maps (webmap.render.tiles.ArchiveBasemap), or None.
+    basemap: object = None
 
 
 def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_label) -> bytes:
@@ -127,7 +129,7 @@ def emerging_places(cells: pd.DataFrame) -> list[dict]:
 def _cover(data, text):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
-                         status_colours=data.status_colours, **data.extra)
+                         status_colours=data.status_colours, basemap=data.basemap, **data.extra)
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 
 
@@ -302,7 +304,7 @@ def _zone_page(data, name, polygon, text, words):
     if len(shown):
         shown = shown.loc[shapely.intersects_xy(polygon, shown["x_l93"].to_numpy(float), shown["y_l93"].to_numpy(float))]
     content = MapContent(communes=data.communes, reports=shown, hotspots=data.hotspots,
-                         agencies=data.agencies, layers=data.layers,
+                         agencies=data.agencies, layers=data.layers, basemap=data.basemap,
                          extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
                          status_colours=data.status_colours, **data.extra)
     summary = words["zone_summary"] % {"count": len(inside_reports), "hotspots": len(spots),

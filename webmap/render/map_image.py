@@ -42,8 +42,19 @@ from webmap.render.style import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "LAYERS", "PAPERS", "STATUS_COLOURS", "MapContent", "PageText", "Snapshot", "render_snapshot",
-    "draw_map", "draw_page_frame", "page_size", "view_to_extent", "fit_extent", "tile_basemap",
+    "LAYERS",
+    "PAPERS",
+    "STATUS_COLOURS",
+    "MapContent",
+    "PageText",
+    "Snapshot",
+    "draw_map",
+    "draw_page_frame",
+    "fit_extent",
+    "page_size",
+    "render_snapshot",
+    "tile_basemap",
+    "view_to_extent",
 ]
 
 #: Layers a snapshot can show, in drawing order: the map page's layers
@@ -80,6 +91,10 @@ MIN_VIEW_M = 1000.0
 # outlines and communes stay vector.
 RASTER_ABOVE = 2000
 PDF_RASTER_DPI = 200
+# The cell's own basemap is drawn at the PNG's resolution, or at this one
+# on paper (PDF pages are 72 dpi), up to this many pixels a side.
+BASEMAP_PRINT_DPI = 200
+MAX_BASEMAP_SIDE = 5000
 # Internet tiles (opt-in): seconds to wait for one, and most fetched for
 # one map.
 TILE_TIMEOUT = 2.0
@@ -116,6 +131,9 @@ class MapContent:
     status_colours: dict = field(default_factory=lambda: dict(STATUS_COLOURS))
     #: An xyzservices ``TileProvider`` drawn under the communes, or None.
     tiles: object = None
+    #: One of the cell's own basemaps (``webmap.render.tiles.ArchiveBasemap``),
+    #: drawn under everything, or None.
+    basemap: object = None
     #: Commune choropleth: ``{"values": {insee: value}, "digits": int}``
     #: (its title is ``PageText.words["choropleth"]``), or None.
     choropleth: dict | None = None
@@ -335,14 +353,23 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
     handles = []
 
     basemap = None
+    if content.basemap is not None:
+        figure = axes.get_figure()
+        dpi = figure.dpi if figure.dpi >= PNG_DPI else BASEMAP_PRINT_DPI
+        pixels = tuple(max(1, min(round(v * dpi), MAX_BASEMAP_SIDE)) for v in box_inches)
+        basemap = content.basemap.image((xmin, ymin, xmax, ymax), pixels)
+        if basemap is not None:
+            # "none": the tiles' pixels as they are, no resampling blur.
+            axes.imshow(basemap, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=0.4, interpolation="none")
     if content.tiles is not None:
         figure = axes.get_figure()
         pixels = (min(int(box_inches[0] * figure.dpi), 2000), min(int(box_inches[1] * figure.dpi), 2000))
         if max(pixels) < 800:  # PDF pages are 72 dpi: fetch for print.
             pixels = tuple(int(v * 800 / max(pixels)) for v in pixels)
-        basemap = tile_basemap(content.tiles, (xmin, ymin, xmax, ymax), pixels)
-        if basemap is not None:
-            axes.imshow(basemap, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=0.5, interpolation="bilinear")
+        tiles = tile_basemap(content.tiles, (xmin, ymin, xmax, ymax), pixels)
+        if tiles is not None:
+            basemap = tiles
+            axes.imshow(tiles, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=0.5, interpolation="bilinear")
 
     if "communes" in content.layers:
         communes = content.communes.cx[xmin:xmax, ymin:ymax]

@@ -15,6 +15,8 @@ import folium
 import xyzservices
 from branca.element import MacroElement, Template
 
+from webmap.render.basemap_layers import add_basemap_layers
+
 LEAFLET = "vendor/leaflet-1.9.4"
 
 # Thin grey outlines: the communes are the basemap, the reports are the news.
@@ -24,7 +26,7 @@ CANTON_STYLE = {"color": "#5a3d8a", "weight": 1.6, "fill": False, "dashArray": "
 ARRONDISSEMENT_STYLE = {"color": "#1a1a1a", "weight": 2.6, "fill": False}
 
 
-def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_layers=()):
+def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_layers=(), basemaps=()):
     """Return the folium Map: communes as the basemap, the cantons and
     arrondissements (hidden at first), the configured tile layers (hidden at
     first), a layer control and a metric scale.
@@ -43,6 +45,10 @@ def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_lay
     tile_layers : sequence of str
         xyzservices names (``"GeoportailFrance.plan"``); each becomes a
         base layer the user may switch on. Empty keeps the map air-gapped.
+    basemaps : sequence of webmap.render.basemap_layers.PageBasemap
+        The cell's own basemaps (``crossmap basemap add``), served by
+        crossmap: base layers beside ``labels["no_basemap"]``, the communes
+        alone.
     """
     west, south, east, north = communes.total_bounds
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_snap=0.25, zoom_delta=0.5)
@@ -57,6 +63,8 @@ def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_lay
             tiles=provider.build_url(), attr=provider.html_attribution, name=provider.name,
             max_zoom=provider.get("max_zoom", 18), overlay=True, show=False,
         ).add_to(fmap)
+
+    add_basemap_layers(fmap, basemaps, fallback_name=labels.get("no_basemap", "Communes"), asset_url=asset_url)
 
     layer = folium.GeoJson(
         communes[["insee", "name", "population", "geometry"]],

@@ -49,6 +49,7 @@ RULES = {
     "imports.batches": "import",
     "imports.rollback": "import",
     "imports.batch_rejections": "import",
+    "imports.batch_decisions": "import",
     "exports.export_form": "export",
     "exports.export_file": "export",
     "zones.index": "view",
@@ -57,6 +58,8 @@ RULES = {
     "zones.create": "zones",
     "zones.update": "zones",
     "zones.delete": "zones",
+    # Map data, not intelligence: whoever sees the map sees its tiles.
+    "tiles.tile": "view",
     "exports.snapshot": "export",
     "exports.briefing_pack": "export",
     "audit.index": "admin",
@@ -101,7 +104,8 @@ def check_access():
 
 
 def _wants_json():
-    return request.path.startswith("/api/")
+    # Tiles are fetched by scripts and images: a status, not a sign-in page.
+    return request.path.startswith(("/api/", "/tiles/"))
 
 
 def can(permission):

@@ -16,6 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 DEFAULT_SECRET_KEYS = {"", "dev", "development", "secret", "secret-key", "secret_key", "changeme", "change-me",
                        "change_me", "please-change", "crossmap", "default", "test", "testing"}
 MIN_SECRET_LENGTH = 24
+#: Endpoints whose answers the browser may keep.
+CACHEABLE_ENDPOINTS = {"static", "tiles.tile"}
 
 _SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)(?![^>]*\bsrc=)", re.IGNORECASE)
 
@@ -58,8 +60,9 @@ def set_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     # Data, exports and pages carry intelligence: no copy in any cache.
-    # Static assets are the only exception.
-    if request.endpoint != "static":
+    # Static assets and basemap tiles (which set their own) are the only
+    # exceptions.
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     return response
 

@@ -36,6 +36,9 @@ ACTIONS = {
     "password_reset": "Mot de passe changé",
     "report_viewed": "Consultation d'un signalement",
     "purge": "Purge des anciens signalements",
+    "basemap_added": "Fond de carte ajouté",
+    "basemap_removed": "Fond de carte retiré",
+    "basemap_default": "Fond de carte par défaut",
 }
 PAGE_SIZE = 500
 _FROM_REQUEST = object()

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
@@ -112,6 +112,12 @@ class ReportFilter:
 
     def is_empty(self) -> bool:
         return self == ReportFilter() and self.zone is None
+
+    def history(self) -> "ReportFilter":
+        """The same question over the whole history up to ``end``: the
+        first day dropped, every other criterion kept. Trends and emerging
+        cells compare the period with what came before it."""
+        return replace(self, start=None, zone=self.zone)
 
     def to_params(self) -> dict[str, str]:
         """The parameters :func:`parse_filter` reads back into this filter."""

@@ -8,12 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from analysis.calendar import weekly_counts
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
-from analysis.communes_stats import commune_rates
-from analysis.emerging import EmergingHotSpots
-from analysis.hotspots import cluster_reports, label_trends, summarise, weekly_counts
+from analysis.communes_stats import commune_rates, commune_trends
+from analysis.emerging import CELL_LIST_PARAMS, CELL_SIZE, located
+from analysis.emerging import emerging_cells as analysis_emerging_cells
+from analysis.hotspots import cluster_reports, label_trends, summarise
 from geo.crs import LAMBERT93
 from geo.reference import load_communes
 from webmap.services.filters import FilterError
@@ -23,9 +26,6 @@ from webmap.services.hotspot_names import name_hotspots
 CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted")
 
 WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
-
-# Cells of the "Émergents" list look at the last half-year.
-EMERGING_PARAMS = {"window_weeks": 26, "min_count": 2}
 
 # Naming writes new codes: one run at a time, so two requests never mint the
 # same code.
@@ -107,17 +107,28 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
     return spots
 
 
-def emerging_cells(reports):
+def emerging_cells(history, *, period=None, end=None):
     """Cells of the space-time cube with a trend category (no "no pattern"),
     each with the commune containing its centre (``insee``, ``commune``):
-    the page's list and the briefing pack name the same one."""
-    if reports.empty:
-        return pd.DataFrame(columns=["x", "y", "category", "count", "count_recent", "insee", "commune"])
-    model = EmergingHotSpots(**EMERGING_PARAMS).fit(
-        reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float), reports["observed_at"]
-    )
-    cells = model.locations_
-    cells = cells[cells["category"] != "no_pattern"].reset_index(drop=True)
+    the page's list and the briefing pack name the same one.
+
+    ``history`` holds every report up to ``end`` (the period's filter
+    without its first day): a cell emerges against its own past. When
+    ``period`` (the reports of the period on screen) is given, only the cells
+    holding at least one of its located reports are kept, as only the
+    hotspots with reports in the period are drawn.
+    """
+    columns = ["x", "y", "category", "count", "count_recent", "insee", "commune"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    cells = analysis_emerging_cells(history, end=end)
+    if period is not None and len(cells):
+        shown = period[located(period)]
+        size = CELL_LIST_PARAMS.get("cell_size", CELL_SIZE)
+        keys = set(zip(np.floor(shown["x_l93"].to_numpy(float) / size).astype(int).tolist(),
+                       np.floor(shown["y_l93"].to_numpy(float) / size).astype(int).tolist()))
+        keep = [(i, j) in keys for i, j in zip(cells["i"].tolist(), cells["j"].tolist())]
+        cells = cells[keep].reset_index(drop=True)
     insee, name = cell_communes(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
     return cells.assign(insee=insee, commune=name)
 
@@ -152,8 +163,12 @@ def hotspot_history(reports, spot):
     return weekly_counts(members["observed_at"], end=reports["observed_at"].max())
 
 
-def commune_figures(reports, communes):
-    """Counts and rates per commune of the Vosges, every commune listed."""
+def commune_figures(reports, communes, *, history=None, end=None):
+    """Counts and rates per commune of the Vosges, every commune listed,
+    with the card's trend: ``trend_recent`` and ``trend_previous``, the
+    reports of the last 13 weeks up to ``end`` and of the 13 before, taken
+    from ``history`` (every report up to the end of the period, default
+    ``reports``) so that a short period still has its "before"."""
     population = communes.set_index("insee")["population"]
     counts = reports.groupby("insee").size()
     figures = commune_rates(counts, population)
@@ -162,4 +177,12 @@ def commune_figures(reports, communes):
     figures["by_agency"] = [
         {a: int(n) for a, n in by_agency.loc[code].items() if n} if code in by_agency.index else {} for code in figures.index
     ]
+    history = reports if history is None else history
+    if history.empty:
+        figures["trend_recent"] = figures["trend_previous"] = 0
+        return figures
+    end = history["observed_at"].max() if end is None else end
+    trends = commune_trends(history["insee"], history["observed_at"], end=end).reindex(figures.index, fill_value=0)
+    figures["trend_recent"] = trends["recent"].to_numpy()
+    figures["trend_previous"] = trends["previous"].to_numpy()
     return figures

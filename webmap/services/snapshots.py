@@ -26,6 +26,8 @@ the clustering parameters, and:
 ``size``       PNG ``WIDTHxHEIGHT`` in pixels (default ``SNAPSHOT_SIZE``)
 ``paper``      PDF ``A4`` or ``A3``
 ``orientation`` ``landscape`` or ``portrait``
+``basemap``    the name of one of the cell's basemaps (``crossmap basemap``)
+``under``      the name of the hillshade or aerial layer shown under it
 =============  ==============================================================
 
 The same functions serve ``crossmap snapshot`` and ``crossmap briefing``
@@ -53,6 +55,7 @@ from geo.reference import load_communes, load_outline
 from webmap import labels
 from webmap.db.models import PARIS
 from webmap.render import briefing
+from webmap.render.basemap_layers import UNDER_OPACITY
 from webmap.render.map_image import (
     DEFAULT_LAYERS,
     LABELS,
@@ -66,9 +69,11 @@ from webmap.render.map_image import (
     view_to_extent,
 )
 from webmap.render.style import STATUS_COLOURS, agency_styles
+from webmap.render.tiles import ArchiveBasemap, LayeredBasemap
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import audit
 from webmap.services import hotspots as service
+from webmap.services.basemaps import BasemapRegistry
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
@@ -82,7 +87,7 @@ log = logging.getLogger(__name__)
 
 #: The page's state, beside the filter and clustering parameters.
 VIEW_PARAMETERS = ("view", "bounds", "layers", "choro", "zones", "labels", "convergent", "card", "title", "size",
-                   "paper", "orientation", "tiles")
+                   "paper", "orientation", "tiles", "basemap", "under")
 #: Choropleth modes -> column of ``commune_figures`` and decimals shown.
 CHOROPLETH = {"count": ("count", 0), "rate": ("rate_per_1000", 2), "smoothed": ("smoothed_rate_per_1000", 2)}
 CHOROPLETH_TITLES = {
@@ -123,6 +128,8 @@ class SnapshotRequest:
     paper: str = "A4"
     orientation: str = "landscape"
     tiles: str | None = None
+    basemap: str | None = None
+    under: str | None = None
     choro: str | None = None
     #: Ids of the saved zones shown; None: all of them.
     zones: tuple | None = None
@@ -138,13 +145,15 @@ class SnapshotRequest:
             "layers": list(self.layers),
             "title": self.title,
             "tiles": self.tiles,
+            "basemap": self.basemap,
+            "under": self.under,
             "choro": self.choro,
             "zones": list(self.zones) if self.zones is not None else None,
             "labels": list(self.labels),
         }
 
 
-def parse_snapshot_request(args, *, known_agencies, tile_layers=(), default_size=None) -> SnapshotRequest:
+def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(), default_size=None) -> SnapshotRequest:
     """Read a snapshot request from text parameters (query string or CLI
     options); a bad one raises :class:`~webmap.services.filters.FilterError`."""
     known = set(PARAMETERS) | set(service.CLUSTER_PARAMETERS) | set(VIEW_PARAMETERS)
@@ -216,9 +225,14 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), default_size
     if tiles and tiles not in tile_layers:
         raise FilterError("tiles", f"fond de carte non configuré « {tiles} » "
                                    f"(configurés : {', '.join(tile_layers) or 'aucun'})")
+    basemap, under = _text(args, "basemap"), _text(args, "under")
+    for name, value in (("basemap", basemap), ("under", under)):
+        if value and value not in basemaps:
+            raise FilterError(name, f"fond de carte non installé « {value} » "
+                                    f"(installés : {', '.join(basemaps) or 'aucun'})")
     title = _text(args, "title")
     return SnapshotRequest(report_filter, params, view, layers, title[:200] if title else None, size, paper,
-                           orientation, tiles, choro, zones, labels, convergent in ("1", "true"))
+                           orientation, tiles, basemap, under, choro, zones, labels, convergent in ("1", "true"))
 
 
 def _text(args, name):
@@ -293,6 +307,32 @@ def page_text(*, title, subtitle, author, fictitious, generated_at=None, page=""
     )
 
 
+def installed_basemap(name, under=None):
+    """The cell's basemap called ``name`` with the layer ``under`` it (a
+    hillshade, an aerial), ready to draw; None when neither is asked."""
+    registry = BasemapRegistry(current_app.instance_path)
+
+    def layer(layer_name):
+        basemap = registry.get(layer_name) if layer_name else None
+        if basemap is None:
+            return None
+        return ArchiveBasemap(registry.archive(basemap), name=basemap.name, attribution=basemap.attribution)
+
+    base, below = layer(name), layer(under)
+    if below is None:
+        return base
+    return LayeredBasemap(base, below, opacity=UNDER_OPACITY)
+
+
+def installed_basemap_names():
+    """Names of the cell's basemaps, which a snapshot request may ask for."""
+    return [b.name for b in BasemapRegistry(current_app.instance_path).list()]
+
+
+def _sources(basemap):
+    return f"{ATTRIBUTION} ; {basemap.attribution}" if basemap is not None else ATTRIBUTION
+
+
 def tile_provider(name):
     """The xyzservices provider of a configured tile layer (or None)."""
     if not name:
@@ -314,12 +354,13 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
+    basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     # Hotspots count every report; the points drawn are those the asker may
     # see in detail, as on the map page.
     content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
                          agencies=agency_styles(current_app.config["AGENCIES"]), layers=snapshot_request.layers, extent=extent,
                          outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
-                         tiles=tile_provider(snapshot_request.tiles),
+                         tiles=tile_provider(snapshot_request.tiles), basemap=basemap,
                          **page_layers(session, snapshot_request, reports))
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – map of reports", cell=config["CELL_NAME"]),
@@ -328,13 +369,14 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
         fictitious=bool(len(reports) and reports["fictitious"].any()),
         generated_at=generated_at,
         page=_("Page %(page)s of %(pages)s", page=1, pages=1),
+        sources=_sources(basemap),
     )
     text.words["choropleth"] = choropleth_title(snapshot_request)
     return render_snapshot(content, text, output=output, size=snapshot_request.size or _default_size(),
                            paper=snapshot_request.paper, orientation=snapshot_request.orientation)
 
 
-def page_layers(session, snapshot_request: SnapshotRequest, reports) -> dict:
+def page_layers(session, snapshot_request: SnapshotRequest, reports, cells=None) -> dict:
     """What the page draws beyond reports and hotspots, as ``MapContent``
     fields: the choropleth (from every filtered report, as
     ``/api/communes``), the emerging cells, the saved zones shown, the
@@ -345,7 +387,11 @@ def page_layers(session, snapshot_request: SnapshotRequest, reports) -> dict:
         figures = service.commune_figures(reports, load_communes())
         extra["choropleth"] = {"values": figures[column].astype(float).to_dict(), "digits": digits}
     if "cells" in snapshot_request.layers:
-        extra["cells"] = service.emerging_cells(reports)
+        if cells is None:
+            # As /api/emerging: judged on the history up to the period's end.
+            f = snapshot_request.report_filter
+            cells = service.emerging_cells(select_reports(session, f.history()), period=reports, end=f.end)
+        extra["cells"] = cells
     if "zones" in snapshot_request.layers:
         wanted = snapshot_request.zones
         extra["zones"] = [(name, polygon) for zone_id, name, polygon in _zones(session)
@@ -388,21 +434,25 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     config = current_app.config
     report_filter = briefing_filter(snapshot_request.report_filter)
     reports, spots = map_data(session, report_filter, snapshot_request.params)
-    emerging = service.emerging_cells(reports)
+    # Emerging cells are judged against the whole history up to the end of
+    # the period, then shown if the period holds reports in them.
+    emerging = service.emerging_cells(select_reports(session, report_filter.history()), period=reports, end=report_filter.end)
+    basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
         subtitle=filter_sentence(report_filter, snapshot_request.params, config["AGENCIES"]),
         author=author,
         fictitious=bool(len(reports) and reports["fictitious"].any()),
         generated_at=generated_at,
+        sources=_sources(basemap),
     )
     pack = briefing.BriefingData(
         reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
         communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end,
         zones=[(name, polygon) for _id, name, polygon in _zones(session)],
-        layers=snapshot_request.layers, extent=request_extent(snapshot_request),
-        extra=page_layers(session, replace(snapshot_request, report_filter=report_filter), reports),
+        layers=snapshot_request.layers, extent=request_extent(snapshot_request), basemap=basemap,
+        extra=page_layers(session, replace(snapshot_request, report_filter=report_filter), reports, emerging),
     )
     text.words["choropleth"] = choropleth_title(snapshot_request)
     return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
@@ -416,7 +466,7 @@ def briefing_words():
         "hotspots": _("Main hotspots"),
         "hotspots_note": _("Ranked by number of reports; convergent: reported by two agencies or more."),
         "emerging": _("Emerging places"),
-        "emerging_note": _("500 m cells whose weekly counts show a trend (Getis-Ord Gi*, Mann-Kendall)."),
+        "emerging_note": _("500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."),
         "weekly": _("Reports per week by agency"),
         "zone": _("Operation zone: %(name)s"),
         "code": _("Code"),

@@ -28,6 +28,7 @@ from webmap.services.audit import audit
 from webmap.services.filters import FilterError, parse_filter
 from webmap.services.snapshots import (
     FORMATS,
+    installed_basemap_names,
     make_briefing,
     make_snapshot,
     parse_snapshot_request,
@@ -106,7 +107,8 @@ def briefing_pack():
 
 def _request():
     return parse_snapshot_request(request.args, known_agencies=agency_codes(current_app.config),
-                                  tile_layers=current_app.config.get("TILE_LAYERS") or ())
+                                  tile_layers=current_app.config.get("TILE_LAYERS") or (),
+                                  basemaps=installed_basemap_names())
 
 
 def _download(body, output, filename):

@@ -52,11 +52,15 @@ FIELD_LABELS = {
     "address": _l("Address"),
     "lat": _l("Latitude"),
     "lon": _l("Longitude"),
+    "coordinates": _l("Coordinates (one column)"),
     "x": _l("X (Lambert-93)"),
     "y": _l("Y (Lambert-93)"),
     "summary": _l("Summary"),
     "handling": _l("Handling"),
 }
+
+#: Field names of the decisions (the place is read from several columns).
+DECISION_FIELD_LABELS = {**FIELD_LABELS, "place": _l("Place")}
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -93,6 +97,7 @@ def _options(source) -> importer.ImportOptions:
         mapping=mapping,
         skip_invalid=bool(source.get("skip_invalid")),
         allow_before_2000=bool(source.get("allow_before_2000")),
+        allow_outside=bool(source.get("allow_outside")),
         max_rows=config["IMPORT_MAX_ROWS"],
         max_bytes=config["IMPORT_MAX_BYTES"],
         created_by=current_actor().name,
@@ -105,7 +110,7 @@ def _options_params(options, mapping):
     for name in ("agency", "profile"):
         if getattr(options, name):
             params[name] = getattr(options, name)
-    for name in ("skip_invalid", "allow_before_2000"):
+    for name in ("skip_invalid", "allow_before_2000", "allow_outside"):
         if getattr(options, name):
             params[name] = "1"
     return params
@@ -141,21 +146,28 @@ def upload():
     file.save(folder / stored)
     (folder / "meta.json").write_text(json.dumps({"filename": file.filename, "stored": stored,
                                                   "uploaded_by": current_actor().name, "uploaded_at": now().isoformat()}))
-    params = {key: request.form[key] for key in ("agency", "profile") if request.form.get(key)}
+    params = {key: request.form[key] for key in ("agency", "profile", "allow_outside") if request.form.get(key)}
     return redirect(url_for(".preview", token=token, **params))
 
 
 @bp.get("/import/<token>")
 def preview(token):
     path, filename = _upload(token)
-    return preview_page(token, filename, path, _options(request.args))
+    return preview_page(token, filename, path, _options(request.args), _shown(request.args))
 
 
-def preview_page(token, filename, path, options):
+def _shown(source) -> str:
+    """Which rows the preview lists: all, approximations or rejections."""
+    shown = source.get("show", "all")
+    return shown if shown in importer.PREVIEW_FILTERS else "all"
+
+
+def preview_page(token, filename, path, options, show="all"):
     try:
         result = importer.preview_file(path, filename=filename, options=options, session=get_session(),
                                        geocoder=importer.geocoder_from_config(current_app.config),
-                                       known_agencies=_known_agencies())
+                                       known_agencies=_known_agencies(), show=show,
+                                       vocabularies=importer.vocabularies_from_config(current_app.config))
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
     return render_template("imports/preview.html", token=token, filename=filename, preview=result,
@@ -168,7 +180,7 @@ def recheck(token):
     """The preview again, with the analyst's column choices (a POST, so the
     CSRF token does not end up in a URL)."""
     path, filename = _upload(token)
-    return preview_page(token, filename, path, _options(request.form))
+    return preview_page(token, filename, path, _options(request.form), _shown(request.form))
 
 
 @bp.post("/import/<token>")
@@ -181,6 +193,7 @@ def confirm(token):
         result = importer.import_and_commit(
             session, path, filename=filename, options=options,
             geocoder=importer.geocoder_from_config(current_app.config), known_agencies=_known_agencies(),
+            vocabularies=importer.vocabularies_from_config(current_app.config),
             save_profile_as=profile_name if options.mapping else None,
         )
     except importer.ImportFileError as error:
@@ -204,7 +217,8 @@ def preview_rejections(token):
     path, filename = _upload(token)
     result = importer.preview_file(path, filename=filename, options=_options(request.args), session=get_session(),
                                    geocoder=importer.geocoder_from_config(current_app.config),
-                                   known_agencies=_known_agencies())
+                                   known_agencies=_known_agencies(),
+                                   vocabularies=importer.vocabularies_from_config(current_app.config))
     return _csv_download(importer.rejections_csv(result.rejections), f"{Path(filename).stem}-rejets.csv")
 
 
@@ -227,6 +241,17 @@ def rollback(batch_id):
     flash(_("Batch %(id)s rolled back: %(removed)s reports removed, %(restored)s restored.",
             id=batch_id, removed=outcome["removed"], restored=outcome["restored"]))
     return redirect(url_for(".batches"))
+
+
+@bp.get("/lots/<int:batch_id>/decisions")
+def batch_decisions(batch_id):
+    session = get_session()
+    batch = importer.get_batch(session, batch_id)
+    if batch is None:
+        abort(404)
+    decisions = importer.batch_decisions(session, batch_id)
+    return render_template("imports/decisions.html", batch=batch, decisions=decisions, how_label=importer.how_label,
+                           field_labels=DECISION_FIELD_LABELS)
 
 
 @bp.get("/lots/<int:batch_id>/rejets.csv")

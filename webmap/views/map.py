@@ -15,9 +15,11 @@ from geo.reference import load_arrondissements, load_cantons, load_communes, loa
 from webmap import labels
 from webmap.db import get_session
 from webmap.db.models import Report
+from webmap.render.basemap_layers import PageBasemap
 from webmap.render.page_map import build_map
 from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.security.access import allowed
+from webmap.services.basemaps import BasemapRegistry
 
 bp = Blueprint("map", __name__)
 
@@ -52,11 +54,27 @@ def basemap():
     """The folium basemap for the current request's settings. ``crossmap
     serve`` calls it once before taking requests, so that the first visitor
     after a start does not wait for it."""
-    return _basemap(url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale()))
+    return _basemap(url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale()),
+                    installed_basemaps())
+
+
+def installed_basemaps():
+    """The cell's basemaps as the page shows them; part of the folium map's
+    cache key, so that ``crossmap basemap add`` shows on the next page."""
+    def tile_url(b):
+        return url_for("tiles.tile", slug=b.slug, z=0, x=0, y=0, ext=b.format).replace(
+            f"/0/0/0.{b.format}", f"/{{z}}/{{x}}/{{y}}.{b.format}")
+
+    return tuple(
+        PageBasemap(name=b.name, url=tile_url(b), kind=b.kind,
+                    minzoom=b.minzoom, maxzoom=b.maxzoom, bounds=tuple(b.bounds), attribution=b.attribution,
+                    default=b.default, role=b.role)
+        for b in BasemapRegistry(current_app.instance_path).list()
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _basemap(static_root, tile_layers, locale):
+def _basemap(static_root, tile_layers, locale, basemaps=()):
     """The folium map's header, body and script. It depends on nothing a
     user changes, and rendering 500 communes costs half a second: once per
     process (and per locale) is enough."""
@@ -67,6 +85,7 @@ def _basemap(static_root, tile_layers, locale):
         labels=_map_labels(),
         asset_url=lambda path: static_root + path,
         tile_layers=tile_layers,
+        basemaps=basemaps,
     )
     root = fmap.get_root()
     root.render()
@@ -88,6 +107,9 @@ def _page_config(first, last):
         "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
         "communes": _commune_index(),
         # Drawing zones is for commanders (webmap.security.access); everyone may measure.
+        # Reports placed outside it were accepted on request at import: the
+        # popup says so.
+        "departement": current_app.config["DEPARTEMENT"],
         "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
         "can_export": bool(current_user.is_authenticated and allowed(current_user.role, "export")),
         "first_day": first.date().isoformat() if first else None,
@@ -131,6 +153,7 @@ def _script_texts():
         "grading": _("Grading"),
         "place": _("Place as given"),
         "precision": _("Precision"),
+        "outside": _("Outside the département (commune)"),
         "hotspot": _("Hotspot"),
         "status": _("Status"),
         "convergence": _("Convergence"),
@@ -223,4 +246,5 @@ def _map_labels():
         "population": _("Population"),
         "cantons": _("Cantons"),
         "arrondissements": _("Arrondissements"),
+        "no_basemap": _("Communes only"),
     }

@@ -105,7 +105,7 @@ EXPECTED_REJECTIONS = {
     8: ("Service", "service inconnu"),
     9: ("Nature", "catégorie inconnue"),
     10: ("Longitude", "hors de la zone couverte"),
-    11: ("Longitude", "inversées"),
+    11: ("Longitude", "hors du département"),
     12: ("Commune", "Vouliez-vous dire : Épinal (88160)"),
     13: ("Code postal", "partagé par 9 communes"),
     14: ("Référence", "en double dans le fichier (déjà ligne 2)"),
@@ -325,3 +325,115 @@ def test_geocode_command_prints_json(runner):
     assert result.exit_code == 1
     document = json.loads(result.output)
     assert document["error"] == "ambiguous" and len(document["candidates"]) == 5
+
+
+MIXED = (
+    "Référence;Service;Date des faits;Nature;Produit;Cotation;Lieu\n"
+    "M-1;Police nationale;01/10/2025 10:00;Saisie;Cannabis résine;B2;\"48,1725 ; 6,4497\"\n"
+    "M-2;CSP Épinal;01/10/2025 11:00;Point de deal;Résine de cannabis;B2;Capavenir Vosges\n"
+    "M-3;commissariat de Saint-Dié;01/10/2025 12:00;Trafic;Cannabis (résine), cocaïne;C3;Saint-Dié-des-Vosges\n"
+)
+
+
+def test_a_file_as_agencies_write_it_imports_with_every_decision_kept(app, runner, tmp_path):
+    path = tmp_path / "ddpn.csv"
+    path.write_text(MIXED, encoding="utf-8")
+    result = invoke(runner, path)
+    assert result.exit_code == 0, result.output
+    assert "3 ajouté(s)" in result.output
+    found = reports(app)
+    assert {r.agency for r in found.values()} == {"PN-SP"}
+    assert found["M-1"].substances == "cannabis_resin" and found["M-1"].precision == "point"
+    assert (found["M-1"].lat, found["M-1"].lon, found["M-1"].insee) == (48.1725, 6.4497, "88160")
+    assert found["M-2"].insee == "88465"  # Thaon-les-Vosges
+    assert found["M-3"].category == "trafficking"  # not a deal point
+    assert found["M-3"].substances == "cannabis_resin,cocaine"
+
+    history = runner.invoke(args=["batches", "--decisions", "1"]).output
+    assert "« 48,1725 ; 6,4497 » → point, latitude, longitude (degrés décimaux) → Épinal (88160)" in history
+    assert "« Capavenir Vosges » → nom de commune, centre de la commune · commune renommée depuis → " \
+           "Thaon-les-Vosges (88465)" in history
+    assert "« Cannabis résine » → valeur reconnue (autre écriture) → cannabis_resin" in history
+    assert "« Police nationale » → valeur reconnue (autre écriture) → PN-SP" in history
+    assert "ancien nom de Thaon-les-Vosges" in history
+    assert "[approximation]" not in history
+
+
+def test_a_pinned_agency_takes_every_row(app, runner, tmp_path):
+    path = tmp_path / "gn.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n"
+                    "P-1;BTA Bruyères;01/10/2025 10:00;Saisie;B2;Bruyères\n"
+                    "P-2;;01/10/2025 10:00;Saisie;B2;Bruyères\n"
+                    "P-3;Unité 12;01/10/2025 10:00;Saisie;B2;Bruyères\n", encoding="utf-8")
+    output = invoke(runner, path).output
+    assert "ligne 3, colonne « Service », valeur «  » : service manquant" in output
+    assert "ligne 4, colonne « Service », valeur « Unité 12 » : service inconnu" in output
+    result = invoke(runner, path, "--agency", "Gendarmerie")
+    assert result.exit_code == 0, result.output
+    assert {r.agency for r in reports(app).values()} == {"GN"}
+    history = runner.invoke(args=["batches", "--decisions", "1"]).output
+    assert "« BTA Bruyères » → valeur approchée (mots en plus) → GN [approximation]" in history
+    assert "« Unité 12 » → service du fichier retenu → GN [approximation]" in history
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n"
+                    "P-4;Douane;01/10/2025 10:00;Saisie;B2;Bruyères\n", encoding="utf-8")
+    assert "service différent de celui annoncé" in invoke(runner, path, "--agency", "GN").output
+
+
+def test_points_outside_the_departement_need_the_option(app, runner, tmp_path):
+    path = tmp_path / "nancy.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n"
+                    "N-1;GN;01/10/2025 10:00;Saisie;B2;48,6921;6,1844\n", encoding="utf-8")
+    result = invoke(runner, path)
+    assert result.exit_code == 1 and "hors du département" in result.output
+    result = invoke(runner, path, "--allow-outside")
+    assert result.exit_code == 0, result.output
+    assert reports(app)["N-1"].insee == "54395"
+    history = runner.invoke(args=["batches", "--decisions", "1"]).output
+    assert "hors du département (accepté)" in history and "[approximation]" in history
+
+
+def test_unknown_product_gets_suggestions(app, runner, tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("Référence;Service;Date des faits;Nature;Produit;Cotation;Commune\n"
+                    "T-1;GN;01/10/2025 10:00;Saisie;cannabis;B2;Épinal\n", encoding="utf-8")
+    output = invoke(runner, path).output
+    assert "produit inconnu : « cannabis »" in output
+    assert "Valeurs proches : « Herbe de cannabis », « Résine de cannabis »" in output
+
+
+@pytest.mark.parametrize(
+    "text, read_as",
+    [
+        ("48.1734, 6.4497", "latitude, longitude"),
+        ("48,1734 ; 6,4497", "latitude, longitude"),
+        ("6.4497 48.1734", "longitude, latitude"),
+        ("48°10'24\"N 6°26'59\"E", "degrés, minutes, secondes"),
+        ("956354 6791494", "X, Y Lambert-93"),
+    ],
+)
+def test_geocode_command_answers_each_coordinate_form(runner, text, read_as):
+    import json
+
+    result = runner.invoke(args=["geocode", text])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["insee"] == "88160" and read_as in document["read_as"]
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("48.6921, 6.1844", "outside_departement"),  # Nancy
+        ("cp 88200", "ambiguous"),
+        ("88160", "ambiguous"),  # Épinal's INSEE code, Le Thillot's postal code
+        ("Epinla", "not_found"),
+    ],
+)
+def test_geocode_command_still_refuses(runner, text, error):
+    import json
+
+    result = runner.invoke(args=["geocode", text])
+    assert result.exit_code == 1
+    document = json.loads(result.output)
+    assert document["error"] == error and document["candidates"]
+    assert runner.invoke(args=["geocode", "48.6921, 6.1844", "--allow-outside"]).exit_code == 0

@@ -144,3 +144,54 @@ def test_columns_mapped_on_the_page_and_saved_as_a_profile(web):
 
         profile = importer.get_profile(db.get_session(), "SP Épinal")
     assert profile["mapping"]["Où"] == "commune" and profile["agency"] == "PN-SP"
+
+
+MIXED = (
+    "Référence;Service;Date des faits;Nature;Produit;Cotation;Lieu\n"
+    'M-1;Police nationale;01/10/2025 10:00;Saisie;Cannabis résine;B2;"48,1725 ; 6,4497"\n'
+    "M-2;CSP Épinal;01/10/2025 11:00;Point de deal;résine de cannabis marocaine;B2;Capavenir Vosges\n"
+    "M-3;DDPN 88;01/10/2025 12:00;Trafic;cocaïne;C3;Nancy\n"
+).encode("utf-8")
+
+
+def test_preview_shows_every_decision_with_filters_and_the_batch_keeps_them(web):
+    app, client = web
+    preview_url = upload(client, "ddpn.csv", MIXED).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    readings = page[page.index('id="readings"'):]
+    # Place as given → how it was read → what is stored, for every row.
+    assert "48,1725 ; 6,4497" in readings and "latitude, longitude (degrés décimaux)" in readings
+    assert "Épinal (88160), 48.17250 ; 6.44970" in readings
+    assert "Capavenir Vosges" in readings and "commune renommée depuis" in readings
+    assert "Thaon-les-Vosges (88465), centre" in readings
+    assert "« Cannabis résine » → cannabis_resin" in readings
+    assert "« Police nationale » → PN-SP" in readings
+    assert "valeur approchée (mots en plus)" in readings  # the Moroccan resin
+    assert "hors du département" in readings  # Nancy, refused without the option
+    glue = "&" if "?" in preview_url else "?"
+    approximations = client.get(preview_url + glue + "show=approximations").get_data(as_text=True)
+    approximations = approximations[approximations.index('id="readings"'):]
+    assert "marocaine" in approximations and "48,1725 ; 6,4497" not in approximations
+    rejections = client.get(preview_url + glue + "show=rejections").get_data(as_text=True)
+    rejections = rejections[rejections.index('id="readings"'):]
+    assert "Nancy" in rejections and "Capavenir" not in rejections
+
+    token_url = preview_url.split("?")[0]
+    # Nancy accepted once places outside are allowed: flagged, then imported.
+    page = client.post(token_url + "/verifier", data={"allow_outside": "1"}).get_data(as_text=True)
+    assert "3 valides" in page and "hors du département (accepté)" in page
+    response = client.post(token_url, data={"allow_outside": "1"})
+    assert response.status_code == 302
+    assert 'href="/signalements/lots/1/decisions"' in client.get("/signalements/lots").get_data(as_text=True)
+    history = client.get("/signalements/lots/1/decisions").get_data(as_text=True)
+    for expected in ("48,1725 ; 6,4497", "Thaon-les-Vosges (88465)", "Cannabis résine", "Police nationale",
+                     "hors du département (accepté)", "approximation", "Lieu"):
+        assert expected in history, expected
+
+
+def test_upload_form_pins_the_agency_and_offers_places_outside(web):
+    app, client = web
+    page = client.get("/signalements/import").get_data(as_text=True)
+    assert "Service du fichier" in page and 'name="allow_outside"' in page
+    response = upload(client, "ddpn.csv", MIXED.replace(b"Nancy", b"Golbey"), agency="PN-SP", allow_outside="1")
+    assert "agency=PN-SP" in response.headers["Location"] and "allow_outside=1" in response.headers["Location"]

@@ -192,6 +192,8 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
         communes = api(demo_app, "/api/communes")["communes"]
         epinal = next(c for c in communes if c["insee"] == "88160")
         assert page.locator("#card .commune-count").inner_text().replace("\u202f", "") == str(epinal["count"])
+        # The trend is the server's, counted on the whole history.
+        assert f"{epinal['trend']['recent']} / {epinal['trend']['previous']}" in page.locator("#card").inner_text()
         page.screenshot(path=str(artifacts / "map-commune.png"))
 
         # Draw a rectangle over the town centre, name it, save it.

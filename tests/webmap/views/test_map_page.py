@@ -57,6 +57,10 @@ def test_page_tells_the_script_agencies_symbols_and_french_labels(demo_client, d
     # Colour and a distinct symbol each, for colour-blind readers.
     assert len({a["symbol"] for a in config["agencies"]}) == len(agencies)
     assert config["categories"]["deal_point"] == "Point de deal"
+    assert config["categories"]["trafficking"] == "Trafic de stupéfiants"
+    # Reports accepted outside the département are flagged in their popup.
+    assert config["departement"] == demo_app.config["DEPARTEMENT"]
+    assert config["text"]["outside"] == "Hors du département (commune)"
     assert config["text"]["weekdays"][0] == "lun"
     assert config["statuses"]["new"]["label"] == "nouveau"
     assert len(config["communes"]) == 506

@@ -35,15 +35,18 @@ from webmap.services.importer.base import (
 )
 from webmap.services.importer.batches import (
     BatchError,
+    batch_decisions,
     batch_rejections,
+    get_batch,
     list_batches,
     rejections_csv,
     rollback_batch,
 )
 from webmap.services.importer.columns import FIELDS, guess_mapping
+from webmap.services.importer.decisions import Decision, how_label, place_decision
 from webmap.services.importer.mapping import resolve_mapping
 from webmap.services.importer.pipeline import import_and_commit, import_file
-from webmap.services.importer.preview import Preview, preview_file
+from webmap.services.importer.preview import PREVIEW_FILTERS, Preview, PreviewRow, preview_file
 from webmap.services.importer.profiles import (
     delete_profile,
     get_profile,
@@ -62,11 +65,13 @@ from webmap.services.importer.validation import (
     geocoder_from_config,
     parse_date,
     prepare,
+    vocabularies_from_config,
 )
 from webmap.services.importer.writer import write
 
 __all__ = [
-    "FIELDS", "READERS", "BatchError", "ImportFileError", "ImportOptions", "ImportResult", "Prepared", "Preview", "Rejection",
+    "FIELDS", "READERS", "PREVIEW_FILTERS", "BatchError", "Decision", "PreviewRow", "batch_decisions", "get_batch", "how_label",
+    "place_decision", "vocabularies_from_config", "ImportFileError", "ImportOptions", "ImportResult", "Prepared", "Preview", "Rejection",
     "Table", "batch_rejections", "content_hash", "delete_profile", "field_label", "geocoder_from_config",
     "get_profile", "guess_mapping", "import_and_commit", "import_file", "list_batches", "list_profiles", "parse_date", "prepare",
     "preview_file", "read_csv_table", "read_geojson_table", "read_table", "read_xlsx_table", "rejections_csv",

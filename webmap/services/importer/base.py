@@ -11,11 +11,12 @@ from webmap.db.models import (
 from webmap.services.importer.columns import (
     FIELDS,
 )
+from webmap.services.importer.decisions import Decision
 
 #: Fields every row needs (a place is needed too, in one of several forms).
 REQUIRED = ("agency_ref", "observed_at", "category")
 #: Field columns that can carry the place, best first.
-PLACE_FIELDS = ("lon", "lat", "x", "y", "address", "insee", "postal_code", "commune")
+PLACE_FIELDS = ("lon", "lat", "x", "y", "coordinates", "address", "insee", "postal_code", "commune")
 #: Dates before this need ``allow_before_2000``: most are typing mistakes.
 OLDEST_WITHOUT_CONFIRMATION = datetime(2000, 1, 1, tzinfo=PARIS)
 #: Excel counts days from 30 December 1899 (its 1900 leap-year bug included).
@@ -69,6 +70,8 @@ class ImportOptions:
     profile: str | None = None
     skip_invalid: bool = False
     allow_before_2000: bool = False
+    # Accept places in a neighbouring département (flagged in the preview).
+    allow_outside: bool = False
     max_rows: int | None = None
     max_bytes: int | None = None
     created_by: str | None = None
@@ -84,6 +87,7 @@ class Prepared:
     warnings: list[str]
     mapping: dict[str, str]
     total_rows: int
+    decisions: list[Decision] = field(default_factory=list)
 
 
 @dataclass
@@ -97,3 +101,4 @@ class ImportResult:
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: bool = False
+    decisions: list[Decision] = field(default_factory=list)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from webmap.db.models import (
     ImportBatch,
+    ImportDecision,
     ImportRejection,
     Report,
     ReportHistory,
@@ -33,6 +34,18 @@ def batch_rejections(session, batch_id) -> list[Rejection]:
         select(ImportRejection).where(ImportRejection.batch_id == batch_id).order_by(ImportRejection.line, ImportRejection.id)
     )
     return [Rejection(r.line, r.column, r.value, r.reason) for r in rows]
+
+
+def get_batch(session, batch_id) -> ImportBatch | None:
+    return session.get(ImportBatch, batch_id)
+
+
+def batch_decisions(session, batch_id) -> list[ImportDecision]:
+    """What a batch decided, identical decisions folded, in file order."""
+    return list(session.scalars(
+        select(ImportDecision).where(ImportDecision.batch_id == batch_id).order_by(ImportDecision.first_line,
+                                                                                    ImportDecision.id)
+    ))
 
 
 def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:

@@ -7,6 +7,7 @@ exports write the first French header of each field, so that an export can
 be imported back unchanged. Flask-free.
 """
 
+from analysis.vocabulary import Vocabulary
 from geo.names import name_key
 
 #: Report fields an agency file may carry, each with the headers that name it
@@ -33,6 +34,8 @@ FIELDS = {
     "address": ("Adresse", "adresse des faits", "voie", "rue", "address", "street"),
     "lat": ("Latitude", "lat", "y wgs84", "latitude wgs84"),
     "lon": ("Longitude", "lon", "lng", "long", "x wgs84", "longitude wgs84"),
+    "coordinates": ("Coordonnées", "coordonnees gps", "gps", "coords", "position", "position gps", "lat lon",
+                    "latitude longitude", "coordinates", "point gps", "localisation gps"),
     "x": ("X", "x l93", "x lambert 93", "x lambert93", "coord x", "x_l93"),
     "y": ("Y", "y l93", "y lambert 93", "y lambert93", "coord y", "y_l93"),
     "summary": ("Résumé", "resume", "observations", "description", "commentaire", "commentaires", "summary",
@@ -64,37 +67,43 @@ def guess_mapping(headers) -> dict[str, str]:
     return mapping
 
 
-#: Values of ``category``: stored code -> words agencies use.
+#: Values of ``category``: stored code -> words agencies use. Matched by
+#: meaning (:class:`analysis.vocabulary.Vocabulary`): "Point de deal",
+#: "deal (point)" and "points de deal" are one phrase.
 CATEGORY_WORDS = {
-    "deal_point": ("Point de deal", "deal", "point deal", "trafic", "point de vente", "deal point"),
-    "seizure": ("Saisie", "saisies", "seizure"),
-    "arrest": ("Interpellation", "interpellations", "arrestation", "arrest"),
-    "tip": ("Renseignement", "rens", "rensgt", "information", "tip"),
+    "deal_point": ("Point de deal", "deal", "point de vente", "deal point", "lieu de deal", "point de trafic"),
+    "seizure": ("Saisie", "seizure"),
+    "arrest": ("Interpellation", "arrestation", "arrest", "garde à vue"),
+    "tip": ("Renseignement", "rens", "rensgt", "rgt", "information", "tip"),
     "surveillance": ("Surveillance", "observation", "filature"),
-    "other": ("Autre", "autres", "divers", "other"),
+    "other": ("Autre", "divers", "other"),
+    # "Trafic" alone used to be read as a deal point; it names a trafficking
+    # case, which has a code of its own (see analysis.vocabulary).
+    "trafficking": ("Trafic de stupéfiants", "trafic", "trafic de drogue", "trafic stups", "trafficking",
+                    "réseau", "go fast"),
 }
 
 #: Values of ``substances``.
 SUBSTANCE_WORDS = {
-    "cannabis_resin": ("Résine de cannabis", "résine", "resine cannabis", "haschich", "haschisch", "hashish",
-                       "hasch", "shit", "cannabis resin", "cannabis_resin"),
-    "cannabis_herb": ("Herbe de cannabis", "herbe", "cannabis herbe", "marijuana", "beuh", "cannabis herb",
-                      "cannabis_herb", "pieds de cannabis"),
-    "cocaine": ("Cocaïne", "coke", "cocaine"),
-    "crack": ("Crack",),
-    "heroin": ("Héroïne", "heroine", "heroin", "hero"),
-    "synthetic": ("Drogues de synthèse", "drogue de synthèse", "synthèse", "mdma", "ecstasy", "amphétamines",
-                  "amphetamines", "lsd", "kétamine", "ketamine", "synthetic"),
-    "other": ("Autre", "autres", "other"),
+    "cannabis_resin": ("Résine de cannabis", "résine", "haschich", "haschisch", "hashish", "hasch", "hash",
+                       "shit", "pollen", "cannabis resin", "cannabis_resin", "barrette", "savonnette"),
+    "cannabis_herb": ("Herbe de cannabis", "herbe", "marijuana", "marihuana", "beuh", "weed", "skunk",
+                      "cannabis herb", "cannabis_herb", "pied de cannabis", "plant de cannabis", "feuille de cannabis"),
+    "cocaine": ("Cocaïne", "coke", "chlorhydrate de cocaïne", "cocaine"),
+    "crack": ("Crack", "cocaïne base", "free base", "freebase", "caillou"),
+    "heroin": ("Héroïne", "heroin", "hero", "héro", "brown", "brune"),
+    "synthetic": ("Drogues de synthèse", "synthèse", "drogue de synthèse", "mdma", "ecstasy", "xtc", "amphétamine",
+                  "speed", "méthamphétamine", "lsd", "kétamine", "ghb", "cathinone", "3 mmc", "synthetic"),
+    "other": ("Autre", "divers", "other"),
 }
 
 #: Values of ``unit``.
 UNIT_WORDS = {
-    "g": ("g", "gr", "gramme", "grammes", "grams"),
-    "kg": ("kg", "kilo", "kilos", "kilogramme", "kilogrammes"),
-    "plants": ("pieds", "plants", "plant", "pied", "plants de cannabis"),
-    "doses": ("doses", "dose", "cachets", "comprimés", "comprimes", "pilules", "pills"),
-    "l": ("l", "litre", "litres", "liter", "liters"),
+    "g": ("g", "gr", "gramme", "grams"),
+    "kg": ("kg", "kilo", "kilogramme"),
+    "plants": ("pieds", "plant", "pied", "plant de cannabis", "pied de cannabis"),
+    "doses": ("doses", "dose", "cachet", "comprimé", "pilule", "pill", "cp"),
+    "l": ("l", "litre", "liter"),
 }
 
 #: Values of ``handling``: who may see the report in detail.
@@ -107,14 +116,38 @@ HANDLING_WORDS = {
 PRECISION_WORDS = {"point": ("Point exact",), "address": ("Adresse",), "commune": ("Commune seule",)}
 
 
-def _index(words_by_code):
-    return {name_key(word): code for code, words in words_by_code.items() for word in (code, *words)}
+#: Where each vocabulary's words are, by the name the configuration's
+#: ``VOCABULARY_SYNONYMS`` uses.
+WORDS = {"category": CATEGORY_WORDS, "substances": SUBSTANCE_WORDS, "unit": UNIT_WORDS, "handling": HANDLING_WORDS}
 
 
-CATEGORY_INDEX = _index(CATEGORY_WORDS)
-SUBSTANCE_INDEX = _index(SUBSTANCE_WORDS)
-UNIT_INDEX = _index(UNIT_WORDS)
-HANDLING_INDEX = _index(HANDLING_WORDS)
+def vocabularies(synonyms: dict | None = None) -> dict[str, Vocabulary]:
+    """One :class:`~analysis.vocabulary.Vocabulary` per coded field, with
+    the configured synonyms (``{"substances": {"came": "heroin"}, ...}``).
+
+    >>> vocabularies({"substances": {"came": "heroin"}})["substances"].match("Came").code
+    'heroin'
+    """
+    synonyms = synonyms or {}
+    unknown = sorted(set(synonyms) - set(WORDS))
+    if unknown:
+        raise ValueError(f"VOCABULARY_SYNONYMS names unknown fields {unknown}; known: {sorted(WORDS)}.")
+    return {name: Vocabulary(words, synonyms.get(name)) for name, words in WORDS.items()}
+
+
+def agency_vocabulary(agencies) -> Vocabulary:
+    """The configured agencies (``AGENCIES``) as a vocabulary: code, name
+    and ``aliases`` of each, matched by meaning.
+
+    >>> agencies = [{"code": "PN-SP", "name": "Police nationale (DDPN)", "aliases": ["DDPN 88", "CSP Épinal"]}]
+    >>> agency_vocabulary(agencies).match("csp d'Epinal").code
+    'PN-SP'
+    """
+    return Vocabulary({agency["code"]: (agency["name"], *agency.get("aliases", ())) for agency in agencies})
+
+
+#: The vocabularies without configured synonyms.
+VOCABULARIES = vocabularies()
 
 
 def label(words_by_code, code):

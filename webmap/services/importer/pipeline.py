@@ -11,7 +11,7 @@ from webmap.services.importer.writer import write
 
 
 def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None) -> ImportResult:
+                progress=None, vocabularies=None) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
     caller commits (or rolls back). See the module docstring."""
     options = options or ImportOptions()
@@ -22,7 +22,8 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
     if progress:
         progress("lecture", 0, 1)
     table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
-    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress)
+    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress,
+                       vocabularies=vocabularies)
     return write(session, prepared, table, options, progress=progress)
 
 

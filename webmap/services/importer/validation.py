@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -30,12 +31,9 @@ from webmap.services.importer.base import (
     Table,
     field_label,
 )
-from webmap.services.importer.columns import (
-    CATEGORY_INDEX,
-    HANDLING_INDEX,
-    SUBSTANCE_INDEX,
-    UNIT_INDEX,
-)
+from webmap.services.importer.columns import VOCABULARIES, agency_vocabulary
+from webmap.services.importer.columns import vocabularies as vocabularies_for
+from webmap.services.importer.decisions import Decision, place_decision, value_decision
 from webmap.services.importer.mapping import resolve_mapping
 
 
@@ -117,24 +115,47 @@ _SPLIT_VALUES = re.compile(r"\s*(?:[,;/+|]|\bet\b)\s*")
 
 
 class _RowValidator:
-    def __init__(self, mapping, options, known_agencies):
+    def __init__(self, mapping, options, known_agencies, vocabularies=None):
         self.options = options
         self.header_of = {field_name: header for header, field_name in mapping.items()}
-        self.agencies = {}
-        for agency in known_agencies:
-            self.agencies[name_key(agency["code"])] = agency["code"]
-            self.agencies[name_key(agency["name"])] = agency["code"]
+        self.vocabularies = vocabularies or VOCABULARIES
+        self.agencies = agency_vocabulary(known_agencies)
+        self.agency_codes = [agency["code"] for agency in known_agencies]
+        # Decisions of the row being read: (field, given, match, stored).
+        self.decisions: list[tuple] = []
         self.default_agency = None
         if options.agency:
-            self.default_agency = self.agencies.get(name_key(options.agency))
-            if self.default_agency is None:
+            match = self.agencies.match(options.agency)
+            if match is None or not match.exact:
                 raise ImportFileError(
                     f"Service inconnu : « {options.agency} » (services connus : "
-                    + ", ".join(a["code"] for a in known_agencies) + ")."
+                    + ", ".join(self.agency_codes) + ")."
                 )
+            self.default_agency = match.code
 
     def column(self, field_name):
         return self.header_of.get(field_name, field_label(field_name))
+
+    def read(self, field_name, text):
+        """The code ``text`` means in the vocabulary of ``field_name``, the
+        reading noted when it is not written like a known phrase; ``None``
+        when it cannot be told."""
+        vocabulary = self.agencies if field_name == "agency" else self.vocabularies[field_name]
+        match = vocabulary.match(text)
+        # Written as the code or its label: nothing to say.
+        if match is not None and (not match.exact or name_key(text) not in self._plain_keys(vocabulary, match.code)):
+            self.decisions.append((field_name, text, match, match.code))
+        return match
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
+    def _plain_keys(vocabulary, code):
+        return {name_key(code), name_key(vocabulary.labels[code])}
+
+    def suggestion(self, field_name, text) -> str:
+        vocabulary = self.agencies if field_name == "agency" else self.vocabularies[field_name]
+        nearest = vocabulary.suggest(text)
+        return " Valeurs proches : " + ", ".join(f"« {label} »" for label in nearest) + "." if nearest else ""
 
     def record(self, values: dict) -> dict:
         """The report fields of one row; raises a list of ``_Invalid``."""
@@ -177,12 +198,19 @@ class _RowValidator:
             if self.default_agency:
                 return self.default_agency
             raise _Invalid("service manquant")
-        code = self.agencies.get(name_key(text))
-        if code is None:
-            raise _Invalid("service inconnu (services connus : " + ", ".join(sorted(set(self.agencies.values()))) + ")")
-        if self.default_agency and code != self.default_agency:
-            raise _Invalid(f"service différent de celui annoncé pour le fichier ({self.default_agency})")
-        return code
+        match = self.read("agency", text)
+        if self.default_agency:
+            # One agency per file: the pinned one is stored; a row naming
+            # another one is a contradiction, a wording we cannot read is not.
+            if match is not None and match.code != self.default_agency:
+                raise _Invalid(f"service différent de celui annoncé pour le fichier ({self.default_agency})")
+            if match is None:
+                self.decisions.append(("agency", text, None, self.default_agency))
+            return self.default_agency
+        if match is None:
+            raise _Invalid("service inconnu (services connus : " + ", ".join(self.agency_codes) + ")."
+                           + self.suggestion("agency", text))
+        return match.code
 
     @staticmethod
     def reference(value):
@@ -202,29 +230,26 @@ class _RowValidator:
             raise _Invalid(str(error)) from None
         return moment
 
-    @staticmethod
-    def category(value):
+    def category(self, value):
         text = cell_text(value)
         if not text:
             raise _Invalid("catégorie manquante")
-        code = CATEGORY_INDEX.get(name_key(text))
-        if code is None:
-            raise _Invalid("catégorie inconnue (attendu : point de deal, saisie, interpellation, renseignement, "
-                           "surveillance ou autre)")
-        return code
+        match = self.read("category", text)
+        if match is None:
+            raise _Invalid("catégorie inconnue (attendu : point de deal, trafic, saisie, interpellation, "
+                           "renseignement, surveillance ou autre)." + self.suggestion("category", text))
+        return match.code
 
-    @staticmethod
-    def handling(value):
+    def handling(self, value):
         text = cell_text(value)
         if not text:
             return "shared"
-        code = HANDLING_INDEX.get(name_key(text))
-        if code is None:
+        match = self.read("handling", text)
+        if match is None:
             raise _Invalid("diffusion inconnue (attendu : partagé ou restreint)")
-        return code
+        return match.code
 
-    @staticmethod
-    def substances(value):
+    def substances(self, value):
         text = cell_text(value)
         if not text:
             return ""
@@ -232,12 +257,12 @@ class _RowValidator:
         for part in _SPLIT_VALUES.split(text):
             if not part:
                 continue
-            code = SUBSTANCE_INDEX.get(name_key(part))
-            if code is None:
+            match = self.read("substances", part)
+            if match is None:
                 raise _Invalid(f"produit inconnu : « {part} » (attendu : résine, herbe, cocaïne, crack, héroïne, "
-                               "drogues de synthèse ou autre)")
-            if code not in codes:
-                codes.append(code)
+                               "drogues de synthèse ou autre)." + self.suggestion("substances", part))
+            if match.code not in codes:
+                codes.append(match.code)
         return ",".join(codes)
 
     @staticmethod
@@ -252,15 +277,14 @@ class _RowValidator:
             raise _Invalid("quantité négative")
         return number
 
-    @staticmethod
-    def unit(value):
+    def unit(self, value):
         text = cell_text(value)
         if not text:
             raise _Invalid("unité manquante pour la quantité")
-        code = UNIT_INDEX.get(name_key(text))
-        if code is None:
+        match = self.read("unit", text)
+        if match is None:
             raise _Invalid("unité inconnue (attendu : g, kg, pieds, doses ou l)")
-        return code
+        return match.code
 
     def grading(self, values):
         if "grading" in self.header_of:
@@ -287,7 +311,7 @@ class _Problems(Exception):
 
 
 def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | None = None,
-            progress=None, now_=None) -> Prepared:
+            progress=None, now_=None, vocabularies=None) -> Prepared:
     """Map, validate and geocode every row of ``table``; write nothing.
 
     Parameters
@@ -299,11 +323,13 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
     options : ImportOptions
     progress : callable, optional
         ``progress(stage, done, total)``, called every few thousand rows.
+    vocabularies : dict, optional
+        :func:`webmap.columns.vocabularies` with the configured synonyms.
     """
     options = options or ImportOptions()
     now_ = now_ or now()
     mapping = resolve_mapping(table, options.mapping, options.agency)
-    validator = _RowValidator(mapping, options, known_agencies)
+    validator = _RowValidator(mapping, options, known_agencies, vocabularies)
     index_of = {field_name: table.headers.index(header) for header, field_name in mapping.items()}
     rejections: list[Rejection] = []
     rejected_lines: set[int] = set()
@@ -319,6 +345,7 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
         if progress and number % CHUNK == 0:
             progress("validation", number, total)
         values = {field_name: (row[i] if i < len(row) else None) for field_name, i in index_of.items()}
+        validator.decisions.clear()
         try:
             record = validator.record(values)
         except _Problems as problems:
@@ -345,16 +372,26 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
             continue
         seen_refs[key] = line
         place = {name: values.get(name) for name in PLACE_FIELDS if name in values}
-        candidates.append((line, record, place))
+        decisions = [_value_decision(line, *decision) for decision in validator.decisions]
+        candidates.append((line, record, place, decisions))
     if progress:
         progress("validation", total, total)
 
-    records, warnings = _geocode_all(candidates, geocoder, reject, progress)
+    records, warnings, decisions = _geocode_all(candidates, geocoder, reject, progress, options.allow_outside)
     rejections.sort(key=lambda r: r.line)
-    return Prepared(records, rejections, rejected_lines, warnings, mapping, total)
+    return Prepared(records, rejections, rejected_lines, warnings, mapping, total, decisions)
+
+
+def _value_decision(line, field_name, given, match, stored) -> Decision:
+    if match is None:  # an unreadable agency in a file pinned to one
+        return Decision(line, field_name, given, ("pinned",), stored,
+                        f"Service « {given} » non reconnu : service du fichier retenu ({stored}).")
+    return value_decision(line, field_name, given, match, stored)
 
 
 def _place_text(place: dict) -> str:
+    if cell_text(place.get("coordinates")):
+        return cell_text(place["coordinates"])
     parts = []
     if cell_text(place.get("address")):
         parts.append(cell_text(place["address"]))
@@ -370,13 +407,16 @@ def _place_text(place: dict) -> str:
     return ", ".join(parts)
 
 
-def _geocode_all(candidates, geocoder, reject, progress):
+def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
     """Geocode the validated rows: coordinates in one vectorised spatial
-    query, the other forms one by one through the geocoder's cache."""
-    records, warnings = [], []
+    query, the other forms one by one through the geocoder's cache.
+
+    Returns the records, the warnings (one line per kind) and the decisions
+    of the rows kept."""
+    records, warnings, decisions = [], [], []
     lon = np.full(len(candidates), np.nan)
     lat = np.full(len(candidates), np.nan)
-    for i, (_, _, place) in enumerate(candidates):
+    for i, (_, _, place, _) in enumerate(candidates):
         a, b = parse_number(place.get("lon")), parse_number(place.get("lat"))
         if a is not None and b is not None:
             lon[i], lat[i] = a, b
@@ -387,9 +427,15 @@ def _geocode_all(candidates, geocoder, reject, progress):
     if has_point.any():
         x[has_point], y[has_point] = to_lambert93(lon[has_point], lat[has_point])
         insee[has_point] = geocoder.communes_at(x[has_point], y[has_point])
+        # Points outside the département, or that fall nowhere in the stated
+        # order, go through the geocoder, which knows what to do with them.
+        outside = geocoder.departements_at(insee) != geocoder.departement
+        insee[outside] = None
     total = len(candidates)
     warned = {}
-    for i, (line, record, place) in enumerate(candidates):
+    # The geocoder answers the same place again and again: read it once.
+    read_as: dict = {}
+    for i, (line, record, place, row_decisions) in enumerate(candidates):
         if progress and i % CHUNK == 0:
             progress("géocodage", i, total)
         if insee[i] is not None:
@@ -397,13 +443,18 @@ def _geocode_all(candidates, geocoder, reject, progress):
                            insee=insee[i], precision="point")
         else:
             try:
-                result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS})
+                result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS}, allow_outside=allow_outside)
             except GeocodingError as error:
                 column = _place_column(place)
                 reject(line, column, "" if column is None else place.get(column), error.message)
                 continue
             located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
                            insee=result.insee, precision=result.precision)
+            place_text = _place_text(place)
+            t = read_as.get((place_text, result))
+            if t is None:
+                t = read_as[(place_text, result)] = place_decision(0, place_text, result)
+            row_decisions = [*row_decisions, Decision(line, t.field, t.given, t.how, t.stored, t.note)]
             for warning in result.warnings:
                 # Address fallbacks repeat for thousands of rows: one line each
                 # kind, with the count and the first line.
@@ -411,15 +462,16 @@ def _geocode_all(candidates, geocoder, reject, progress):
                 if kind not in warned:
                     warned[kind] = [0, line, warning]
                 warned[kind][0] += 1
-        record.update(located, place_text=_place_text(place))
+        record.update(located, place_text=place_text if insee[i] is None else _place_text(place))
         record["content_hash"] = content_hash(record)
         record["_line"] = line
         records.append(record)
+        decisions.extend(row_decisions)
     for count, line, example in warned.values():
         warnings.append(f"{count} ligne(s), dont la ligne {line} : {example}")
     if progress:
         progress("géocodage", total, total)
-    return records, warnings
+    return records, warnings, decisions
 
 
 def _place_column(place: dict):
@@ -447,14 +499,30 @@ def content_hash(record: dict) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _geocoder(enabled, domain, scheme, timeout):
+def _geocoder(departement, enabled, domain, scheme, timeout):
     from geo.geocoder import Geocoder
 
-    return Geocoder(ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme, ban_timeout=timeout)
+    return Geocoder(departement=departement, ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme,
+                    ban_timeout=timeout)
 
 
 def geocoder_from_config(config) -> "Geocoder":
-    """The geocoder the ``GEOCODER_BAN_*`` settings describe, one per
-    process and settings (its cache then serves every import)."""
-    return _geocoder(bool(config.get("GEOCODER_BAN_ENABLED")), config.get("GEOCODER_BAN_DOMAIN"),
-                     config.get("GEOCODER_BAN_SCHEME", "https"), float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)))
+    """The geocoder the ``DEPARTEMENT`` and ``GEOCODER_BAN_*`` settings
+    describe, one per process and settings (its cache then serves every
+    import)."""
+    from geo.reference import DEPARTEMENT
+
+    return _geocoder(config.get("DEPARTEMENT", DEPARTEMENT), bool(config.get("GEOCODER_BAN_ENABLED")),
+                     config.get("GEOCODER_BAN_DOMAIN"), config.get("GEOCODER_BAN_SCHEME", "https"),
+                     float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)))
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabularies(synonyms_json):
+    return vocabularies_for(json.loads(synonyms_json))
+
+
+def vocabularies_from_config(config) -> dict:
+    """The vocabularies with the ``VOCABULARY_SYNONYMS`` setting, built once
+    per process and setting."""
+    return _vocabularies(json.dumps(config.get("VOCABULARY_SYNONYMS") or {}, sort_keys=True, ensure_ascii=False))

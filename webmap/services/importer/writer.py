@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, insert, literal, select, update
 
 from webmap.db.models import (
     ImportBatch,
+    ImportDecision,
     ImportRejection,
     Report,
     ReportHistory,
@@ -18,6 +19,7 @@ from webmap.services.importer.base import (
     Prepared,
     Table,
 )
+from webmap.services.importer.decisions import group_decisions
 
 
 def write(session, prepared: Prepared, table: Table, options: ImportOptions, progress=None) -> ImportResult:
@@ -27,7 +29,7 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
     written and ``written`` is False.
     """
     result = ImportResult(batch_id=None, total_rows=prepared.total_rows, rejected=len(prepared.rejected_lines),
-                          rejections=prepared.rejections, warnings=prepared.warnings)
+                          rejections=prepared.rejections, warnings=prepared.warnings, decisions=prepared.decisions)
     if prepared.rejections and not options.skip_invalid:
         return result
     batch = ImportBatch(kind="file", filename=table.filename, sha256=table.sha256, created_by=options.created_by,
@@ -84,6 +86,9 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
         done += len(chunk)
     if progress:
         progress("enregistrement", total, total)
+    if prepared.decisions:
+        session.execute(insert(ImportDecision.__table__),
+                        [dict(group, batch_id=batch.id) for group in group_decisions(prepared.decisions)])
     if prepared.rejections:
         session.execute(
             insert(ImportRejection.__table__),

@@ -4,11 +4,13 @@ import { T } from "../config.js";
 import { getJSON } from "../api.js";
 import { data } from "../data.js";
 import { el, number } from "../dom.js";
-import { handles, map } from "../handles.js";
+import { basemapShown, handles, map } from "../handles.js";
 import { apiQuery, state } from "../state.js";
 
 const CHORO = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
 const BASEMAP = { color: "#666666", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 0.6 };
+// Over one of the cell's basemaps the communes are outlines only.
+const OUTLINES = { ...BASEMAP, fillOpacity: 0 };
 const KEYS = { count: "count", rate: "rate_per_1000", smoothed: "smoothed_rate_per_1000" };
 const legend = L.control({ position: "bottomright" });
 legend.onAdd = () => L.DomUtil.create("div", "legend");
@@ -49,7 +51,7 @@ function restyle(style) {
 /** Paint the communes as the state's choropleth says (or as the basemap). */
 export function paintCommunes() {
   if (!state.choro || !data.communes) {
-    restyle(() => BASEMAP);
+    restyle(() => (basemapShown() ? OUTLINES : BASEMAP));
     legend.remove();
     return;
   }
@@ -67,3 +69,6 @@ export function paintCommunes() {
     ...CHORO.map((c, i) => el("div", {}, el("i", { style: `background:${c}` }, ""),
       ` > ${number(bounds[i], digits)}${i < 4 ? ` – ${number(bounds[i + 1], digits)}` : ""}`)));
 }
+
+// The page map's own handler has already noted the new base layer.
+map.on("baselayerchange", () => paintCommunes());

@@ -133,6 +133,8 @@ function reportPopup(p) {
     [T.category, config.categories[p.category] || p.category], [T.grading, p.grading],
     [T.place, p.place], [T.precision, config.precisions[p.precision] || p.precision],
   ];
+  // Accepted at import with "allow outside": flagged, as in the preview.
+  if (p.insee && !p.insee.startsWith(config.departement)) rows.push([T.outside, p.insee]);
   return el("table", { class: "popup" }, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
 }
 

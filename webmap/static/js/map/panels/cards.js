@@ -1,7 +1,7 @@
 // The card over the map: a hotspot's, a commune's or a zone's details, or
 // an error. Other modules register the cards they open (registerCard) so
 // that the state's "card" field reopens them after a reload or Back.
-import { AGENCY, COMMUNE, DAY, T, config, statusColour, statusLabel } from "../config.js";
+import { AGENCY, COMMUNE, T, config, statusColour, statusLabel } from "../config.js";
 import { getJSON } from "../api.js";
 import { data } from "../data.js";
 import { $, el, frDate, frDay, number, svg } from "../dom.js";
@@ -117,14 +117,14 @@ async function openCommune(insee, zoom) {
   }
   writeUrl(true);
   if (!data.communes) await loadCommunes();
-  const figures = data.communes[insee] || { count: 0, rate_per_1000: 0, smoothed_rate_per_1000: 0, by_agency: {} };
+  const figures = data.communes[insee] || { count: 0, rate_per_1000: 0, smoothed_rate_per_1000: 0, by_agency: {}, trend: { recent: 0, previous: 0 } };
   const mine = data.reports.filter((p) => p.insee === insee);
   const byCategory = {};
   for (const p of mine) byCategory[p.category] = (byCategory[p.category] || 0) + 1;
-  // reduce, not Math.max(...): a few hundred thousand arguments overflow the stack.
-  const end = data.reports.reduce((latest, p) => Math.max(latest, p.time), 0);
-  const recent = mine.filter((p) => p.time > end - 91 * DAY).length;
-  const previous = mine.filter((p) => p.time <= end - 91 * DAY && p.time > end - 182 * DAY).length;
+  // The server counts the trend on the whole history up to the end of the
+  // period: with "90 jours" the 13 weeks before are outside the reports
+  // loaded here.
+  const { recent, previous } = figures.trend;
   const arrow = recent > previous ? "↗" : recent < previous ? "↘" : "→";
   showCard(
     el("h2", {}, `${T.commune} ${commune.name}`, el("small", {}, ` ${insee}`)),

@@ -1,7 +1,7 @@
 // The "Exporter" control: builds the address of a snapshot (PNG or PDF) or
 // of the briefing pack from the page's state (filters and layers) and the
 // map's bounds, and opens it. The server renders it (webmap/snapshots.py).
-import { map } from "../handles.js";
+import { basemapShown, map, underShown } from "../handles.js";
 import { pageParams, state } from "../state.js";
 
 // One state, one contract (webmap/services/snapshots.py): the snapshot and
@@ -33,6 +33,9 @@ function exportParams(form, withView) {
       break;
     }
   }
+  // The cell's own basemap as the page shows it: the snapshot draws the same.
+  if (basemapShown()) params.set("basemap", basemapShown());
+  if (underShown()) params.set("under", underShown());
   const title = form.elements.title.value.trim();
   if (title) params.set("title", title);
   return params;
