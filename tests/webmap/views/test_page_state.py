@@ -22,8 +22,8 @@ DRAWN = ('{"type":"Polygon","coordinates":[[[6.38,48.14],[6.53,48.14],[6.53,48.2
 # Every field of the page's state away from its default.
 STATE = {
     "start": "2026-03-01", "end": "2026-11-30", "weekdays": "4,5", "hours": "18-23",
-    "agencies": "GN,PN-SP,DOUANE", "categories": "deal_point,seizure,tip",
-    "substances": "cannabis_resin,cannabis_herb,cocaine", "min_grading": "C3",
+    "agencies": "GN,PN-SP,DOUANE", "categories": "deal_point,seizure,tip,arrest",
+    "substances": "cannabis_resin,cannabis_herb,cocaine,heroin", "min_grading": "D4",
     "eps": "300", "min_samples": "4", "layers": "communes,reports,hotspots,cells,zones,heat", "choro": "rate",
     "labels": "communes", "convergent": "1", "view": "13/48.17/6.45", "bounds": BOUNDS, "zone": DRAWN,
     "card": "commune:88160",
@@ -75,10 +75,13 @@ def test_snapshot_honours_every_field_of_the_page_state(demo_app, saved_zone):
 
     # Period, weekdays, hours, agencies, categories, grading: the counts.
     expected = shown_counts(demo_app, STATE, result.extent)
-    assert legend_count(labels, "Gendarmerie nationale") == expected["GN"] > 0
+    names = {"GN": "Gendarmerie nationale", "PN-SP": "Police nationale", "DOUANE": "Douane"}
+    assert expected and set(expected) <= set(names)
+    for code, count in expected.items():
+        assert legend_count(labels, names[code]) == count, code
     everything = shown_counts(demo_app, {k: v for k, v in STATE.items() if k not in ("weekdays", "hours")},
                               result.extent)
-    assert everything["GN"] > expected["GN"], "the hours and weekdays must narrow what is drawn"
+    assert sum(everything.values()) > sum(expected.values()), "the hours and weekdays must narrow what is drawn"
     assert not any(label.startswith(("Police judiciaire", "Police aux frontières")) for label in labels)
     # Layers and choropleth: one legend entry each, classes with values.
     assert "Signalements pour 1 000 habitants" in labels
@@ -110,7 +113,7 @@ def test_png_and_pdf_endpoints_take_the_page_query_string_whole(demo_client, sav
     text = pdf_text(pdf.data)
     # The filters in words, hours and weekdays included.
     for words in ("Du 01/03/2026 au 30/11/2026", "jours : vendredi, samedi", "de 18:00 à 23:59",
-                  "cotation C3 ou meilleure", "produits : ", "dans la zone dessinée", "rayon 300 m, 4 signalements minimum",
+                  "cotation D4 ou meilleure", "produits : ", "dans la zone dessinée", "rayon 300 m, 4 signalements minimum",
                   "Gendarmerie nationale", "Signalements pour 1 000 habitants", "Zones d'opération",
                   "Zone dessinée (filtre)"):
         assert words in text, words
