@@ -23,6 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
+from matplotlib.ticker import MaxNLocator
 
 from analysis.calendar import weekly_counts
 from analysis.emerging import HOT_CATEGORIES
@@ -272,6 +273,14 @@ def _weekly_page(data, text, words):
         axes.bar(np.arange(len(weeks)), counts, bottom=base, color=agency["colour"], width=0.8 if len(weeks) < 60
                  else 1.0, linewidth=0, label=f"{agency['name']} ({french_count(int(counts.sum()))})")
         base += counts
+    # A week the period cuts (it starts after its Monday or ends before its
+    # Sunday) is not a collapse: it is hatched and named so.
+    mondays = [w.tz_localize(None) if w.tzinfo else w for w in weeks]
+    first_day, last_day = start.normalize(), end.normalize()
+    cut = [i for i, w in enumerate(mondays) if w < first_day or w + pd.Timedelta(days=6) > last_day]
+    if cut and base.sum():
+        axes.bar(cut, base[cut], width=0.8 if len(weeks) < 60 else 1.0, color="white", alpha=0.55, hatch="////",
+                 edgecolor="#666666", linewidth=0, label=words["partial_week"])
     # At most about 26 dated ticks, whatever the period.
     step = max(1, int(np.ceil(len(weeks) / WEEK_TICKS)))
     ticks = np.arange(0, len(weeks), step)
@@ -280,6 +289,8 @@ def _weekly_page(data, text, words):
     axes.set_xlabel(words["week"], fontsize=8)
     axes.set_ylabel(words["count"], fontsize=8)
     axes.tick_params(axis="y", labelsize=7)
+    # Reports are counted whole: no 0.25 on the scale of a quiet period.
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     if base.sum():
         axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=3, fontsize=7.5, frameon=False,

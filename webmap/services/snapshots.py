@@ -484,6 +484,7 @@ def briefing_words():
         "none": _("None in this period."),
         "zone_summary": _("%(count)s reports, %(hotspots)s hotspots, area %(area)s km²"),
         "week": _("Week starting"),
+        "partial_week": _("Partial week (cut by the period)"),
         "status_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
         "emerging_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
     }
