@@ -28,7 +28,7 @@ handles.communes.bindTooltip((layer) => {
   return el("div", {}, el("strong", {}, p.name), ` · ${p.insee} · ${T.population} ${number(p.population)}`, mapped);
 }, { sticky: true });
 // No tooltip over a card or while drawing a zone.
-map.on("draw:drawstart", () => handles.communes.closeTooltip());
+map.on("draw:drawstart popupopen", () => handles.communes.closeTooltip());
 
 /** Ask the figures of every commune under the current filters, and paint. */
 export async function loadCommunes() {

@@ -113,6 +113,10 @@ registerCard("zone", (id, zoom) => openZone(Number(id), zoom));
 function startEditing(zone) {
   editing = zone;
   zone.layer.editing.enable();
+  // The card sits over the map's right side: the zone being edited is
+  // fitted into the rest, so that no handle hides under the card.
+  const card = $("card");
+  map.fitBounds(zone.layer.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [(card.hidden ? 0 : card.offsetWidth) + 30, 30] });
   $("zone-edit").textContent = T.finish_edit;
 }
 function stopEditing() {
