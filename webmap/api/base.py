@@ -68,8 +68,12 @@ def _question_of(names):
 
 
 def filtered_frame(report_filter, columns=None):
-    """The reports the request's filter keeps, kept between requests."""
-    return memo(("frame", tuple(columns or ()), *_question_of(PARAMETERS)),
+    """The reports ``report_filter`` keeps, kept between requests. Keyed by
+    the filter itself (not the request's words), so that a narrower
+    question can start from a broader one's answer."""
+    question = tuple(sorted(report_filter.to_params().items()))
+    return memo(("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question,
+                 data_version(get_session())),
                 lambda: select_reports(get_session(), report_filter, columns))
 
 

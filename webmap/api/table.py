@@ -3,6 +3,8 @@ reports the viewer may see, narrowed by a selection, sorted), for the
 *Signalements* page. Paged on the server: a page is 50 rows whatever the
 number of reports."""
 
+from dataclasses import replace
+
 from flask import current_app, request
 
 from webmap.api.base import bp, check_known, cluster_params, filtered_frame, hotspot_run, json_response
@@ -11,7 +13,7 @@ from webmap.db import get_session
 from webmap.db.models import Zone
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import report_table
-from webmap.services.filters import FilterError, parse_filter
+from webmap.services.filters import FilterError, ReportFilter, filter_frame, parse_filter
 from webmap.services.hotspots import communes_l93
 from webmap.services.zones import zone_geometry
 
@@ -30,7 +32,14 @@ def reports_table():
 def table_rows(report_filter, table_request):
     """The table's rows before paging: the filtered reports the viewer may
     see (need-to-know), narrowed by the selection."""
-    frame = filtered_frame(report_filter)
+    # The map page asks its reports for every agency, day and hour and
+    # narrows them itself: start from that answer (in the cache when the
+    # table is reached from the map), and narrow it here the same way.
+    broad = replace(report_filter, agencies=(), weekdays=(), hours=None)
+    frame = filtered_frame(broad)
+    if broad != report_filter:
+        frame = filter_frame(frame, ReportFilter(agencies=report_filter.agencies, weekdays=report_filter.weekdays,
+                                                 hours=report_filter.hours))
     member_ids = None
     if table_request.hotspot is not None:
         # The same clustering run as the map's hotspots (cached).
