@@ -2,7 +2,9 @@
 environment variables override them, in that order (see ``create_app``)."""
 
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
+from analysis.hotspot_history import DORMANT_WEEKS
 from analysis.hotspots import DEFAULT_GRADING_WEIGHTS
+from analysis.risk import DEFAULT_RISK
 
 # The agencies of the cell, as the 2026 organisation of the Vosges names
 # them. `code` is what reports store (keep it once data exist); `name` is
@@ -64,6 +66,13 @@ DEFAULTS = {
     # Weights of the grading when clustering with weighted=true: reliability
     # A-F and credibility 1-6, multiplied (A1 = 1.0).
     "GRADING_WEIGHTS": DEFAULT_GRADING_WEIGHTS,
+    # A former hotspot with no report for this many weeks is "en sommeil"
+    # (analysis.hotspot_history).
+    "HOTSPOT_DORMANT_WEEKS": DORMANT_WEEKS,
+    # Judge each hotspot against what its communes predict (analysis.risk):
+    # "smoothed" (each commune's empirical-Bayes rate), "population" (the
+    # département's rate per inhabitant) or None (no judgement).
+    "HOTSPOT_RISK": DEFAULT_RISK,
     # None means "the SQLite file crossmap.sqlite in the instance folder".
     "DATABASE_URL": None,
     "AGENCIES": AGENCIES,

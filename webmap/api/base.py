@@ -18,6 +18,7 @@ from webmap.services.filters import (
     parse_filter,
     select_reports,
 )
+from webmap.services.store import ANALYSIS_COLUMNS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -123,12 +124,24 @@ def period_end():
 
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question and data version
-    serves the list and every hotspot's card."""
+    serves the list and every hotspot's card. Statuses and dates come from
+    the history (:func:`history_frame`)."""
+    config = current_app.config
     return memo(
         ("run", *_question_of(set(PARAMETERS) | set(CLUSTER_PARAMETERS))),
-        lambda: service.hotspots(get_session(), frame, params, remember=_is_reference_run(params),
-                                 grading_weights=current_app.config["GRADING_WEIGHTS"]),
+        lambda: service.hotspots(get_session(), frame, params, history=history_frame(frame), end=period_end(),
+                                 remember=_is_reference_run(params), grading_weights=config["GRADING_WEIGHTS"],
+                                 dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"], risk=config["HOTSPOT_RISK"]),
     )
+
+
+def history_frame(frame, columns=None):
+    """The reports of the question's filter without its start date (the
+    history a hotspot's status and dates are told from, see
+    :func:`history_reports`); ``frame`` itself when the filter has no start."""
+    if not request.args.get("start"):
+        return frame
+    return history_reports(columns or ANALYSIS_COLUMNS)
 
 
 def _is_reference_run(params):

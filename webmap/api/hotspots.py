@@ -1,12 +1,16 @@
-"""``/api/hotspots``, ``/api/hotspots/<code>`` and ``/api/emerging``:
-hotspots with their trend status, one hotspot's card, emerging cells."""
+"""``/api/hotspots``, ``/api/hotspots/<code>``, ``/api/emerging`` and
+``/api/backtest``: hotspots with their status told from the whole history,
+one hotspot's card, emerging cells, how well the hotspots forecast."""
+
+from flask_babel import gettext as _
 
 from geo.crs import to_wgs84
-from webmap.api.base import bp, cached_answer, history_reports, hotspot_run, period_end
+from webmap.api.base import bp, cached_answer, history_frame, history_reports, hotspot_run, period_end
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
+from webmap.labels import backtest_sentence
 from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
-from webmap.services.store import ANALYSIS_COLUMNS
+from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS
 
 
 @bp.get("/hotspots")
@@ -24,8 +28,11 @@ def hotspot(code):
         spot = next((s for s in hotspot_run(frame, params) if s.code == code), None)
         if spot is None:
             return None
-        history = service.hotspot_history(frame, spot)
-        members = frame[frame["id"].isin(spot.report_ids)]
+        # A dormant place has no report in the period: its card shows its
+        # reports and weeks from the history.
+        source = history_frame(frame, FRAME_COLUMNS) if spot.extra.get("dormant") and spot.extra.get("period_count") == 0 else frame
+        history = service.hotspot_history(source, spot)
+        members = source[source["id"].isin(spot.report_ids)]
         # Need-to-know: another agency's restricted reports count, unseen.
         members = visible_reports(members, viewer_agency())
         (feature,) = hotspot_features([spot])
@@ -51,3 +58,22 @@ def emerging():
         }
 
     return cached_answer("emerging", build, columns=ANALYSIS_COLUMNS)
+
+
+@bp.get("/backtest")
+def backtest():
+    """How well the hotspots of the last weeks caught the next weeks'
+    reports (``analysis.backtest``), with the same filters and clustering
+    parameters; the dates only set the last week forecast."""
+    def build(frame, params):
+        means = service.backtest_summary(history_frame(frame), params=params, end=period_end())
+        if means is None:
+            return {"windows": 0, "sentence": _("Too few reports to measure how well the hotspots forecast.")}
+        names = ("hit_rate_dbscan", "pai_dbscan", "pei_dbscan", "hit_rate_kde", "pai_kde", "pei_kde", "area_share")
+        return {
+            **{name: float(f"{means[name]:.4g}") for name in names},
+            "windows": means["windows"], "train_weeks": means["train_weeks"], "horizon_weeks": means["horizon_weeks"],
+            "sentence": backtest_sentence(means),
+        }
+
+    return cached_answer("backtest", build, columns=ANALYSIS_COLUMNS)

@@ -23,6 +23,8 @@ CLUSTER_PARAMETERS = [
     ("min_samples", "Minimum reports for a core point.", {"type": "integer", "minimum": 1, "default": DEFAULT_MIN_SAMPLES}),
     ("time_eps", "Optional time window in days (spatio-temporal DBSCAN).", {"type": "number", "minimum": 0.01}),
     ("weighted", "Weigh reports by their grading (GRADING_WEIGHTS).", {"type": "boolean", "default": False}),
+    ("beyond_expected", "Keep only the hotspots holding more reports than their communes' rates predict "
+     "(Poisson excess, HOTSPOT_RISK); dormant places stay listed.", {"type": "boolean", "default": False}),
 ]
 
 #: Parameters one endpoint takes besides the shared ones.
@@ -51,10 +53,13 @@ ENDPOINTS = {
     "/api/reports/table": "One page of the table of reports: the filter's reports the viewer may see, narrowed "
                           "by a selection (insee, hotspot, zone_id, ref, place), sorted (sort) and paged "
                           "(page, page_size).",
-    "/api/hotspots": "DBSCAN hotspots: outlines (WGS84) with their summaries.",
+    "/api/hotspots": "DBSCAN hotspots of the period: outlines (WGS84) with their summaries; status, first_seen and "
+                     "last_seen told from the whole history up to the period's end; then the dormant places.",
     "/api/hotspots/{code}": "One hotspot: summary, member reports and weekly history.",
     "/api/emerging": "Cells of the space-time cube (inside the département) whose recent weeks depart from their own history, with their emerging-hotspot category and the commune containing the cell's centre (insee, commune); judged on the whole history up to the end of the period, listed when the period holds reports in them.",
     "/api/communes": "Counts and rates per commune (rate per 1,000 inhabitants, smoothed), and the trend: reports of the last 13 weeks up to the end of the period and of the 13 before, from the whole history.",
+    "/api/backtest": "Mean hit rate, PAI and PEI of the hotspots of the last weeks against the following weeks' "
+                     "reports, and of a kernel density baseline, with a sentence.",
 }
 
 

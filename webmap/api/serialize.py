@@ -100,13 +100,23 @@ def hotspot_features(spots):
             "geometry": orjson.Fragment(geometry),
             "properties": {
                 "code": spot.code,
+                # Esri's class told from the whole history up to the
+                # period's end, or "dormant" (analysis.hotspot_history).
                 "status": spot.extra.get("status"),
+                "trend": spot.extra.get("trend"),
+                "dormant": bool(spot.extra.get("dormant")),
                 "count": spot.count,
+                "period_count": spot.extra.get("period_count", spot.count),
+                "history_count": spot.extra.get("history_count"),
+                "expected": None if spot.extra.get("expected") is None else round(spot.extra["expected"], 2),
+                "beyond_expected": spot.extra.get("beyond_expected"),
                 "by_agency": spot.by_agency,
                 "by_category": spot.by_category,
                 "by_substance": spot.by_substance,
                 "first_seen": spot.first_seen.isoformat(),
                 "last_seen": spot.last_seen.isoformat(),
+                "period_first_seen": _iso(spot.extra.get("period_first_seen")),
+                "period_last_seen": _iso(spot.extra.get("period_last_seen")),
                 "communes": spot.communes,
                 "n_agencies": spot.n_agencies,
                 "convergent": spot.convergent,
@@ -116,3 +126,7 @@ def hotspot_features(spots):
         }
         for spot, geometry, x, y in zip(spots, shapely.to_geojson(hulls), lon, lat)
     ]
+
+
+def _iso(value):
+    return None if value is None else value.isoformat()

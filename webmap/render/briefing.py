@@ -81,15 +81,19 @@ class BriefingData:
     extra: dict = field(default_factory=dict)
     #: The cell's basemap drawn under the maps (webmap.render.tiles.ArchiveBasemap), or None.
     basemap: object = None
+    #: The forecasting backtest in one sentence (webmap.labels.backtest_sentence).
+    forecast: str | None = None
 
 
 def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_label) -> bytes:
     """Render the pack and return the PDF bytes. ``page_label(page,
     pages)`` gives the words of a page number."""
     pages = [lambda text: _cover(data, text)]
-    spots = sorted(data.hotspots, key=lambda s: (-s.count, s.code or ""))[:TOP_HOTSPOTS]
-    for chunk in _chunks(spots, HOTSPOT_ROWS_PER_PAGE):
-        pages.append(lambda text, chunk=chunk: _hotspot_page(data, chunk, text, words))
+    # Ranked by what happened in the period; dormant places (none in it)
+    # come last.
+    spots = sorted(data.hotspots, key=lambda s: (-_period_count(s), s.code or ""))[:TOP_HOTSPOTS]
+    for number, chunk in enumerate(_chunks(spots, HOTSPOT_ROWS_PER_PAGE)):
+        pages.append(lambda text, chunk=chunk, first=number == 0: _hotspot_page(data, chunk, text, words, first=first))
     emerging = emerging_places(data.emerging)[:TOP_EMERGING]
     for chunk in _chunks(emerging, EMERGING_ROWS_PER_PAGE):
         pages.append(lambda text, chunk=chunk: _emerging_page(chunk, text, words))
@@ -142,7 +146,7 @@ def _page(text, heading, note=None):
     top -= 0.4
     if note:
         figure.text(left / width, (top - 0.02) / height, note, ha="left", va="top", fontsize=8, color="#555555")
-        top -= 0.28
+        top -= 0.28 + 0.14 * note.count("\n")
     return figure, (left, bottom, right, top - 0.08)
 
 
@@ -183,11 +187,19 @@ def _x(x0, x1, align):
     return {"left": x0 + pad, "right": x1 - pad, "center": (x0 + x1) / 2}[align]
 
 
-def _hotspot_page(data, spots, text, words):
-    figure, body = _page(text, words["hotspots"], words["hotspots_note"])
+def _period_count(spot):
+    return spot.extra.get("period_count", spot.count)
+
+
+def _hotspot_page(data, spots, text, words, first=True):
+    note = words["hotspots_note"]
+    if first and data.forecast:
+        note = f"{note}\n{data.forecast}"
+    figure, body = _page(text, words["hotspots"], note)
     agencies = [a for a in data.agencies if any(a["code"] in s.by_agency for s in data.hotspots)] or data.agencies
     names = data.communes.set_index("insee")["name"]
-    columns = [(words["code"], 0.8, "left"), (words["count"], 0.9, "right"), (words["status"], 1.3, "left"),
+    columns = [(words["code"], 0.8, "left"), (words.get("period_count", words["count"]), 0.9, "right"),
+               (words["status"], 1.3, "left"),
                (words["convergence"], 0.9, "center")]
     columns += [(a["code"], 0.75, "right") for a in agencies]
     columns += [(words["communes"], 2.4, "left"), (words["first_seen"], 1.0, "center"),
@@ -202,7 +214,7 @@ def _hotspot_page(data, spots, text, words):
         convergence = f"{spot.n_agencies}" + (f" · {words['convergent']}" if spot.convergent else "")
         communes = ", ".join(str(names.get(code, code)) for code in spot.communes)
         rows.append([
-            spot.code or "–", str(spot.count), words["status_labels"].get(status, status), convergence,
+            spot.code or "–", str(_period_count(spot)), words["status_labels"].get(status, status), convergence,
             *[str(spot.by_agency.get(a["code"], 0) or "·") for a in agencies],
             _shorten(communes, fits), _day(spot.first_seen), _day(spot.last_seen), None,
         ])
@@ -212,7 +224,8 @@ def _hotspot_page(data, spots, text, words):
     members = data.reports.set_index("id")["observed_at"]
     for spot, cells in zip(spots, boxes):
         x0, y0, x1, y1 = cells[-1]
-        counts = weekly_counts(members.loc[spot.report_ids], start=pd.Timestamp(data.start),
+        # A dormant place has no member in the period: an empty line.
+        counts = weekly_counts(members.reindex(spot.report_ids).dropna(), start=pd.Timestamp(data.start),
                                end=pd.Timestamp(data.end))
         colour = data.status_colours.get(str(spot.extra.get("status") or "").removesuffix("_cold"), "#404040")
         _sparkline(figure, (x0 + 0.06, y0 + 0.05, x1 - 0.06, y1 - 0.05), counts.to_numpy(), colour)

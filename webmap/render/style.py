@@ -21,6 +21,8 @@ STATUS_COLOURS = {
     "oscillating": "#F0E442",
     "historical": "#999999",
     "no_pattern": "#bbbbbb",
+    # Not one of Esri's classes: a former hotspot silent for months.
+    "dormant": "#5a5a5a",
 }
 
 # Commune choropleth: five classes, light to dark (ColorBrewer OrRd); a

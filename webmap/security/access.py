@@ -40,6 +40,7 @@ RULES = {
     "api.hotspot": "view",
     "api.emerging": "view",
     "api.communes": "view",
+    "api.backtest": "view",
     "imports.upload_form": "import",
     "imports.upload": "import",
     "imports.preview": "import",

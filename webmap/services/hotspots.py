@@ -1,7 +1,6 @@
 """Hotspots, trends and commune figures for a set of reports. Flask-free:
 the API views hand it a session and a DataFrame of filtered reports."""
 
-import functools
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -11,19 +10,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS, backtest, summary, vosges_l93
 from analysis.calendar import weekly_counts
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.communes_stats import commune_rates, commune_trends
 from analysis.emerging import CELL_LIST_PARAMS, CELL_SIZE, located
 from analysis.emerging import emerging_cells as analysis_emerging_cells
-from analysis.hotspots import cluster_reports, label_trends, summarise
-from geo.crs import LAMBERT93
+from analysis.hotspot_history import DORMANT, DORMANT_WEEKS, hotspot_histories
+from analysis.hotspots import cluster_reports, summarise
+from analysis.risk import DEFAULT_RISK, hotspot_excess
 from geo.reference import load_communes
 from webmap.services.filters import FilterError
 from webmap.services.hotspot_names import name_hotspots
 
 #: Query parameters of the clustering, beside the filter's (webmap.services.filters).
-CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted")
+CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted", "beyond_expected")
 
 WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
 
@@ -42,6 +43,9 @@ class ClusterParams:
     # Weigh each report by its grading (config GRADING_WEIGHTS): an A1 counts
     # fully towards min_samples, an F6 much less.
     weighted: bool = False
+    # Keep only the hotspots holding more reports than their communes'
+    # rates predict (analysis.risk); dormant places stay listed.
+    beyond_expected: bool = False
 
     def words(self):
         text = f"rayon {self.eps:g} m, {self.min_samples} signalements minimum"
@@ -49,6 +53,8 @@ class ClusterParams:
             text += f", fenêtre {self.time_eps:g} jours"
         if self.weighted:
             text += ", pondéré par la cotation"
+        if self.beyond_expected:
+            text += ", au-delà de l'attendu seulement"
         return text
 
 
@@ -69,10 +75,11 @@ def parse_cluster_params(args, defaults=None):
         if not math.isfinite(value) or value < low:
             raise FilterError(name, f"doit être un nombre d'au moins {low:g}, reçu « {text} »")
         values[name] = value
-    weighted = str(args.get("weighted") or "").strip().lower()
-    if weighted not in WEIGHTED_VALUES:
-        raise FilterError("weighted", f"attendu true ou false, reçu « {weighted} »")
-    values["weighted"] = WEIGHTED_VALUES[weighted]
+    for name in ("weighted", "beyond_expected"):
+        text = str(args.get(name) or "").strip().lower()
+        if text not in WEIGHTED_VALUES:
+            raise FilterError(name, f"attendu true ou false, reçu « {text} »")
+        values[name] = WEIGHTED_VALUES[text]
     if values.get("eps", DEFAULT_EPS) > 50_000:
         raise FilterError("eps", "rayon limité à 50 000 m")
     # Found by schemathesis: a zero or vanishing window reached the
@@ -82,10 +89,25 @@ def parse_cluster_params(args, defaults=None):
     return ClusterParams(**values)
 
 
-def hotspots(session, reports, params, *, remember=False, grading_weights=None):
-    """Cluster ``reports`` and return named, summarised hotspots, each with
-    its trend ``status`` in ``extra``. ``grading_weights`` is the table used
-    when ``params.weighted`` (default ``analysis.hotspots.DEFAULT_GRADING_WEIGHTS``)."""
+def hotspots(session, reports, params, *, history=None, end=None, remember=False, grading_weights=None,
+             dormant_weeks=DORMANT_WEEKS, risk=DEFAULT_RISK, communes=None):
+    """Cluster the period's ``reports`` and return named, summarised
+    hotspots told from their whole history, then the dormant places.
+
+    ``history`` holds the reports with the same filters but no start date
+    (``reports`` itself when omitted, as for the whole history); ``end`` is
+    the period's last day (default: today, or the latest report's day if
+    later). Each hotspot's ``first_seen``/``last_seen`` come from its history
+    (see ``analysis.hotspot_history``); ``extra`` holds ``status`` (Esri's
+    class or ``dormant``), ``trend``, ``period_count``, ``period_first_seen``,
+    ``period_last_seen``, ``history_count``, ``dormant`` and, unless ``risk``
+    is None, ``expected``, ``excess_p`` and ``beyond_expected`` (see
+    ``analysis.risk``; ``communes`` are the commune polygons with their
+    population, default ``geo.reference.load_communes()``). Dormant places
+    come last, with ``period_count`` 0. ``grading_weights`` is the table
+    used when ``params.weighted``."""
+    history = reports if history is None else history
+    end = end or _default_end(history)
     labels = cluster_reports(
         reports,
         eps=params.eps,
@@ -94,17 +116,94 @@ def hotspots(session, reports, params, *, remember=False, grading_weights=None):
         weighted=params.weighted,
         grading_table=grading_weights,
     )
-    # The trends need only the labels: numpy work that runs on the other
-    # core while the summaries and names are made.
+    # The histories need only the labels: numpy work that runs on the
+    # other core while the period's summaries are made; the risk test runs
+    # there while the names are found.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        statuses = pool.submit(label_trends, reports, labels)
+        found = pool.submit(hotspot_histories, reports, labels, history, end=end, eps=params.eps,
+                            min_samples=params.min_samples, dormant_weeks=dormant_weeks, weighted=params.weighted,
+                            grading_table=grading_weights,
+                            # A time window of the map's clustering bounds the
+                            # dormant places' too.
+                            **({"dormant_time_eps": params.time_eps} if params.time_eps else {}))
         spots = summarise(reports, labels)
+        found = found.result()
+        risk_table = None
+        if risk is not None and spots:
+            risk_table = pool.submit(hotspot_excess, [s.hull_l93 for s in spots], reports,
+                                     _communes_l93() if communes is None else communes, eps=params.eps, mode=risk)
+        # Rows as plain records: a DataFrame lookup per hotspot costs more
+        # than the rest of this loop with thousands of hotspots.
+        active = found.active.to_dict("records")
+        for spot in spots:
+            row = active[spot.extra["label"]]
+            spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen,
+                              period_last_seen=spot.last_seen, history_count=int(row["history_count"]),
+                              trend=row["trend"], status=row["status"], dormant=row["status"] == DORMANT)
+            spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
+        asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
+        dormant = found.dormant.to_dict("records")
+        for spot in asleep:
+            row = dormant[spot.extra["label"]]
+            spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
+                              history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
+            spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
         with _naming:
-            name_hotspots(session, spots, remember=remember)
-        statuses = statuses.result()
-    for spot in spots:
-        spot.extra["status"] = statuses[spot.extra["label"]]
-    return spots
+            name_hotspots(session, spots + asleep, remember=remember)
+        if risk_table is not None:
+            for spot, row in zip(spots, risk_table.result().itertuples(index=False)):
+                spot.extra.update(expected=float(row.expected), excess_p=float(row.q), beyond_expected=bool(row.excess))
+    if params.beyond_expected and risk is not None:
+        spots = [spot for spot in spots if spot.extra.get("beyond_expected")]
+    return spots + asleep
+
+
+def _default_end(history):
+    today = pd.Timestamp.now(tz="Europe/Paris").date()
+    if history.empty:
+        return today
+    return max(today, history["observed_at"].max().tz_convert("Europe/Paris").date())
+
+
+def backtest_table(history, *, params=None, end=None, **windows):
+    """``analysis.backtest.backtest`` of ``history`` on the Vosges, with the
+    clustering parameters ``params`` and the window options ``windows``
+    (``train_weeks``, ``horizon_weeks``, ``windows``, ``step_weeks``)."""
+    params = params or ClusterParams()
+    return backtest(history, _outline(), end=end, eps=params.eps, min_samples=params.min_samples, **windows)
+
+
+def backtest_summary(history, *, params=None, end=None):
+    """Mean hit rate, PAI and PEI of the hotspots (and the kernel density
+    baseline) of :func:`backtest_table` on ``history``, with the window
+    lengths, for the hotspots panel and the briefing pack; None when no
+    window found a hotspot."""
+    if history.empty:
+        return None
+    means = summary(backtest_table(history, params=params, end=end))
+    if not means["windows"]:
+        return None
+    return means | {"train_weeks": TRAIN_WEEKS, "horizon_weeks": HORIZON_WEEKS}
+
+
+_reference_lock = threading.Lock()
+_reference = {}
+
+
+def _once(name, build):
+    """Reference geometry, projected once per process."""
+    with _reference_lock:
+        if name not in _reference:
+            _reference[name] = build()
+        return _reference[name]
+
+
+def _outline():
+    return _once("outline", vosges_l93)
+
+
+def _communes_l93():
+    return _once("communes", lambda: load_communes().to_crs("EPSG:2154"))
 
 
 def emerging_cells(history, *, period=None, end=None):
@@ -133,11 +232,10 @@ def emerging_cells(history, *, period=None, end=None):
     return cells.assign(insee=insee, commune=name)
 
 
-@functools.cache
 def communes_l93() -> gpd.GeoDataFrame:
     """The communes in Lambert-93, read once (reference data never changes
     while the application runs). Shared: do not modify it."""
-    return load_communes().to_crs(LAMBERT93)
+    return _communes_l93()
 
 
 def cell_communes(x, y):

@@ -112,6 +112,7 @@ STATUS_LABELS = {
     "oscillating": _l("oscillating"),
     "historical": _l("historical"),
     "no_pattern": _l("no trend"),
+    "dormant": _l("dormant"),
 }
 
 
@@ -340,11 +341,17 @@ def tile_provider(name):
     return xyzservices.providers.query_name(name)
 
 
-def map_data(session, report_filter, params):
-    """The filtered reports and their hotspots, as the API computes them."""
+def map_data(session, report_filter, params, *, with_history=False):
+    """The filtered reports and their hotspots, as the API computes them
+    (statuses and dates from the history: the filter without its start);
+    with ``with_history``, the history too."""
+    config = current_app.config
     reports = select_reports(session, report_filter)
-    spots = service.hotspots(session, reports, params, grading_weights=current_app.config["GRADING_WEIGHTS"]) if len(reports) else []
-    return reports, spots
+    history = select_reports(session, replace(report_filter, start=None)) if report_filter.start else reports
+    spots = service.hotspots(session, reports, params, history=history, end=report_filter.end,
+                             grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+                             risk=config["HOTSPOT_RISK"]) if len(reports) else []
+    return (reports, spots, history) if with_history else (reports, spots)
 
 
 def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author, generated_at=None):
@@ -433,10 +440,11 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     """The briefing pack as PDF bytes."""
     config = current_app.config
     report_filter = briefing_filter(snapshot_request.report_filter)
-    reports, spots = map_data(session, report_filter, snapshot_request.params)
+    reports, spots, history = map_data(session, report_filter, snapshot_request.params, with_history=True)
     # Emerging cells are judged against the whole history up to the end of
     # the period, then shown if the period holds reports in them.
-    emerging = service.emerging_cells(select_reports(session, report_filter.history()), period=reports, end=report_filter.end)
+    emerging = service.emerging_cells(history, period=reports, end=report_filter.end)
+    forecast = service.backtest_summary(history, params=snapshot_request.params, end=report_filter.end)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – briefing pack", cell=config["CELL_NAME"]),
@@ -453,6 +461,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         zones=[(name, polygon) for _id, name, polygon in _zones(session)],
         layers=snapshot_request.layers, extent=request_extent(snapshot_request), basemap=basemap,
         extra=page_layers(session, replace(snapshot_request, report_filter=report_filter), reports, emerging),
+        forecast=labels.backtest_sentence(forecast) if forecast else None,
     )
     text.words["choropleth"] = choropleth_title(snapshot_request)
     return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
@@ -464,7 +473,8 @@ def briefing_words():
     return {
         "cover": _("Map of the period"),
         "hotspots": _("Main hotspots"),
-        "hotspots_note": _("Ranked by number of reports; convergent: reported by two agencies or more."),
+        "hotspots_note": _("Ranked by reports in the period; status and dates from the whole history up to the "
+                           "period's end; convergent: reported by two agencies or more."),
         "emerging": _("Emerging places"),
         "emerging_note": _("500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."),
         "weekly": _("Reports per week by agency"),
@@ -474,8 +484,9 @@ def briefing_words():
         "convergence": _("Agencies"),
         "convergent": _("convergent"),
         "communes": _("Communes"),
-        "first_seen": _("First seen"),
-        "last_seen": _("Last seen"),
+        "first_seen": _("Active since"),
+        "last_seen": _("Last report"),
+        "period_count": _("In the period"),
         "weekly_short": _("Per week"),
         "category": _("Trend"),
         "commune": _("Commune"),

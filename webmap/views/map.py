@@ -141,6 +141,7 @@ def _status_labels():
         "oscillating": _("oscillating"),
         "historical": _("historical"),
         "no_pattern": _("no trend"),
+        "dormant": _("dormant"),
     }
 
 
@@ -235,6 +236,12 @@ def _script_texts():
         "shown": _("shown"),
         "play": _("Play"),
         "pause": _("Pause"),
+        "active_since": _("active since"),
+        "reports_in_period": _("reports in the period"),
+        "last_report": _("last report on"),
+        "beyond_expected": _("beyond what its communes predict"),
+        "not_beyond_expected": _("not beyond what its communes predict"),
+        "expected": _("expected"),
     }
 
 

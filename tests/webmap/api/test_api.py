@@ -1,7 +1,7 @@
 """The JSON API over the demo data."""
 
 import gzip
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
 import pytest
@@ -194,9 +194,10 @@ def test_large_answers_are_gzipped(api):
 
 def test_openapi_describes_every_endpoint(api):
     document = get_json(api, "/api/openapi.json")
-    assert set(document["paths"]) == {"/api/reports", "/api/reports/table", "/api/hotspots", "/api/hotspots/{code}", "/api/emerging", "/api/communes"}
+    assert set(document["paths"]) == {"/api/reports", "/api/reports/table", "/api/hotspots", "/api/hotspots/{code}",
+                                      "/api/emerging", "/api/communes", "/api/backtest"}
     names = {p["name"] for p in document["paths"]["/api/hotspots"]["get"]["parameters"]}
-    assert {"start", "end", "agencies", "eps", "min_samples", "time_eps", "bbox"} <= names
+    assert {"start", "end", "agencies", "eps", "min_samples", "time_eps", "bbox", "beyond_expected"} <= names
 
 
 def test_emerging_cells_carry_a_category(api):
@@ -259,3 +260,25 @@ def test_weekday_and_hour_filters_keep_paris_days_and_hours(api):
     assert sum(f["properties"]["count"] for f in hotspots) <= expected
     error = get_json(api, "/api/reports?hours=18-25", status=400)
     assert error["parameter"] == "hours"
+
+
+def test_over_ninety_days_planted_places_keep_their_kind(api, demo_app, demo_truth):
+    # What a commander asks ("where do we act this month?"): over 90 days
+    # the town's background is thin, each planted place is its own
+    # hotspot, and its status comes from its whole history (#11).
+    end = datetime.fromisoformat(demo_truth["end"]).date()
+    query = f"start={end - timedelta(days=89)}&end={end}"
+    features = get_json(api, f"/api/hotspots?{query}")["features"]
+    with demo_app.app_context():
+        ids = dict(get_session().execute(select(Report.agency_ref, Report.id)).all())
+    members = {f["id"]: {r["id"] for r in get_json(api, f"/api/hotspots/{f['id']}?{query}")["properties"]["reports"]}
+               for f in features if not f["properties"]["dormant"] and f["properties"]["count"] >= 5}
+    status = {f["id"]: f["properties"]["status"] for f in features}
+    found = []
+    for planted in demo_truth["hotspots"]:
+        recent = {ids[ref] for ref in planted["agency_refs"]} & set().union(*members.values())
+        if planted["kind"] != "emerging" or len(recent) < 10:
+            continue
+        code = max(members, key=lambda c: len(members[c] & recent))
+        found.append(status[code])
+    assert found and all(s in EMERGING for s in found), found

@@ -16,7 +16,7 @@ from webmap.services.filters import parse_filter, select_reports
 from webmap.services.zones import parse_zone, save_zone
 
 PERIOD = {"start": "2025-06-01", "end": "2026-11-26"}
-HOTSPOT_HEADER = "Code Signalements Statut Services"
+HOTSPOT_HEADER = "Code Période Statut Services"
 EMERGING_HEADING = "Lieux émergents"
 NONE = "Aucun sur cette période."
 # A square of about 2 km around the centre of Épinal.
@@ -82,13 +82,14 @@ def test_hotspot_table_lists_the_biggest_hotspots_with_its_header_on_every_page(
     counts = []
     for text in table_pages:
         assert HOTSPOT_HEADER in text
-        assert "Premier Dernier Par semaine" in text
+        assert "Actif depuis Dernier Par semaine" in text
         rows = re.findall(r"^H-\d{4} (\d+) ", text, flags=re.MULTILINE)
         assert 0 < len(rows) <= 13
         counts += [int(n) for n in rows]
-    # The biggest hotspots, biggest first, as the API finds them for the
-    # same question (compared by size: codes are the naming's business).
-    expected = sorted((f["properties"]["count"] for f in pack["hotspots"]), reverse=True)[:30]
+    # The biggest hotspots of the period, biggest first, as the API finds
+    # them for the same question (compared by size: codes are the naming's
+    # business).
+    expected = sorted((f["properties"]["period_count"] for f in pack["hotspots"]), reverse=True)[:30]
     assert counts == expected
 
 
@@ -157,3 +158,13 @@ def test_cover_map_shows_the_filter_zone(demo_app):
     # the département.
     assert re.search(r"^\d+ m$", texts[0], flags=re.MULTILINE)
     assert "Neufchâteau" not in texts[0]
+
+
+def test_the_first_hotspot_page_says_how_well_the_hotspots_forecast(pack):
+    _, texts = pages_text(pack["response"].data)
+    first = next(text for text in texts if "Principaux points chauds" in text)
+    found = re.search(r"Les points chauds des 12 dernières semaines ont capté (\d+)\u202f% des signalements des 4 "
+                      r"semaines suivantes sur ([\d,]+)\u202f% du territoire", " ".join(first.split("\n")))
+    assert found, first
+    # A share of the reports caught on a much smaller share of the land.
+    assert 0 < int(found[1]) <= 100 and float(found[2].replace(",", ".")) < int(found[1])

@@ -257,3 +257,23 @@ def test_empty_database_draws_the_basemap_without_errors(app):
         assert browser.page.locator("#emerging li").all_inner_texts() == ["Rien de nouveau ni en hausse avec ces filtres."]
         assert_clean(browser)
     assert census["total"] == 0 and census["hotspots"] == 0
+
+
+def test_hotspot_card_tells_its_life_and_the_panel_its_forecast(demo_app):
+    # Over 90 days, the card says since when the place is active (from its
+    # whole history), what the period holds and its status.
+    start, end = "2026-09-01", "2026-11-29"
+    features = api(demo_app, "/api/hotspots", start=start, end=end)["features"]
+    spot = max((f for f in features if not f["properties"]["dormant"]), key=lambda f: f["properties"]["period_count"])
+    props = spot["properties"]
+    with serve(demo_app) as url, browser_page() as browser:
+        page = browser.page
+        page.goto(f"{url}/?start={start}&end={end}&card=hotspot:{props['code']}")
+        wait_ready(page)
+        page.wait_for_selector("#card .life")
+        first = datetime.fromisoformat(props["first_seen"]).strftime("%d/%m/%Y")
+        assert page.locator("#card .life").inner_text().startswith(f"actif depuis le {first} · ")
+        assert "signalements sur la période" in page.locator("#card .life").inner_text()
+        page.wait_for_function(
+            "() => document.getElementById('backtest-line').textContent.startsWith('Les points chauds des 12 dernières')")
+        assert_clean(browser)

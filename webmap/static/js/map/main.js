@@ -61,6 +61,8 @@ async function refresh() {
     // filtered reports in its cache by then.
     const emerging = getJSON(`/api/emerging?${query}`).catch(() => ({ cells: [] }));
     const communes = state.choro ? getJSON(`/api/communes?${query}`) : null;
+    // How well the hotspots forecast, one sentence under their count.
+    const backtest = state.layers.includes("hotspots") ? getJSON(`/api/backtest?${query}`).catch(() => null) : null;
     if (reports) {
       setReports(reports);
       data.reportsQuery = reportsAsked;
@@ -68,13 +70,14 @@ async function refresh() {
     const t2 = performance.now();
     setHotspots(await hotspots);
     const t3 = performance.now();
-    const [cells, figures] = await Promise.all([emerging, communes]);
+    const [cells, figures, forecast] = await Promise.all([emerging, communes, backtest]);
     if (token !== refreshToken) return;
     setEmerging(cells.cells);
     renderEmerging();
     updateLegend();
     updateLabels();
     if (figures) setCommunes(figures);
+    $("backtest-line").textContent = forecast ? forecast.sentence : "";
     // Where the time goes, for bench/bench_map_browser.py.
     census.timings = { since_navigation: performance.now(), reports_fetch: t1 - t0, reports_draw: t2 - t1, hotspots: t3 - t2, rest: performance.now() - t3 };
     census.refreshes += 1;

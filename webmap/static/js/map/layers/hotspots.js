@@ -25,7 +25,7 @@ export const hotspotLayer = L.geoJSON(null, {
   }),
   onEachFeature: (f, layer) => {
     layer.on("click", (e) => { L.DomEvent.stopPropagation(e); if (!isDrawing()) openCard("hotspot", f.id); });
-    layer.bindTooltip(el("span", {}, `${f.id} · ${statusLabel(f.properties.status)} · ${f.properties.count}`));
+    layer.bindTooltip(el("span", {}, `${f.id} · ${statusLabel(f.properties.status)} · ${f.properties.period_count ?? f.properties.count}`));
   },
 });
 

@@ -73,6 +73,20 @@ export function sparkline(values, names) {
 }
 
 // ---------------------------------------------------------------- hotspot
+// "actif depuis le 12/12/2023 · 39 signalements sur la période · persistant":
+// the dates and status come from the whole history, the count from the period.
+function hotspotLife(p) {
+  if (p.dormant) return `${statusLabel("dormant")} · ${T.last_report} ${frDay(p.last_seen)} · ${T.active_since} ${frDay(p.first_seen)}`;
+  return `${T.active_since} ${frDay(p.first_seen)} · ${number(p.period_count ?? p.count)} ${T.reports_in_period} · ${statusLabel(p.status)}`;
+}
+
+/** Whether the hotspot holds more reports than its communes predict. */
+function hotspotRisk(p) {
+  if (p.beyond_expected === null || p.beyond_expected === undefined || p.dormant) return null;
+  const expected = number(Math.round(p.expected * 10) / 10);
+  return el("p", { class: "risk" }, `${p.beyond_expected ? T.beyond_expected : T.not_beyond_expected} (${expected} ${T.expected})`);
+}
+
 async function openHotspot(code, zoom) {
   state.card = `hotspot:${code}`;
   writeUrl(true);
@@ -84,6 +98,8 @@ async function openHotspot(code, zoom) {
   if (zoom) map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] });
   card.replaceChildren(
     el("h2", {}, `${T.hotspot} ${p.code}`, p.convergent ? el("span", { class: "badge" }, T.convergent) : null),
+    el("p", { class: "life" }, hotspotLife(p)),
+    hotspotRisk(p),
     el("dl", {},
       el("dt", {}, T.status), el("dd", {}, el("span", { class: "status", style: `--colour:${statusColour(p.status)}` }, statusLabel(p.status))),
       el("dt", {}, T.convergence), el("dd", {}, `${p.n_agencies} ${T.agencies_count}`),
