@@ -269,3 +269,34 @@ def test_charts_have_a_scale_a_legend_and_mark_partial_weeks(demo_app, artifacts
         assert page.locator("#chart-hours-large .hours-scale span").count() == 5
         page.screenshot(path=str(artifacts / "charts-1920x1080.png"))
         assert browser.console_errors == []
+
+
+def test_a_viewer_sees_no_control_it_cannot_use(demo_app, saved_zone):  # noqa: F811
+    from sqlalchemy import delete
+
+    from tests.signin import add_user
+    from webmap import db
+    from webmap.db.models import User
+
+    add_user(demo_app, "viewer-page", role="viewer", agency="GN")
+    try:
+        with serve(demo_app, user="viewer-page") as url, browser_page() as browser:
+            page = browser.page
+            page.goto(url + "/")
+            wait_ready(page)
+            assert page.locator("#export-form").count() == 0
+            assert page.locator("a[href='/api/zones/export.geojson']").count() == 0
+            nav = page.locator("nav.mainnav a").all_inner_texts()
+            assert nav == ["Carte", "Signalements"]
+            page.locator("#zones button").first.click()
+            page.wait_for_selector("#card .zone-count")
+            card = page.locator("#card").inner_text()
+            assert "null" not in card and "undefined" not in card
+            assert page.locator("#card a[href='/api/zones/export.geojson']").count() == 0
+            assert page.locator("#card a:has-text('Voir dans le tableau')").count() == 1
+            assert browser.console_errors == []
+    finally:
+        with demo_app.app_context():
+            session = db.get_session()
+            session.execute(delete(User).where(User.username == "viewer-page"))
+            session.commit()

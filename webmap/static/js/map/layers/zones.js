@@ -83,7 +83,7 @@ async function openZone(id, zoom) {
     e.preventDefault();
     await saveZone(id, zoneBody(zone.layer, p.shape, name.value));
   });
-  card.replaceChildren(
+  card.replaceChildren(...[
     el("h2", {}, `${T.zone} : ${p.name}`),
     el("dl", {},
       el("dt", {}, T.area), el("dd", {}, `${number(c.area_km2, 3)} km²`),
@@ -106,7 +106,7 @@ async function openZone(id, zoom) {
       // Viewers may not export (webmap/security/access.py): no link then.
       config.can_export ? el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON") : null,
       closeButton()),
-  );
+  ].filter((child) => child != null));
 }
 registerCard("zone", (id, zoom) => openZone(Number(id), zoom));
 

@@ -32,7 +32,8 @@ export function onClose(fn) { closeListeners.push(fn); }
 /** Show these children in the card. */
 export function showCard(...children) {
   const card = $("card");
-  card.replaceChildren(...children);
+  // replaceChildren writes a null as the text "null": leave them out.
+  card.replaceChildren(...children.filter((child) => child != null));
   card.hidden = false;
   return card;
 }
