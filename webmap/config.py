@@ -95,9 +95,19 @@ DEFAULTS = {
     "GEOCODER_BAN_DOMAIN": "api-adresse.data.gouv.fr",
     "GEOCODER_BAN_SCHEME": "https",
     "GEOCODER_BAN_TIMEOUT": 3.0,
+    # Need-to-know (README, "Besoin d'en connaître"): another agency's
+    # restricted reports add to a commune's count only in groups of at
+    # least this many in the same commune, ISO week and agency.
+    "NEED_TO_KNOW_K": 5,
     # Limits of one imported file (web upload and command line).
     "IMPORT_MAX_BYTES": 50 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 200_000,
+    # CPU seconds the worker reading an uploaded file may use before it is
+    # stopped and the file refused.
+    "IMPORT_CPU_SECONDS": 60,
+    # Uploads not confirmed within this many hours are deleted (at the next
+    # upload).
+    "UPLOAD_RETENTION_HOURS": 24,
     # Sessions end after this many minutes whatever happens, or after this
     # many minutes without a request.
     "SESSION_ABSOLUTE_MINUTES": 600,
@@ -109,6 +119,10 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "crossmap_session",
     # Failed sign-ins allowed per account and per address (Flask-Limiter).
     "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+    # Failed sign-ins allowed per address, whatever the accounts: higher, so
+    # that one user's mistakes do not lock out their colleagues behind the
+    # same address, low enough to slow password spraying.
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute;100 per hour",
     # Number of reverse proxies in front (see README, "Déploiement"); 0 when
     # waitress faces the users directly.
     "PROXY_FIX_HOPS": 0,

@@ -9,7 +9,14 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from webmap.config import agency_codes
 from webmap.db import get_session
-from webmap.security.need_to_know import viewer_agency
+from webmap.security.need_to_know import (
+    RESTRICTED,
+    WITHHELD_COLUMNS,
+    coarse_filter,
+    viewer_agency,
+    visible_reports,
+    withheld_counts,
+)
 from webmap.services import hotspots as service
 from webmap.services.cache import data_version, memo
 from webmap.services.filters import (
@@ -59,19 +66,19 @@ def _question():
 
 def _question_of(names):
     """The question narrowed to the parameters an intermediate result
-    depends on: the filtered reports depend on the filter only, a
-    clustering run on the filter and the clustering parameters. Answers
-    of different endpoints (the reports, the hotspots, the table, its
-    pages) then share them."""
+    depends on: a clustering run depends on the filter and the clustering
+    parameters only. Answers of different endpoints (the hotspots, the
+    table and its pages) then share it."""
     version = data_version(get_session())
     args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k in names))
     return current_app.config["DATABASE_URL"], args, version
 
 
 def filtered_frame(report_filter, columns=None):
-    """The reports ``report_filter`` keeps, kept between requests. Keyed by
-    the filter itself (not the request's words), so that a narrower
-    question can start from a broader one's answer."""
+    """The reports ``report_filter`` keeps (every agency's: need-to-know is
+    applied by the caller), kept between requests. Keyed by the filter
+    itself, not the request's words, so that a narrower question can start
+    from a broader one's answer."""
     question = tuple(sorted(report_filter.to_params().items()))
     return memo(("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question,
                  data_version(get_session())),
@@ -83,21 +90,30 @@ def cluster_params():
     return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
 
 
-def cached_answer(name, build, own=(), columns=None):
-    """Answer from the cache when the same question was asked of the same data.
-    ``own`` names the parameters only this endpoint takes; ``columns``
-    narrows the reports read (see ``select_reports``)."""
+def cached_answer(name, build, own=(), columns=None, withheld=False):
+    """Answer from the cache when the same question was asked of the same
+    data by a user of the same agency. ``own`` names the parameters only
+    this endpoint takes; ``columns`` narrows the reports read (see
+    ``select_reports``).
+
+    Need-to-know: ``build(frame, params)`` receives only the reports the
+    viewer may see; with ``withheld``, it is called as ``build(frame, params,
+    withheld)`` where ``withheld`` is :func:`~webmap.security.need_to_know.withheld_counts`
+    (other agencies' restricted reports, per commune, in groups of k)."""
     check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
+    agency = viewer_agency()
 
     def compute():
-        frame = filtered_frame(report_filter, columns)
-        result = build(frame, params)
+        frame = visible_reports(filtered_frame(report_filter, columns), agency)
+        if not withheld:
+            result = build(frame, params)
+        else:
+            result = build(frame, params, _withheld(report_filter, agency))
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
-    # Answers listing reports differ by the viewer's agency (need-to-know).
-    key = (name, viewer_agency(), *_question())
+    key = (name, agency, *_question())
     body = memo(key, compute)
     if body is None:
         abort(404)
@@ -108,13 +124,23 @@ def cached_answer(name, build, own=(), columns=None):
     return _bytes(body)
 
 
+def _withheld(report_filter, agency):
+    coarse = coarse_filter(report_filter)
+    if coarse is None:
+        return {}
+    reports = select_reports(get_session(), coarse, WITHHELD_COLUMNS)
+    return withheld_counts(reports, agency, current_app.config["NEED_TO_KNOW_K"])
+
+
 def history_reports(columns=None):
     """Every report up to the end of the period asked, with the other
     criteria of the filter (``ReportFilter.history``): what trends and
     emerging cells compare the period with. Cached like the period's."""
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
-    return memo(("history", tuple(columns or ()), *_question()),
-                lambda: select_reports(get_session(), report_filter.history(), columns))
+    reports = memo(("history", tuple(columns or ()), *_question()),
+                   lambda: select_reports(get_session(), report_filter.history(), columns))
+    # Need-to-know, as the period's frame (cached_answer).
+    return visible_reports(reports, viewer_agency())
 
 
 def period_end():
@@ -122,17 +148,41 @@ def period_end():
     return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
 
 
+#: What a clustering run depends on (not a table's page or sort).
+RUN_PARAMETERS = frozenset(PARAMETERS) | frozenset(CLUSTER_PARAMETERS)
+
+
 def hotspot_run(frame, params):
-    """Clustering is the costly part: one run per question and data version
-    serves the list and every hotspot's card. Statuses and dates come from
-    the history (:func:`history_frame`)."""
+    """Clustering is the costly part: one run per question, viewer agency
+    and data version serves the list and every hotspot's card. ``frame``
+    holds only what the viewer may see (see ``cached_answer``); statuses
+    and dates come from the history (:func:`history_frame`), the viewer's
+    too.
+
+    Lasting names are written only by the reference run: no filter, the
+    default parameters, and every shared report, never a restricted one, so
+    that names are the same for every agency and hold nothing only one
+    agency may see. A viewer whose frame holds restricted reports (their
+    own) gets that run made apart, then names matched, nothing written."""
+    agency = viewer_agency()
+    reference = is_reference_run(params)
+    restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
+    if reference and restricted:
+        memo(("run", "shared", *_question_of(RUN_PARAMETERS)),
+             lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True))
+    return memo(("run", agency, *_question_of(RUN_PARAMETERS)),
+                lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted))
+
+
+def _shared(reports):
+    return reports[reports["handling"] != RESTRICTED].reset_index(drop=True)
+
+
+def _cluster(frame, history, params, *, remember):
     config = current_app.config
-    return memo(
-        ("run", *_question_of(set(PARAMETERS) | set(CLUSTER_PARAMETERS))),
-        lambda: service.hotspots(get_session(), frame, params, history=history_frame(frame), end=period_end(),
-                                 remember=_is_reference_run(params), grading_weights=config["GRADING_WEIGHTS"],
-                                 dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"], risk=config["HOTSPOT_RISK"]),
-    )
+    return service.hotspots(get_session(), frame, params, history=history, end=period_end(), remember=remember,
+                            grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+                            risk=config["HOTSPOT_RISK"])
 
 
 def history_frame(frame, columns=None):
@@ -144,8 +194,12 @@ def history_frame(frame, columns=None):
     return history_reports(columns or ANALYSIS_COLUMNS)
 
 
-def _is_reference_run(params):
-    return not request.args.keys() - set(CLUSTER_PARAMETERS) and params == service.ClusterParams(**current_app.config["CLUSTERING"])
+def is_reference_run(params):
+    """Whether this request asks the reference question: no filter, and
+    clustering parameters, if given, equal to the defaults."""
+    if request.args.keys() - set(CLUSTER_PARAMETERS):
+        return False
+    return params == service.ClusterParams(**current_app.config["CLUSTERING"])
 
 
 def json_response(data, status=200):

@@ -1,4 +1,6 @@
-"""``/api/communes``: counts, rates and trend per commune."""
+"""``/api/communes``: counts, rates and trend per commune. Other agencies'
+restricted reports add to the counts only as ``withheld`` groups of at
+least k (see ``webmap.security.need_to_know``)."""
 
 from geo.reference import load_communes
 from webmap.api.base import bp, cached_answer, history_reports, period_end
@@ -8,8 +10,9 @@ from webmap.services.store import ANALYSIS_COLUMNS
 
 @bp.get("/communes")
 def communes():
-    def build(frame, params):
-        figures = service.commune_figures(frame, load_communes(), history=history_reports(ANALYSIS_COLUMNS), end=period_end())
+    def build(frame, params, withheld):
+        figures = service.commune_figures(frame, load_communes(), history=history_reports(ANALYSIS_COLUMNS), end=period_end(),
+                                          withheld=withheld)
         return {
             "communes": [
                 {
@@ -28,4 +31,4 @@ def communes():
             ]
         }
 
-    return cached_answer("communes", build, columns=ANALYSIS_COLUMNS)
+    return cached_answer("communes", build, columns=ANALYSIS_COLUMNS, withheld=True)

@@ -8,7 +8,6 @@ from geo.crs import to_wgs84
 from webmap.api.base import bp, cached_answer, history_frame, history_reports, hotspot_run, period_end
 from webmap.api.serialize import DECIMALS, hotspot_features, reports_geojson
 from webmap.labels import backtest_sentence
-from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import hotspots as service
 from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS
 
@@ -29,12 +28,10 @@ def hotspot(code):
         if spot is None:
             return None
         # A dormant place has no report in the period: its card shows its
-        # reports and weeks from the history.
+        # reports and weeks from the history (the viewer's, as the frame).
         source = history_frame(frame, FRAME_COLUMNS) if spot.extra.get("dormant") and spot.extra.get("period_count") == 0 else frame
         history = service.hotspot_history(source, spot)
         members = source[source["id"].isin(spot.report_ids)]
-        # Need-to-know: another agency's restricted reports count, unseen.
-        members = visible_reports(members, viewer_agency())
         (feature,) = hotspot_features([spot])
         feature["properties"]["reports"] = reports_geojson(members)["features"]
         feature["properties"]["weekly"] = [{"week": w.date().isoformat(), "count": int(n)} for w, n in history.items()]

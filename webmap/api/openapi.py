@@ -3,6 +3,7 @@
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from webmap.api.base import bp, json_response
+from webmap.services.hotspots import MIN_EPS, MIN_SAMPLES
 
 FILTER_PARAMETERS = [
     ("start", "First day kept (ISO date, Europe/Paris).", {"type": "string", "format": "date"}),
@@ -19,8 +20,8 @@ FILTER_PARAMETERS = [
      {"type": "string", "pattern": "^([0-9]|1[0-9]|2[0-3])-([0-9]|1[0-9]|2[0-3])$"}),
 ]
 CLUSTER_PARAMETERS = [
-    ("eps", "DBSCAN radius in metres (Lambert-93).", {"type": "number", "minimum": 1, "maximum": 50000, "default": DEFAULT_EPS}),
-    ("min_samples", "Minimum reports for a core point.", {"type": "integer", "minimum": 1, "default": DEFAULT_MIN_SAMPLES}),
+    ("eps", "DBSCAN radius in metres (Lambert-93).", {"type": "number", "minimum": MIN_EPS, "maximum": 50000, "default": DEFAULT_EPS}),
+    ("min_samples", "Minimum reports for a core point.", {"type": "integer", "minimum": MIN_SAMPLES, "default": DEFAULT_MIN_SAMPLES}),
     ("time_eps", "Optional time window in days (spatio-temporal DBSCAN).", {"type": "number", "minimum": 0.01}),
     ("weighted", "Weigh reports by their grading (GRADING_WEIGHTS).", {"type": "boolean", "default": False}),
     ("beyond_expected", "Keep only the hotspots holding more reports than their communes' rates predict "

@@ -40,10 +40,13 @@ def table_rows(report_filter, table_request):
     if broad != report_filter:
         frame = filter_frame(frame, ReportFilter(agencies=report_filter.agencies, weekdays=report_filter.weekdays,
                                                  hours=report_filter.hours))
+    # Need-to-know first: the table, its selection and the clustering run
+    # see only what the viewer may see (as every answer of the API).
+    visible = visible_reports(frame, viewer_agency())
     member_ids = None
     if table_request.hotspot is not None:
         # The same clustering run as the map's hotspots (cached).
-        spot = next((s for s in hotspot_run(frame, cluster_params()) if s.code == table_request.hotspot), None)
+        spot = next((s for s in hotspot_run(visible, cluster_params()) if s.code == table_request.hotspot), None)
         if spot is None:
             raise FilterError("hotspot", f"point chaud introuvable avec ces filtres « {table_request.hotspot} »")
         member_ids = list(spot.report_ids)
@@ -53,5 +56,4 @@ def table_rows(report_filter, table_request):
         if saved is None:
             raise FilterError("zone_id", f"zone introuvable « {table_request.zone_id} »")
         zone = zone_geometry(saved)
-    visible = visible_reports(frame, viewer_agency())
     return report_table.select_rows(visible, table_request, member_ids=member_ids, zone=zone)

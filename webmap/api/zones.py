@@ -15,7 +15,6 @@ from webmap.api.base import (
 from webmap.db import get_session
 from webmap.db.models import Zone
 from webmap.security.actor import current_actor
-from webmap.security.need_to_know import viewer_agency, visible_reports
 from webmap.services import zones as domain
 from webmap.services.filters import FilterError
 
@@ -35,7 +34,9 @@ def index():
 @bp.post("")
 def create():
     session = get_session()
-    zone = domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username)
+    actor = current_actor()
+    zone = domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=actor.username,
+                            agency=actor.agency)
     session.commit()
     return json_response(domain.zone_feature(zone), status=201)
 
@@ -43,7 +44,7 @@ def create():
 @bp.put("/<int:zone_id>")
 def update(zone_id):
     session = get_session()
-    zone = _zone(zone_id)
+    zone = _own_zone(zone_id)
     domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username, zone=zone)
     session.commit()
     return json_response(domain.zone_feature(zone))
@@ -52,7 +53,7 @@ def update(zone_id):
 @bp.delete("/<int:zone_id>")
 def delete(zone_id):
     session = get_session()
-    session.delete(_zone(zone_id))
+    session.delete(_own_zone(zone_id))
     session.commit()
     return Response(status=204)
 
@@ -74,11 +75,9 @@ def contents(zone_id):
     feature = domain.zone_feature(zone)
 
     def build(frame, params):
+        # Need-to-know: the frame holds only what the viewer may see, so a
+        # tiny zone neither lists nor counts another agency's restricted report.
         result = domain.zone_contents(geometry, frame, hotspot_run(frame, params), load_communes())
-        # Need-to-know: a tiny zone must not locate another agency's
-        # restricted report; it counts, but its id is not listed.
-        visible = set(visible_reports(frame, viewer_agency())["id"].tolist())
-        result["report_ids"] = [i for i in result["report_ids"] if i in visible]
         result["zone"] = feature
         return result
 
@@ -96,4 +95,13 @@ def _zone(zone_id):
     zone = get_session().get(Zone, zone_id)
     if zone is None:
         abort(404)
+    return zone
+
+
+def _own_zone(zone_id):
+    """The zone, if the user's agency owns it (admins: any); else 403."""
+    zone = _zone(zone_id)
+    actor = current_actor()
+    if not domain.may_change(zone, actor.agency, actor.role == "admin"):
+        abort(403)
     return zone

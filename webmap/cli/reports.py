@@ -23,6 +23,7 @@ from webmap.cli.options import (
 )
 from webmap.security.actor import current_actor
 from webmap.services import exporter, importer
+from webmap.services.audit import audit
 from webmap.services.filters import FilterError, parse_filter, select_reports
 
 #: Rejections printed in full before the CLI points to the error file.
@@ -135,6 +136,12 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow
             "Import annulé : aucun signalement enregistré. Corrigez le fichier, ou relancez avec --skip-invalid "
             "pour importer les lignes valides."
         )
+    # The command line is audited as the web is (actor: the system user).
+    batch = session.get(importer.ImportBatch, result.batch_id)
+    audit(session, "import", batch=result.batch_id, filename=path.name, added=result.added, updated=result.updated,
+          unchanged=result.unchanged, rejected=result.rejected,
+          agencies=sorted(importer.batch_agencies(session, [batch])[result.batch_id]))
+    session.commit()
     click.echo(
         f"Lot {result.batch_id} : {result.added} ajouté(s), {result.updated} mis à jour, "
         f"{result.unchanged} inchangé(s), {result.rejected} rejeté(s)."
@@ -193,6 +200,7 @@ def rollback_command(batch_id):
     session = open_session()
     try:
         outcome = importer.rollback_batch(session, batch_id, current_actor().name)
+        audit(session, "rollback", batch=batch_id, **outcome)
         session.commit()
     except importer.BatchError as error:
         session.rollback()
@@ -213,10 +221,13 @@ def export_command(format_name, out, zone, **params):
         report_filter = parse_filter(read_zone(params), known_agencies=known_agencies())
     except FilterError as error:
         raise bad_parameter(error) from None
-    reports = select_reports(open_session(), report_filter)
+    session = open_session()
+    reports = select_reports(session, report_filter)
     with out.open("wb") as handle:
         exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"],
                                 fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
+    audit(session, "export", format=format_name, count=len(reports), out=str(out), **report_filter.to_params())
+    session.commit()
     click.echo(f"{len(reports)} signalement(s) exporté(s) vers {out} ({format_name}).")
 
 

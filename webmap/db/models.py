@@ -254,6 +254,9 @@ class Zone(Base):
     center: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
     created_by: Mapped[str | None] = mapped_column(String(80))
+    # The agency of its creator: only that agency's users (and admins) may
+    # change or delete it. None for zones of unknown origin: admins only.
+    agency: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime, default=now)
     updated_by: Mapped[str | None] = mapped_column(String(80))
 

@@ -6,7 +6,7 @@ Need-to-know (who sees which report in detail) is
 :mod:`webmap.security.need_to_know`.
 """
 
-from flask import current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -100,7 +100,7 @@ def check_access():
     if not allowed(current_user.role, permission):
         if _wants_json():
             return jsonify(error=_("You are not allowed to do this.")), 403
-        return _("You are not allowed to do this."), 403
+        abort(403)  # the French, marked error page (webmap.views.errors)
     return None
 
 

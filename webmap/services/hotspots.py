@@ -28,6 +28,11 @@ CLUSTER_PARAMETERS = ("eps", "min_samples", "time_eps", "weighted", "beyond_expe
 
 WEIGHTED_VALUES = {"": False, "0": False, "false": False, "non": False, "1": True, "true": True, "oui": True}
 
+# Need-to-know: smaller radii or groups would draw a hotspot around one
+# report, and exact times with it (issue #16). Everyone gets these bounds.
+MIN_EPS = 50.0
+MIN_SAMPLES = 3
+
 # Naming writes new codes: one run at a time, so two requests never mint the
 # same code.
 _naming = threading.Lock()
@@ -64,7 +69,7 @@ def parse_cluster_params(args, defaults=None):
     ``defaults`` (the ``CLUSTERING`` setting); a bad one raises
     :class:`~webmap.services.filters.FilterError` naming it."""
     values = dict(defaults or {})
-    for name, kind, low in (("eps", float, 1.0), ("min_samples", int, 1), ("time_eps", float, 0.0)):
+    for name, kind, low in (("eps", float, MIN_EPS), ("min_samples", int, MIN_SAMPLES), ("time_eps", float, 0.0)):
         text = str(args.get(name) or "").strip()
         if not text:
             continue
@@ -261,20 +266,27 @@ def hotspot_history(reports, spot):
     return weekly_counts(members["observed_at"], end=reports["observed_at"].max())
 
 
-def commune_figures(reports, communes, *, history=None, end=None):
+def commune_figures(reports, communes, *, history=None, end=None, withheld=None):
     """Counts and rates per commune of the Vosges, every commune listed,
     with the card's trend: ``trend_recent`` and ``trend_previous``, the
     reports of the last 13 weeks up to ``end`` and of the 13 before, taken
     from ``history`` (every report up to the end of the period, default
-    ``reports``) so that a short period still has its "before"."""
+    ``reports``) so that a short period still has its "before".
+    ``withheld`` (``{insee: {agency: count}}``) adds reports counted but not
+    seen (``webmap.security.need_to_know.withheld_counts``) to the counts,
+    never to the trend."""
     population = communes.set_index("insee")["population"]
     counts = reports.groupby("insee").size()
+    by_agency = reports.groupby(["insee", "agency"]).size().unstack(fill_value=0)
+    breakdown = {code: {a: int(n) for a, n in by_agency.loc[code].items() if n} for code in by_agency.index}
+    for code, extra in (withheld or {}).items():
+        counts.loc[code] = counts.get(code, 0) + sum(extra.values())
+        mine = breakdown.setdefault(code, {})
+        for agency, n in extra.items():
+            mine[agency] = mine.get(agency, 0) + n
     figures = commune_rates(counts, population)
     figures.insert(0, "name", communes.set_index("insee")["name"])
-    by_agency = reports.groupby(["insee", "agency"]).size().unstack(fill_value=0)
-    figures["by_agency"] = [
-        {a: int(n) for a, n in by_agency.loc[code].items() if n} if code in by_agency.index else {} for code in figures.index
-    ]
+    figures["by_agency"] = [breakdown.get(code, {}) for code in figures.index]
     history = reports if history is None else history
     if history.empty:
         figures["trend_recent"] = figures["trend_previous"] = 0

@@ -342,12 +342,16 @@ def tile_provider(name):
 
 
 def map_data(session, report_filter, params, *, with_history=False):
-    """The filtered reports and their hotspots, as the API computes them
-    (statuses and dates from the history: the filter without its start);
-    with ``with_history``, the history too."""
+    """The filtered reports the asker may see and their hotspots, as the API
+    computes them (statuses and dates from the history: the filter without
+    its start); with ``with_history``, the history too. Need-to-know:
+    nothing drawn, clustered, dated or counted here holds another agency's
+    restricted report."""
     config = current_app.config
-    reports = select_reports(session, report_filter)
-    history = select_reports(session, replace(report_filter, start=None)) if report_filter.start else reports
+    agency = viewer_agency()
+    reports = visible_reports(select_reports(session, report_filter), agency)
+    history = (visible_reports(select_reports(session, replace(report_filter, start=None)), agency)
+               if report_filter.start else reports)
     spots = service.hotspots(session, reports, params, history=history, end=report_filter.end,
                              grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
                              risk=config["HOTSPOT_RISK"]) if len(reports) else []
@@ -362,9 +366,7 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
-    # Hotspots count every report; the points drawn are those the asker may
-    # see in detail, as on the map page.
-    content = MapContent(communes=communes, reports=visible_reports(reports, viewer_agency()), hotspots=spots,
+    content = MapContent(communes=communes, reports=reports, hotspots=spots,
                          agencies=agency_styles(current_app.config["AGENCIES"]), layers=snapshot_request.layers, extent=extent,
                          outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
                          tiles=tile_provider(snapshot_request.tiles), basemap=basemap,
@@ -455,7 +457,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         sources=_sources(basemap),
     )
     pack = briefing.BriefingData(
-        reports=reports, visible=visible_reports(reports, viewer_agency()), hotspots=spots, emerging=emerging,
+        reports=reports, visible=reports, hotspots=spots, emerging=emerging,
         communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
         status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end,
         zones=[(name, polygon) for _id, name, polygon in _zones(session)],

@@ -106,10 +106,17 @@ def _stack(pair):
     return np.column_stack(pair)
 
 
-def save_zone(session, fields, *, user=None, zone=None):
-    """Create (``zone`` None) or update a zone from :func:`parse_zone` fields."""
+def may_change(zone, agency, is_admin):
+    """Whether a user of ``agency`` may change or delete ``zone``: zones
+    belong to their creator's agency; admins change any."""
+    return is_admin or (zone.agency is not None and zone.agency == agency)
+
+
+def save_zone(session, fields, *, user=None, zone=None, agency=None):
+    """Create (``zone`` None) or update a zone from :func:`parse_zone` fields;
+    a new zone belongs to ``agency``."""
     if zone is None:
-        zone = Zone(created_by=user, created_at=now())
+        zone = Zone(created_by=user, created_at=now(), agency=agency)
         session.add(zone)
     zone.name = fields["name"]
     zone.shape = fields["shape"]
@@ -145,6 +152,7 @@ def zone_feature(zone):
             "area_km2": round(area_km2(zone_geometry(zone)), 3),
             "created_at": zone.created_at.isoformat(),
             "created_by": zone.created_by,
+            "agency": zone.agency,
             "updated_at": zone.updated_at.isoformat(),
             "updated_by": zone.updated_by,
         },

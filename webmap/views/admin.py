@@ -46,7 +46,9 @@ def export_csv():
     entries = search(session, **filters, limit=None)
     body = entries_csv(entries)
     # Reading the trail is itself worth a line in it.
-    audit(session, "export", what="audit_trail", **{k: v for k, v in filters.items() if v})
+    # The filters go under one key: spread as keywords, "username" would
+    # name the filtered user as the actor and "action" collide (issue #16).
+    audit(session, "export", what="audit_trail", filters={k: v for k, v in filters.items() if v})
     session.commit()
     response = Response(body, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename=journal-audit-{now():%Y%m%d-%H%M}.csv"

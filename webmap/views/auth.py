@@ -1,7 +1,11 @@
 """The sign-in and sign-out pages. Sign-in attempts are limited per account
 and per address; failures are audited."""
 
+import secrets
+import threading
+import time
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -16,8 +20,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
 from webmap.db import get_session
+from webmap.db.models import User
 from webmap.extensions import limiter
 from webmap.security.passwords import authenticate
 from webmap.services import audit as audit_trail
@@ -41,13 +47,19 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit():
+    # Higher than an account's: one user's mistakes must not lock out the
+    # other accounts behind the same address (an office's NAT).
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def _failed(response):
     # Only failed attempts count towards the limit.
     return response.status_code == 401
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_login_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login():
     target = _safe_next(request.values.get("next"))
@@ -75,12 +87,38 @@ def login():
     return redirect(target)
 
 
+#: One "login_blocked" entry per address and account in this many seconds:
+#: 300 blocked attempts wrote 300 permanent rows (issue #16).
+BLOCK_AUDIT_SECONDS = 600
+_blocks_recorded = {}
+_blocks_lock = threading.Lock()
+
+
+def _first_block(key):
+    """Whether no block of ``key`` was recorded in the last window (and
+    note this one)."""
+    stamp = time.monotonic()
+    with _blocks_lock:
+        if len(_blocks_recorded) > 10_000:
+            for old in [k for k, t in _blocks_recorded.items() if stamp - t > BLOCK_AUDIT_SECONDS]:
+                del _blocks_recorded[old]
+        last = _blocks_recorded.get(key)
+        if last is not None and stamp - last <= BLOCK_AUDIT_SECONDS:
+            return False
+        _blocks_recorded[key] = stamp
+        return True
+
+
 @bp.app_errorhandler(RateLimitExceeded)
 def too_many_attempts(error):
     db_session = get_session()
-    audit_trail.audit(db_session, "login_blocked", username=request.form.get("username", "").strip()[:80] or None,
-                      agency=None, limit=str(error.description))
-    db_session.commit()
+    typed = request.form.get("username", "").strip()
+    # An attacker's made-up names are not written: only an existing account.
+    account = db_session.scalar(select(User.username).where(User.username == typed)) if typed else None
+    if _first_block((current_app.config["DATABASE_URL"], request.remote_addr, account)):
+        audit_trail.audit(db_session, "login_blocked", username=account, agency=None, limit=str(error.description),
+                          aggregated_seconds=BLOCK_AUDIT_SECONDS)
+        db_session.commit()
     return render_template("auth/login.html", next=_safe_next(request.values.get("next")),
                            error=_("Too many failed attempts: wait a few minutes before trying again.")), 429
 
@@ -89,6 +127,10 @@ def too_many_attempts(error):
 def logout():
     if current_user.is_authenticated:
         audit_trail.audit(get_session(), "logout")
+        # Server-side end of the session: the user loader keys on this
+        # token, so a cookie copied before signing out no longer opens
+        # anything (every session of the user ends with it).
+        current_user.session_token = secrets.token_hex(32)
         get_session().commit()
     logout_user()
     session.clear()
@@ -97,9 +139,16 @@ def logout():
 
 
 def _safe_next(target):
-    """Only a path on this site: ``next`` must not send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("map.index")
+    """Only a path on this site: ``next`` must not send anyone elsewhere.
+    Browsers drop tabs and line breaks and read a backslash as a slash, so
+    ``/%09/evil.example`` (a tab) would be ``//evil.example``: any control character,
+    backslash, scheme or host refuses it."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+        return url_for("map.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return url_for("map.index")
+    return target
 
 

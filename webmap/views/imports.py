@@ -31,6 +31,7 @@ from webmap.db.models import now
 from webmap.security.actor import current_actor
 from webmap.services import importer
 from webmap.services.audit import audit
+from webmap.services.importer.worker import TABLE_FILE, load_table, purge_uploads, read_upload
 
 bp = Blueprint("imports", __name__, url_prefix="/signalements")
 
@@ -71,8 +72,16 @@ def _uploads() -> Path:
     return folder
 
 
+def own_agency():
+    """The only agency the signed-in user may import for and whose batches
+    they see; ``None`` for an admin, who acts for every agency (audited)."""
+    actor = current_actor()
+    return None if actor.role == "admin" else actor.agency
+
+
 def _upload(token):
-    """The stored upload of ``token``: (path, original file name)."""
+    """The stored upload of ``token``: (path, original file name). Only its
+    uploader (or an admin) may use it."""
     if not _TOKEN.match(token):
         abort(404)
     folder = _uploads() / token
@@ -80,6 +89,8 @@ def _upload(token):
     if not meta.is_file():
         abort(404)
     info = json.loads(meta.read_text(encoding="utf-8"))
+    if own_agency() is not None and info.get("uploaded_by") != current_actor().name:
+        abort(404)
     return folder / info["stored"], info["filename"]
 
 
@@ -91,8 +102,11 @@ def _options(source) -> importer.ImportOptions:
         fields = source.getlist("field")
         mapping = {header: field_name for header, field_name in zip(headers, fields) if field_name}
     config = current_app.config
+    only = own_agency()
     return importer.ImportOptions(
-        agency=source.get("agency") or None,
+        # A user imports for their own agency only; an admin for any.
+        agency=only or source.get("agency") or None,
+        only_agency=only,
         profile=source.get("profile") or None,
         mapping=mapping,
         skip_invalid=bool(source.get("skip_invalid")),
@@ -120,6 +134,12 @@ def _known_agencies():
     return current_app.config["AGENCIES"]
 
 
+def _selectable_agencies():
+    """The agencies the upload form offers: the user's own (admins: all)."""
+    only = own_agency()
+    return [a for a in _known_agencies() if only is None or a["code"] == only]
+
+
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(error):
     limit = current_app.config["IMPORT_MAX_BYTES"] / 1e6
@@ -129,7 +149,7 @@ def too_large(error):
 
 @bp.get("/import")
 def upload_form():
-    return render_template("imports/upload.html", agencies=_known_agencies(),
+    return render_template("imports/upload.html", agencies=_selectable_agencies(),
                            profiles=importer.list_profiles(get_session()))
 
 
@@ -139,11 +159,22 @@ def upload():
     if file is None or not file.filename:
         flash(_("Choose a file to import."))
         return redirect(url_for(".upload_form"))
+    # Uploads never confirmed would pile up (the review found 81 MB).
+    purge_uploads(_uploads(), current_app.config["UPLOAD_RETENTION_HOURS"] * 3600)
     token = secrets.token_urlsafe(24)
     folder = _uploads() / token
     folder.mkdir()
     stored = secure_filename(file.filename) or "fichier"
     file.save(folder / stored)
+    config = current_app.config
+    try:
+        # Read once, in a bounded worker; the preview and the confirmation
+        # use what it kept.
+        read_upload(folder / stored, filename=file.filename, max_bytes=config["IMPORT_MAX_BYTES"],
+                    max_rows=config["IMPORT_MAX_ROWS"], cpu_seconds=config["IMPORT_CPU_SECONDS"])
+    except importer.ImportFileError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("imports/error.html", message=str(error)), 400
     (folder / "meta.json").write_text(json.dumps({"filename": file.filename, "stored": stored,
                                                   "uploaded_by": current_actor().name, "uploaded_at": now().isoformat()}))
     params = {key: request.form[key] for key in ("agency", "profile", "allow_outside") if request.form.get(key)}
@@ -154,6 +185,14 @@ def upload():
 def preview(token):
     path, filename = _upload(token)
     return preview_page(token, filename, path, _options(request.args), _shown(request.args))
+
+
+def _table(path):
+    """The table read at upload (see ``upload``)."""
+    kept = path.parent / TABLE_FILE
+    if not kept.is_file():
+        abort(404)
+    return load_table(kept)
 
 
 def _shown(source) -> str:
@@ -167,11 +206,12 @@ def preview_page(token, filename, path, options, show="all"):
         result = importer.preview_file(path, filename=filename, options=options, session=get_session(),
                                        geocoder=importer.geocoder_from_config(current_app.config),
                                        known_agencies=_known_agencies(), show=show,
-                                       vocabularies=importer.vocabularies_from_config(current_app.config))
+                                       vocabularies=importer.vocabularies_from_config(current_app.config),
+                                       table=_table(path))
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
     return render_template("imports/preview.html", token=token, filename=filename, preview=result,
-                           options=options, options_params=_options_params(options, result.mapping), agencies=_known_agencies(), field_labels=FIELD_LABELS,
+                           options=options, options_params=_options_params(options, result.mapping), agencies=_selectable_agencies(), field_labels=FIELD_LABELS,
                            profiles=importer.list_profiles(get_session()))
 
 
@@ -194,7 +234,7 @@ def confirm(token):
             session, path, filename=filename, options=options,
             geocoder=importer.geocoder_from_config(current_app.config), known_agencies=_known_agencies(),
             vocabularies=importer.vocabularies_from_config(current_app.config),
-            save_profile_as=profile_name if options.mapping else None,
+            save_profile_as=profile_name if options.mapping else None, table=_table(path),
         )
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
@@ -202,7 +242,9 @@ def confirm(token):
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
         return preview_page(token, filename, path, _options(request.form))
     audit(session, "import", batch=result.batch_id, filename=filename, added=result.added, updated=result.updated,
-          unchanged=result.unchanged, rejected=result.rejected)
+          unchanged=result.unchanged, rejected=result.rejected,
+          agencies=sorted(importer.batch_agencies(session, [session.get(importer.ImportBatch, result.batch_id)])
+                          [result.batch_id]))
     session.commit()
     # The batch keeps the file's name and hash; the upload itself can go.
     shutil.rmtree(path.parent, ignore_errors=True)
@@ -218,20 +260,21 @@ def preview_rejections(token):
     result = importer.preview_file(path, filename=filename, options=_options(request.args), session=get_session(),
                                    geocoder=importer.geocoder_from_config(current_app.config),
                                    known_agencies=_known_agencies(),
-                                   vocabularies=importer.vocabularies_from_config(current_app.config))
+                                   vocabularies=importer.vocabularies_from_config(current_app.config),
+                                   table=_table(path))
     return _csv_download(importer.rejections_csv(result.rejections), f"{Path(filename).stem}-rejets.csv")
 
 
 @bp.get("/lots")
 def batches():
-    return render_template("imports/batches.html", batches=importer.list_batches(get_session()))
+    return render_template("imports/batches.html", batches=importer.list_batches(get_session(), agency=own_agency()))
 
 
 @bp.post("/lots/<int:batch_id>/annuler")
 def rollback(batch_id):
     session = get_session()
     try:
-        outcome = importer.rollback_batch(session, batch_id, current_actor().name)
+        outcome = importer.rollback_batch(session, batch_id, current_actor().name, agency=own_agency())
         audit(session, "rollback", batch=batch_id, **outcome)
         session.commit()
     except importer.BatchError as error:
@@ -247,7 +290,8 @@ def rollback(batch_id):
 def batch_decisions(batch_id):
     session = get_session()
     batch = importer.get_batch(session, batch_id)
-    if batch is None:
+    # Another agency's batch is unknown (agencies own their data).
+    if batch is None or not importer.owns_batch(session, batch, own_agency()):
         abort(404)
     decisions = importer.batch_decisions(session, batch_id)
     return render_template("imports/decisions.html", batch=batch, decisions=decisions, how_label=importer.how_label,
@@ -256,7 +300,9 @@ def batch_decisions(batch_id):
 
 @bp.get("/lots/<int:batch_id>/rejets.csv")
 def batch_rejections(batch_id):
-    rejections = importer.batch_rejections(get_session(), batch_id)
+    rejections = importer.batch_rejections(get_session(), batch_id, agency=own_agency())
+    if rejections is None:
+        abort(404)
     return _csv_download(importer.rejections_csv(rejections), f"lot-{batch_id}-rejets.csv")
 
 

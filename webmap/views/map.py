@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
@@ -19,6 +19,7 @@ from webmap.render.basemap_layers import PageBasemap
 from webmap.render.page_map import build_map
 from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.security.access import allowed
+from webmap.security.need_to_know import RESTRICTED, viewer_agency
 from webmap.services.basemaps import BasemapRegistry
 
 bp = Blueprint("map", __name__)
@@ -30,7 +31,7 @@ SSMSI_INDICATOR = "Trafic de stupéfiants"
 @bp.get("/")
 def index():
     session = get_session()
-    first, last, count = _data_span(session)
+    first, last, count = _data_span(session, viewer_agency())
     header, body, script = basemap()
     return render_template(
         "map/index.html",
@@ -42,11 +43,14 @@ def index():
     )
 
 
-def _data_span(session):
-    """First and last instants of the reports, and how many there are: the
-    time slider's ends and the count in the title bar."""
+def _data_span(session, agency):
+    """First and last instants of the reports a user of ``agency`` may see,
+    and how many there are: the time slider's ends and the count in the
+    title bar. Need-to-know: another agency's newest restricted report
+    would otherwise give its exact time."""
     return session.execute(
         select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))
+        .where(or_(Report.handling != RESTRICTED, Report.agency == agency))
     ).one()
 
 

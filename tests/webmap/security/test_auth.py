@@ -130,7 +130,8 @@ def test_failed_attempts_are_rate_limited_per_account(web):
     assert actions(web).count("login_failed") == 5 and actions(web)[-1] == "login_blocked"
 
 
-def test_failed_attempts_are_rate_limited_per_address(web):
+def test_failed_attempts_are_rate_limited_per_address(tmp_path, monkeypatch):
+    web = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, LOGIN_ADDRESS_RATE_LIMIT="5 per minute")
     client = web.test_client(user=None)
     for attempt in range(5):
         assert sign_in(client, username=f"inconnu{attempt}").status_code == 401

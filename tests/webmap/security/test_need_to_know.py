@@ -1,6 +1,8 @@
 """Need-to-know: a report an agency restricted to itself never shows its
-details, position or text to another agency's users, on any route; it still
-counts, anonymously, in hotspot and commune figures."""
+details, position or text to another agency's users, on any route, and
+adds nothing to what they see where it could be told apart: not to
+hotspots, zones, boxes or snapshots; to commune counts only in groups of k
+(tests/webmap/security/test_inference.py carries the attacks)."""
 
 import json
 import re
@@ -10,7 +12,7 @@ import pytest
 from tests.apps import make_app
 from tests.signin import add_user
 
-# Five reports on one spot of Épinal: four shared by the gendarmerie, one
+# Six reports on one spot of Épinal: five shared by the gendarmerie, one
 # restricted by customs, with words and a place found nowhere else.
 SECRET_REF = "DOU-SECRET-4242"
 SECRET_TEXT = "Indicateur-Tulipe-Confidentiel"
@@ -21,6 +23,7 @@ ROWS = [
     ("GN-2", "GN", "02/03/2026 10:00", "48,1791", "6,4534", "", "point de vente", "Rue commune"),
     ("GN-3", "GN", "03/03/2026 10:00", "48,1792", "6,4532", "partagé", "point de vente", "Rue commune"),
     ("GN-4", "GN", "04/03/2026 10:00", "48,1789", "6,4531", "shared", "point de vente", "Rue commune"),
+    ("GN-5", "GN", "04/03/2026 12:00", "48,1790", "6,4532", "shared", "point de vente", "Rue commune"),
     (SECRET_REF, "DOUANE", "05/03/2026 10:00", SECRET_LAT, SECRET_LON, "Restreint", SECRET_TEXT, SECRET_PLACE),
 ]
 SECRETS = (SECRET_REF, SECRET_TEXT, SECRET_PLACE, "48.179002", "6.453302", "48.1790017", "6.4533017")
@@ -57,7 +60,8 @@ def test_import_reads_the_handling_column(cell):
     with cell.app_context():
         frame = reports_frame(get_session())
     assert dict(zip(frame["agency_ref"], frame["handling"])) == {
-        "GN-1": "shared", "GN-2": "shared", "GN-3": "shared", "GN-4": "shared", SECRET_REF: "restricted"}
+        "GN-1": "shared", "GN-2": "shared", "GN-3": "shared", "GN-4": "shared", "GN-5": "shared",
+        SECRET_REF: "restricted"}
 
 
 def test_unknown_handling_is_rejected(tmp_path, monkeypatch):
@@ -73,16 +77,16 @@ def test_unknown_handling_is_rejected(tmp_path, monkeypatch):
 def test_another_agency_sees_neither_details_nor_position(cell):
     client = cell.test_client(user="viewer-gn")
     features = get_json(client, "/api/reports")["features"]
-    assert sorted(f["properties"]["agency_ref"] for f in features) == ["GN-1", "GN-2", "GN-3", "GN-4"]
+    assert sorted(f["properties"]["agency_ref"] for f in features) == ["GN-1", "GN-2", "GN-3", "GN-4", "GN-5"]
 
 
 def test_the_own_agency_and_only_it_sees_the_restricted_report(cell):
     features = get_json(cell.test_client(user="analyst-douane"), "/api/reports")["features"]
     secret = [f for f in features if f["properties"]["agency_ref"] == SECRET_REF]
-    assert len(features) == 5 and secret[0]["properties"]["place"] == SECRET_PLACE
+    assert len(features) == 6 and secret[0]["properties"]["place"] == SECRET_PLACE
     # The test admin belongs to the gendarmerie: being admin grants no
     # need-to-know.
-    assert len(get_json(cell.test_client(), "/api/reports")["features"]) == 4
+    assert len(get_json(cell.test_client(), "/api/reports")["features"]) == 5
 
 
 def test_the_compact_reports_follow_need_to_know(cell):
@@ -93,21 +97,29 @@ def test_the_compact_reports_follow_need_to_know(cell):
         response = client.get("/api/reports?format=compact")
         assert response.status_code == 200
         seen = response.get_json()
-        assert seen["count"] == 4 and secret_id not in seen["id"]
+        assert seen["count"] == 5 and secret_id not in seen["id"]
         assert "DOUANE" not in seen["lookup"]["agency"]
         for secret in (SECRET_REF, SECRET_TEXT, SECRET_PLACE):
             assert secret.encode() not in response.data
 
 
-def test_restricted_report_still_counts_in_hotspots_and_communes(cell):
+def test_a_lone_restricted_report_adds_to_no_figure_of_another_agency(cell):
+    """Below k reports in its commune and week, the restricted report is
+    absent from the other agencies' hotspots and commune counts; its own
+    agency counts it everywhere."""
     client = cell.test_client(user="viewer-gn")
     spots = get_json(client, "/api/hotspots")["features"]
     assert [s["properties"]["count"] for s in spots] == [5]
+    assert spots[0]["properties"]["by_agency"] == {"GN": 5}
     card = get_json(client, f"/api/hotspots/{spots[0]['id']}")
     assert card["properties"]["count"] == 5
-    assert sorted(r["properties"]["agency_ref"] for r in card["properties"]["reports"]) == ["GN-1", "GN-2", "GN-3", "GN-4"]
-    communes = {c["insee"]: c["count"] for c in get_json(client, "/api/communes")["communes"]}
-    assert communes["88160"] == 5  # Épinal
+    assert sorted(r["properties"]["agency_ref"] for r in card["properties"]["reports"]) == [
+        "GN-1", "GN-2", "GN-3", "GN-4", "GN-5"]
+    communes = {c["insee"]: c for c in get_json(client, "/api/communes")["communes"]}
+    assert communes["88160"]["count"] == 5 and communes["88160"]["by_agency"] == {"GN": 5}  # Épinal
+    douane = cell.test_client(user="analyst-douane")
+    assert [s["properties"]["count"] for s in get_json(douane, "/api/hotspots")["features"]] == [6]
+    assert {c["insee"]: c["count"] for c in get_json(douane, "/api/communes")["communes"]}["88160"] == 6
 
 
 def test_exports_leave_it_out_for_another_agency(cell):
@@ -164,7 +176,7 @@ def test_a_tiny_zone_does_not_locate_the_restricted_report(cell):
     assert created.status_code == 201
     url = f"/api/zones/{created.get_json()['id']}/contents"
     seen_by_gn = get_json(cell.test_client(user="viewer-gn"), url)
-    assert seen_by_gn["count"] == 1 and seen_by_gn["report_ids"] == []
+    assert seen_by_gn["count"] == 0 and seen_by_gn["report_ids"] == [] and seen_by_gn["by_agency"] == {}
     seen_by_douane = get_json(cell.test_client(user="analyst-douane"), url)
     assert len(seen_by_douane["report_ids"]) == 1
 
@@ -183,12 +195,12 @@ def test_an_export_imported_again_keeps_the_handling_code(cell, tmp_path, monkey
     with other.app_context():
         frame = reports_frame(get_session())
     assert dict(zip(frame["agency_ref"], frame["handling"]))[SECRET_REF] == "restricted"
-    assert (frame["handling"] == "shared").sum() == 4
+    assert (frame["handling"] == "shared").sum() == 5
 
 
 def test_the_report_table_and_its_export_follow_need_to_know(cell):
     table = get_json(cell.test_client(user="viewer-gn"), "/api/reports/table?insee=88160")
-    assert table["total"] == 4 and SECRET_REF not in json.dumps(table)
+    assert table["total"] == 5 and SECRET_REF not in json.dumps(table)
     own = get_json(cell.test_client(user="analyst-douane"), "/api/reports/table?ref=secret")
     assert [row["agency_ref"] for row in own["rows"]] == [SECRET_REF]
     body = cell.test_client(user="analyst-gn").get("/signalements/export/fichier?format=csv&insee=88160").data

@@ -26,12 +26,12 @@ def spots(xs, ids):
 def test_names_are_minted_once_and_kept(app):
     with app.app_context():
         session = get_session()
-        (first,) = name_hotspots(session, spots([0, 10, 20], [1, 2, 3]))
+        (first,) = name_hotspots(session, spots([0, 10, 20], [1, 2, 3]), remember=True)
         assert first.code == "H-0001"
-        # Next week: one report more, same place: same name.
+        # Next week, in a filtered view: one report more, same place: same name.
         (again,) = name_hotspots(session, spots([0, 10, 20, 30], [1, 2, 3, 4]))
         assert again.code == "H-0001"
-        (elsewhere,) = name_hotspots(session, spots([90000, 90010], [7, 8]))
+        (elsewhere,) = name_hotspots(session, spots([90000, 90010], [7, 8]), remember=True)
         assert elsewhere.code == "H-0002"
         stored = session.scalar(select(HotspotName).where(HotspotName.code == "H-0001"))
         assert json.loads(stored.report_ids) == [1, 2, 3]
@@ -40,7 +40,18 @@ def test_names_are_minted_once_and_kept(app):
 def test_the_reference_run_updates_what_a_hotspot_is(app):
     with app.app_context():
         session = get_session()
-        name_hotspots(session, spots([0, 10, 20], [1, 2, 3]))
+        name_hotspots(session, spots([0, 10, 20], [1, 2, 3]), remember=True)
         name_hotspots(session, spots([0, 10, 20, 30], [1, 2, 3, 4]), remember=True)
         stored = session.scalar(select(HotspotName).where(HotspotName.code == "H-0001"))
         assert json.loads(stored.report_ids) == [1, 2, 3, 4]
+
+
+def test_a_run_that_may_not_remember_writes_nothing(app):
+    """Finding 9: a GET with custom parameters inserted thousands of names."""
+    with app.app_context():
+        session = get_session()
+        (spot,) = name_hotspots(session, spots([0, 10, 20], [1, 2, 3]))
+        assert spot.code.startswith("P-")
+        (same,) = name_hotspots(session, spots([0, 10, 20], [1, 2, 3]))
+        assert same.code == spot.code
+        assert session.scalars(select(HotspotName)).all() == []

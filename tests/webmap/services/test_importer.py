@@ -296,7 +296,7 @@ def test_size_and_row_limits(tmp_path, monkeypatch):
     six_rows.write_text("Référence;Service;Date;Nature;Cotation;Commune\n"
                         + "".join(f"R{i};GN;01/10/2025;Saisie;B2;Golbey\n" for i in range(6)), encoding="utf-8")
     result = invoke(runner, six_rows)
-    assert result.exit_code == 1 and "Trop de lignes : 6 (maximum 5)" in result.output
+    assert result.exit_code == 1 and "Trop de lignes : plus de 5 (maximum 5)" in result.output
 
 
 def test_profile_maps_unknown_headers_and_is_reused(app, runner, tmp_path):

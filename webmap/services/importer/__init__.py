@@ -24,6 +24,7 @@ The caller commits: one file, one transaction, so a crash or a kill leaves
 the database exactly as it was.
 """
 
+from webmap.db.models import ImportBatch
 from webmap.services.importer.base import (
     ImportFileError,
     ImportOptions,
@@ -45,6 +46,7 @@ from webmap.services.importer.batches import (
 from webmap.services.importer.columns import FIELDS, guess_mapping
 from webmap.services.importer.decisions import Decision, how_label, place_decision
 from webmap.services.importer.mapping import resolve_mapping
+from webmap.services.importer.ownership import batch_agencies, owns_batch, restrict_to_agency
 from webmap.services.importer.pipeline import import_and_commit, import_file
 from webmap.services.importer.preview import PREVIEW_FILTERS, Preview, PreviewRow, preview_file
 from webmap.services.importer.profiles import (
@@ -72,7 +74,7 @@ from webmap.services.importer.writer import write
 __all__ = [
     "FIELDS", "READERS", "PREVIEW_FILTERS", "BatchError", "Decision", "PreviewRow", "batch_decisions", "get_batch", "how_label",
     "place_decision", "vocabularies_from_config", "ImportFileError", "ImportOptions", "ImportResult", "Prepared", "Preview", "Rejection",
-    "Table", "batch_rejections", "content_hash", "delete_profile", "field_label", "geocoder_from_config",
+    "Table", "ImportBatch", "batch_agencies", "owns_batch", "restrict_to_agency", "batch_rejections", "content_hash", "delete_profile", "field_label", "geocoder_from_config",
     "get_profile", "guess_mapping", "import_and_commit", "import_file", "list_batches", "list_profiles", "parse_date", "prepare",
     "preview_file", "read_csv_table", "read_geojson_table", "read_table", "read_xlsx_table", "rejections_csv",
     "resolve_mapping", "rollback_batch", "save_profile", "write",

@@ -19,6 +19,9 @@ REQUIRED = ("agency_ref", "observed_at", "category")
 PLACE_FIELDS = ("lon", "lat", "x", "y", "coordinates", "address", "insee", "postal_code", "commune")
 #: Dates before this need ``allow_before_2000``: most are typing mistakes.
 OLDEST_WITHOUT_CONFIRMATION = datetime(2000, 1, 1, tzinfo=PARIS)
+#: No date before this, even confirmed: 01/01/0001 made every report
+#: listing answer 500 (pandas timestamps span 1677-2262; issue #16).
+OLDEST_ACCEPTED = datetime(1900, 1, 1, tzinfo=PARIS)
 #: Excel counts days from 30 December 1899 (its 1900 leap-year bug included).
 EXCEL_EPOCH = datetime(1899, 12, 30)
 #: Rows written per statement, and between two progress reports.
@@ -75,6 +78,9 @@ class ImportOptions:
     max_rows: int | None = None
     max_bytes: int | None = None
     created_by: str | None = None
+    # The only agency whose reports this import may write (a user's own
+    # agency; None for an admin or the command line): see ``.ownership``.
+    only_agency: str | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ from webmap.db.models import (
 )
 from webmap.services.formulas import neutralize
 from webmap.services.importer.base import Rejection
+from webmap.services.importer.ownership import batch_agencies, owns_batch
 from webmap.services.importer.writer import update_by_id
 
 
@@ -25,11 +26,21 @@ class BatchError(ValueError):
     """A batch that cannot be rolled back; the message is French."""
 
 
-def list_batches(session, limit=200) -> list[ImportBatch]:
-    return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+def list_batches(session, limit=200, agency=None) -> list[ImportBatch]:
+    """The latest batches; for a user of ``agency``, only their agency's
+    (``None``: every batch, for admins and the command line)."""
+    if agency is None:
+        return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+    batches = list(session.scalars(select(ImportBatch).where(ImportBatch.kind == "file").order_by(ImportBatch.id.desc())))
+    owners = batch_agencies(session, batches)
+    return [b for b in batches if owners[b.id] == {agency}][:limit]
 
 
-def batch_rejections(session, batch_id) -> list[Rejection]:
+def batch_rejections(session, batch_id, agency=None) -> list[Rejection] | None:
+    """The rejected rows of a batch, or ``None`` when there is no such
+    batch for a user of ``agency`` (``None``: admin)."""
+    if not owns_batch(session, session.get(ImportBatch, batch_id), agency):
+        return None
     rows = session.scalars(
         select(ImportRejection).where(ImportRejection.batch_id == batch_id).order_by(ImportRejection.line, ImportRejection.id)
     )
@@ -48,7 +59,7 @@ def batch_decisions(session, batch_id) -> list[ImportDecision]:
     ))
 
 
-def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
+def rollback_batch(session, batch_id: int, user: str | None = None, agency: str | None = None) -> dict:
     """Undo a batch: delete the reports it added, put back the versions of
     those it updated. Refused when a later batch changed its reports again
     (roll that one back first). The caller commits.
@@ -59,7 +70,8 @@ def rollback_batch(session, batch_id: int, user: str | None = None) -> dict:
         ``{"removed": n, "restored": m}``.
     """
     batch = session.get(ImportBatch, batch_id)
-    if batch is None:
+    # Another agency's batch is "unknown": its existence is not revealed.
+    if batch is None or not owns_batch(session, batch, agency):
         raise BatchError(f"Lot d'import inconnu : {batch_id}.")
     if batch.rolled_back_at is not None:
         raise BatchError(f"Le lot {batch_id} a déjà été annulé le {batch.rolled_back_at:%d/%m/%Y %H:%M}.")

@@ -4,6 +4,7 @@ and the import-and-commit path shared by the CLI and the web page."""
 from __future__ import annotations
 
 from webmap.services.importer.base import ImportOptions, ImportResult
+from webmap.services.importer.ownership import restrict_to_agency
 from webmap.services.importer.profiles import get_profile, save_profile
 from webmap.services.importer.readers import read_table
 from webmap.services.importer.validation import prepare
@@ -11,9 +12,10 @@ from webmap.services.importer.writer import write
 
 
 def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None, vocabularies=None) -> ImportResult:
+                progress=None, vocabularies=None, table=None) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
-    caller commits (or rolls back). See the module docstring."""
+    caller commits (or rolls back). See the module docstring. ``table``:
+    the file already read (``.worker.read_upload``), not read again."""
     options = options or ImportOptions()
     if options.profile and options.mapping is None:
         profile = get_profile(session, options.profile)
@@ -21,9 +23,11 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
         options.agency = options.agency or profile["agency"]
     if progress:
         progress("lecture", 0, 1)
-    table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
+    if table is None:
+        table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress,
                        vocabularies=vocabularies)
+    prepared = restrict_to_agency(prepared, options.only_agency)
     return write(session, prepared, table, options, progress=progress)
 
 

@@ -9,6 +9,7 @@ from webmap.services.importer.columns import (
     guess_mapping,
 )
 from webmap.services.importer.decisions import HOW_LABELS, Decision
+from webmap.services.importer.ownership import restrict_to_agency
 from webmap.services.importer.profiles import get_profile
 from webmap.services.importer.readers import read_table
 from webmap.services.importer.validation import cell_text, prepare
@@ -61,7 +62,7 @@ class Preview:
 
 
 def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOptions, session=None,
-                 rows=10, show="all", vocabularies=None) -> Preview:
+                 rows=10, show="all", vocabularies=None, table=None) -> Preview:
     """Read and validate a file without writing anything. A file-level
     problem (missing columns, say) is returned in ``error`` with whatever
     could be read, so the page can still show the columns to map.
@@ -75,11 +76,12 @@ def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOpt
         profile = get_profile(session, options.profile)
         options.mapping = profile["mapping"]
         options.agency = options.agency or profile["agency"]
-    table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
+    if table is None:  # else read once already (.worker.read_upload)
+        table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     first_rows = [[cell_text(cell) for cell in row] for row in table.rows[:rows]]
     try:
-        prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options,
-                           vocabularies=vocabularies)
+        prepared = restrict_to_agency(prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options,
+                                              vocabularies=vocabularies), options.only_agency)
     except ImportFileError as error:
         mapping = options.mapping if options.mapping is not None else guess_mapping(table.headers)
         return Preview(table.headers, first_rows, mapping, len(table.rows), 0, [], 0, [], error=str(error))

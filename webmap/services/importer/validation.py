@@ -22,6 +22,7 @@ from webmap.services.importer.base import (
     CHUNK,
     CONTENT_COLUMNS,
     EXCEL_EPOCH,
+    OLDEST_ACCEPTED,
     OLDEST_WITHOUT_CONFIRMATION,
     PLACE_FIELDS,
     ImportFileError,
@@ -360,6 +361,9 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
             continue
         if record["observed_at"] > now_ + timedelta(minutes=5):
             reject(line, "observed_at", values["observed_at"], "date dans le futur")
+            continue
+        if record["observed_at"] < OLDEST_ACCEPTED:
+            reject(line, "observed_at", values["observed_at"], "date antérieure à 1900 : impossible, même confirmée")
             continue
         if record["observed_at"] < OLDEST_WITHOUT_CONFIRMATION and not options.allow_before_2000:
             reject(line, "observed_at", values["observed_at"],

@@ -49,6 +49,10 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
 
     new, changed = [], []
     for record in prepared.records:
+        # Agencies own their data (see .ownership, which rejects such rows
+        # first): never a write for another agency.
+        if options.only_agency is not None and record["agency"] != options.only_agency:
+            raise ValueError(f"import limited to {options.only_agency} holds a row of {record['agency']}")
         found = existing.get((record["agency"], record["agency_ref"]))
         row = {key: value for key, value in record.items() if not key.startswith("_")}
         row.update(batch_id=batch.id, imported_at=imported_at, fictitious=False)
