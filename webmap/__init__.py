@@ -35,7 +35,7 @@ def create_app(test_config=None):
 
     from webmap import api, cli, db, extensions
     from webmap.security import access, headers
-    from webmap.views import admin, auth, errors, exports, imports, map, tiles
+    from webmap.views import admin, auth, errors, exports, imports, map, table, tiles
 
     headers.init_app(app)
     db.init_app(app)
@@ -45,7 +45,7 @@ def create_app(test_config=None):
     access.init_app(app)
     auth.init_app(app)
     admin.init_app(app)
-    for blueprint in (map.bp, imports.bp, exports.bp, tiles.bp):
+    for blueprint in (map.bp, table.bp, imports.bp, exports.bp, tiles.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
     errors.init_app(app)

@@ -2,7 +2,7 @@
 parameters, call a service of :mod:`webmap.services`, serialize with orjson.
 One module per resource; :mod:`webmap.api.base` holds what they share."""
 
-from webmap.api import communes, hotspots, openapi, reports, zones  # noqa: F401  (routes register on import)
+from webmap.api import communes, hotspots, openapi, reports, table, zones  # noqa: F401  (routes register on import)
 from webmap.api.base import bp
 
 

@@ -50,7 +50,7 @@ def not_found(error):
     return json_response({"error": "introuvable avec ces filtres"}, status=404)
 
 
-def _check_known(args, own=()):
+def check_known(args, own=()):
     known = set(PARAMETERS) | set(CLUSTER_PARAMETERS) | set(own)
     for name in args:
         if name not in known:
@@ -62,6 +62,27 @@ def _question():
     version, which database triggers raise on any change to reports."""
     version = data_version(get_session())
     return current_app.config["DATABASE_URL"], tuple(sorted(request.args.items(multi=True))), version
+
+
+def _question_of(names):
+    """The question narrowed to the parameters an intermediate result
+    depends on: a clustering run depends on the filter and the clustering
+    parameters only. Answers of different endpoints (the hotspots, the
+    table and its pages) then share it."""
+    version = data_version(get_session())
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k in names))
+    return current_app.config["DATABASE_URL"], args, version
+
+
+def filtered_frame(report_filter, columns=None):
+    """The reports ``report_filter`` keeps (every agency's: need-to-know is
+    applied by the caller), kept between requests. Keyed by the filter
+    itself, not the request's words, so that a narrower question can start
+    from a broader one's answer."""
+    question = tuple(sorted(report_filter.to_params().items()))
+    return memo(("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question,
+                 data_version(get_session())),
+                lambda: select_reports(get_session(), report_filter, columns))
 
 
 def cluster_params():
@@ -79,14 +100,13 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
     viewer may see; with ``withheld``, it is called as ``build(frame, params,
     withheld)`` where ``withheld`` is :func:`~webmap.security.need_to_know.withheld_counts`
     (other agencies' restricted reports, per commune, in groups of k)."""
-    _check_known(request.args, own)
+    check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
     agency = viewer_agency()
 
     def compute():
-        frame = memo(("frame", tuple(columns or ()), *_question()), lambda: select_reports(get_session(), report_filter, columns))
-        frame = visible_reports(frame, agency)
+        frame = visible_reports(filtered_frame(report_filter, columns), agency)
         if not withheld:
             result = build(frame, params)
         else:
@@ -128,6 +148,10 @@ def period_end():
     return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
 
 
+#: What a clustering run depends on (not a table's page or sort).
+RUN_PARAMETERS = frozenset(PARAMETERS) | frozenset(CLUSTER_PARAMETERS)
+
+
 def hotspot_run(frame, params):
     """Clustering is the costly part: one run per question, viewer agency
     and data version serves the list and every hotspot's card. ``frame``
@@ -144,9 +168,9 @@ def hotspot_run(frame, params):
     reference = is_reference_run(params)
     restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
     if reference and restricted:
-        memo(("run", "shared", *_question()),
+        memo(("run", "shared", *_question_of(RUN_PARAMETERS)),
              lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True))
-    return memo(("run", agency, *_question()),
+    return memo(("run", agency, *_question_of(RUN_PARAMETERS)),
                 lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted))
 
 

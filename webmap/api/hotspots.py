@@ -47,8 +47,10 @@ def emerging():
         lon, lat = to_wgs84(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
         return {
             "cells": [
-                {"category": c, "lon": round(float(x), DECIMALS), "lat": round(float(y), DECIMALS), "count": int(n), "count_recent": int(r)}
-                for c, x, y, n, r in zip(cells["category"], lon, lat, cells["count"], cells["count_recent"])
+                {"category": c, "lon": round(float(x), DECIMALS), "lat": round(float(y), DECIMALS), "count": int(n),
+                 "count_recent": int(r), "insee": code, "commune": name}
+                for c, x, y, n, r, code, name in zip(cells["category"], lon, lat, cells["count"], cells["count_recent"],
+                                                     cells["insee"], cells["commune"])
             ],
         }
 

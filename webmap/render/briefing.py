@@ -23,6 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
+from matplotlib.ticker import MaxNLocator
 
 from analysis.calendar import weekly_counts
 from analysis.emerging import HOT_CATEGORIES
@@ -75,6 +76,9 @@ class BriefingData:
     layers: tuple = ("communes", "reports", "hotspots")
     #: Lambert-93 extent of the cover map; None for the whole département.
     extent: tuple | None = None
+    #: More ``MapContent`` fields for the maps (choropleth, cells, zones,
+    #: drawn zone, labels): the page's state, as the snapshot draws it.
+    extra: dict = field(default_factory=dict)
     #: The cell's basemap drawn under the maps (webmap.render.tiles.ArchiveBasemap), or None.
     basemap: object = None
     #: The forecasting backtest in one sentence (webmap.labels.backtest_sentence).
@@ -90,7 +94,7 @@ def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_lab
     spots = sorted(data.hotspots, key=lambda s: (-_period_count(s), s.code or ""))[:TOP_HOTSPOTS]
     for number, chunk in enumerate(_chunks(spots, HOTSPOT_ROWS_PER_PAGE)):
         pages.append(lambda text, chunk=chunk, first=number == 0: _hotspot_page(data, chunk, text, words, first=first))
-    emerging = emerging_places(data.emerging, data.communes)[:TOP_EMERGING]
+    emerging = emerging_places(data.emerging)[:TOP_EMERGING]
     for chunk in _chunks(emerging, EMERGING_ROWS_PER_PAGE):
         pages.append(lambda text, chunk=chunk: _emerging_page(chunk, text, words))
     pages.append(lambda text: _weekly_page(data, text, words))
@@ -108,9 +112,10 @@ def render_briefing(data: BriefingData, text: PageText, words: dict, *, page_lab
     return buffer.getvalue()
 
 
-def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dict]:
+def emerging_places(cells: pd.DataFrame) -> list[dict]:
     """Hot emerging cells, most urgent category first, then the busiest,
-    each with the commune it lies in."""
+    each with the commune containing it (``webmap.services.hotspots.emerging_cells``
+    names it, for the page and the pack alike)."""
     if cells.empty:
         return []
     hot = cells[cells["category"].isin(HOT_CATEGORIES)].copy()
@@ -119,21 +124,17 @@ def emerging_places(cells: pd.DataFrame, communes: gpd.GeoDataFrame) -> list[dic
     rank = {name: i for i, name in enumerate(HOT_CATEGORIES)}
     hot["rank"] = hot["category"].map(rank)
     hot = hot.sort_values(["rank", "count"], ascending=[True, False])
-    points = gpd.GeoSeries(gpd.points_from_xy(hot["x"], hot["y"]), crs=communes.crs)
-    where, which = communes.sindex.query(points, predicate="intersects")
-    names = pd.Series(communes["name"].to_numpy()[which], index=where)
-    names = names[~names.index.duplicated()]
     return [
-        {"category": row.category, "commune": names.get(i, "–"), "count": int(row.count),
+        {"category": row.category, "commune": row.commune or "–", "count": int(row.count),
          "recent": int(row.count_recent), "x": float(row.x), "y": float(row.y)}
-        for i, row in enumerate(hot.itertuples(index=False))
+        for row in hot.itertuples(index=False)
     ]
 
 
 def _cover(data, text):
     content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
-                         status_colours=data.status_colours, basemap=data.basemap)
+                         status_colours=data.status_colours, basemap=data.basemap, **data.extra)
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 
 
@@ -203,6 +204,10 @@ def _hotspot_page(data, spots, text, words, first=True):
     columns += [(a["code"], 0.75, "right") for a in agencies]
     columns += [(words["communes"], 2.4, "left"), (words["first_seen"], 1.0, "center"),
                 (words["last_seen"], 1.0, "center"), (words["weekly_short"], 1.6, "left")]
+    # The communes' column holds what fits at 7.5 points (about 0.58 em a
+    # character), not a fixed count that overflows into the dates.
+    total = sum(share for _, share, _ in columns)
+    fits = int(2.4 / total * (body[2] - body[0]) * 72 / (7.5 * 0.58)) - 1
     rows = []
     for spot in spots:
         status = str(spot.extra.get("status") or "no_pattern").removesuffix("_cold")
@@ -211,7 +216,7 @@ def _hotspot_page(data, spots, text, words, first=True):
         rows.append([
             spot.code or "–", str(_period_count(spot)), words["status_labels"].get(status, status), convergence,
             *[str(spot.by_agency.get(a["code"], 0) or "·") for a in agencies],
-            _shorten(communes, 44), _day(spot.first_seen), _day(spot.last_seen), None,
+            _shorten(communes, fits), _day(spot.first_seen), _day(spot.last_seen), None,
         ])
     boxes = _table(figure, body, columns, rows)
     if not spots:
@@ -231,6 +236,9 @@ def _sparkline(figure, box, values, colour):
     width, height = PAGE
     x0, y0, x1, y1 = box
     axes = figure.add_axes([x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
+    # Above the shading of every other row (figure patches are drawn over
+    # axes of the default order).
+    axes.set_zorder(2)
     axes.fill_between(np.arange(len(values)), values, color=colour, alpha=0.25, linewidth=0)
     axes.plot(np.arange(len(values)), values, color=colour, linewidth=0.9)
     axes.set_xlim(0, max(len(values) - 1, 1))
@@ -278,6 +286,14 @@ def _weekly_page(data, text, words):
         axes.bar(np.arange(len(weeks)), counts, bottom=base, color=agency["colour"], width=0.8 if len(weeks) < 60
                  else 1.0, linewidth=0, label=f"{agency['name']} ({french_count(int(counts.sum()))})")
         base += counts
+    # A week the period cuts (it starts after its Monday or ends before its
+    # Sunday) is not a collapse: it is hatched and named so.
+    mondays = [w.tz_localize(None) if w.tzinfo else w for w in weeks]
+    first_day, last_day = start.normalize(), end.normalize()
+    cut = [i for i, w in enumerate(mondays) if w < first_day or w + pd.Timedelta(days=6) > last_day]
+    if cut and base.sum():
+        axes.bar(cut, base[cut], width=0.8 if len(weeks) < 60 else 1.0, color="white", alpha=0.55, hatch="////",
+                 edgecolor="#666666", linewidth=0, label=words["partial_week"])
     # At most about 26 dated ticks, whatever the period.
     step = max(1, int(np.ceil(len(weeks) / WEEK_TICKS)))
     ticks = np.arange(0, len(weeks), step)
@@ -286,6 +302,8 @@ def _weekly_page(data, text, words):
     axes.set_xlabel(words["week"], fontsize=8)
     axes.set_ylabel(words["count"], fontsize=8)
     axes.tick_params(axis="y", labelsize=7)
+    # Reports are counted whole: no 0.25 on the scale of a quiet period.
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     if base.sum():
         axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=3, fontsize=7.5, frameon=False,
@@ -304,10 +322,15 @@ def _zone_page(data, name, polygon, text, words):
                                      inside_reports["y_l93"].to_numpy(float))
         inside_reports = inside_reports.loc[keep]
     spots = [s for s in data.hotspots if s.hull_l93.intersects(polygon)]
-    content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
+    # The points drawn are the zone's, so that the legend's counts are the
+    # zone's too (not those of the margin around it).
+    shown = data.visible
+    if len(shown):
+        shown = shown.loc[shapely.intersects_xy(polygon, shown["x_l93"].to_numpy(float), shown["y_l93"].to_numpy(float))]
+    content = MapContent(communes=data.communes, reports=shown, hotspots=data.hotspots,
                          agencies=data.agencies, layers=data.layers, basemap=data.basemap,
                          extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
-                         status_colours=data.status_colours)
+                         status_colours=data.status_colours, **data.extra)
     summary = words["zone_summary"] % {"count": len(inside_reports), "hotspots": len(spots),
                                        "area": f"{polygon.area / 1e6:.2f}".replace(".", ",")}
     zone_text = _with(text, title=words["zone"] % {"name": name}, subtitle=f"{summary} · {text.subtitle}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import textwrap
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,13 +23,21 @@ from matplotlib import patheffects
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch
+from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib_scalebar.scalebar import ScaleBar
 from PIL import Image
 
 from geo.crs import to_lambert93, to_wgs84
-from webmap.render.style import STATUS_COLOURS
+from webmap.render.style import (
+    CHOROPLETH_COLOURS,
+    CHOROPLETH_ZERO,
+    CONVERGENT_COLOUR,
+    STATUS_COLOURS,
+    ZONE_COLOUR,
+    choropleth_breaks,
+    choropleth_colour,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +57,15 @@ __all__ = [
     "view_to_extent",
 ]
 
-#: Layers a snapshot can show, in drawing order.
-LAYERS = ("communes", "reports", "hotspots")
-DEFAULT_LAYERS = LAYERS
+#: Layers a snapshot can show, in drawing order: the map page's layers
+#: (``cells`` are the emerging cells, ``heat`` the density), the communes
+#: as basemap and the saved operation zones.
+LAYERS = ("communes", "heat", "reports", "hotspots", "cells", "zones")
+DEFAULT_LAYERS = ("communes", "reports", "hotspots")
+#: What can be named on the map: communes and hotspot codes.
+LABELS = ("communes", "hotspots")
+#: Side of an emerging cell, in metres (``analysis.emerging.CELL_SIZE``).
+CELL_SIDE = 500.0
 
 #: Paper sizes in inches (portrait), ISO 216.
 PAPERS = {"A4": (210 / 25.4, 297 / 25.4), "A3": (297 / 25.4, 420 / 25.4)}
@@ -119,6 +134,17 @@ class MapContent:
     #: One of the cell's own basemaps (``webmap.render.tiles.ArchiveBasemap``),
     #: drawn under everything, or None.
     basemap: object = None
+    #: Commune choropleth: ``{"values": {insee: value}, "digits": int}``
+    #: (its title is ``PageText.words["choropleth"]``), or None.
+    choropleth: dict | None = None
+    #: Emerging cells (``x``, ``y`` centres, ``category``), for ``cells``.
+    cells: object = None
+    #: Saved operation zones shown, as ``(name, polygon)``, for ``zones``.
+    zones: list = field(default_factory=list)
+    #: The zone the filter keeps reports inside (a polygon), or None.
+    drawn_zone: object = None
+    #: What is named: a subset of :data:`LABELS`.
+    labels: tuple = LABELS
 
 
 @dataclass
@@ -135,6 +161,9 @@ class PageText:
     status_labels: dict = field(default_factory=dict)
     communes_label: str = "Communes"
     north: str = "N"
+    #: Legend words: ``convergent``, ``cell_labels`` (status -> words),
+    #: ``zones``, ``drawn_zone``, ``heat``, ``choropleth`` (its title).
+    words: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -190,7 +219,11 @@ def page_size(*, output, size=None, paper="A4", orientation="landscape"):
         if not (MIN_PNG_SIDE <= width <= MAX_PNG_SIDE and MIN_PNG_SIDE <= height <= MAX_PNG_SIDE):
             raise ValueError(f"taille d'image hors limites : {width}×{height} "
                              f"({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)")
-        return (width / PNG_DPI, height / PNG_DPI), PNG_DPI
+        # Bigger than a full-HD slide, the page keeps its size in inches
+        # and gains resolution: text then scales with the image instead of
+        # shrinking to specks on a 5000-pixel poster.
+        dpi = PNG_DPI * max(1, min(width / DEFAULT_PNG_SIZE[0], height / DEFAULT_PNG_SIZE[1]))
+        return (width / dpi, height / dpi), dpi
     if paper not in PAPERS:
         raise ValueError(f"format de papier inconnu « {paper} » (connus : {', '.join(PAPERS)})")
     if orientation not in ("landscape", "portrait"):
@@ -247,9 +280,20 @@ def render_snapshot(content: MapContent, text: PageText, *, output="png", size=N
         legend_anchor = (left, bottom + legend_height)
     axes = figure.add_axes(_fraction(figure, map_box))
     handles = draw_map(axes, content, text, box_inches=(map_box[2] - map_box[0], map_box[3] - map_box[1]))
+    # Labels wrap within the legend's column (8.5-point text is about
+    # 0.06 inch a character), after the symbol's width.
+    column = (legend_width if legend_side else (right - left) / 2) - 0.45
+    labels = [handle.get_label() for handle in handles]
+    for handle in handles:
+        handle.set_label("\n".join(textwrap.wrap(handle.get_label(), max(16, int(column / 0.065)))))
+    # A legend with many entries gets smaller text rather than running off
+    # the page (a row is about 1.9 times the font size).
+    rows = sum(handle.get_label().count("\n") + 1 for handle in handles)
+    room = (top - bottom) if legend_side else (legend_height * 2)
+    fontsize = float(np.clip(room * 72 / (1.9 * max(rows, 1)), 6.0, 8.5))
     legend = figure.legend(
         handles=handles, loc="upper left", bbox_to_anchor=_fraction_point(figure, legend_anchor),
-        frameon=False, fontsize=8.5, handlelength=1.6, borderaxespad=0, ncols=1 if legend_side else 2,
+        frameon=False, fontsize=fontsize, handlelength=1.6, borderaxespad=0, ncols=1 if legend_side else 2,
         title_fontproperties={"weight": "bold", "size": 9}, alignment="left",
     )
     legend.set_in_layout(False)
@@ -258,7 +302,7 @@ def render_snapshot(content: MapContent, text: PageText, *, output="png", size=N
         for item in figure.texts:
             if item.get_text() == text.sources:
                 item.set_text(f"{text.sources} ; {attribution}")
-    return Snapshot(figure, axes, dpi, [h.get_label() for h in handles])
+    return Snapshot(figure, axes, dpi, labels)
 
 
 def draw_page_frame(figure, text: PageText, *, title=True):
@@ -276,9 +320,12 @@ def draw_page_frame(figure, text: PageText, *, title=True):
     if title:
         figure.text(_MARGIN / width, (top - 0.05) / height, text.title, ha="left", va="top", fontsize=16,
                     fontweight="bold")
-        figure.text(_MARGIN / width, (top - 0.43) / height, text.subtitle, ha="left", va="top", fontsize=9.5,
-                    color="#333333")
-        top -= _TITLE
+        # A long filter sentence wraps rather than running off the page.
+        chars = max(40, int((width - 2 * _MARGIN) * 72 / (9.5 * 0.55)))
+        lines = textwrap.wrap(text.subtitle, chars)[:4] or [""]
+        figure.text(_MARGIN / width, (top - 0.43) / height, "\n".join(lines), ha="left", va="top", fontsize=9.5,
+                    color="#333333", linespacing=1.25)
+        top -= _TITLE + 0.17 * (len(lines) - 1)
     bottom = _BAND + _FOOTER
     footer_y = (_BAND + 0.08) / height
     figure.text(_MARGIN / width, footer_y + 0.17 / height, text.sources, ha="left", va="bottom", fontsize=7,
@@ -326,14 +373,21 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
 
     if "communes" in content.layers:
         communes = content.communes.cx[xmin:xmax, ymin:ymax]
-        # Over tiles, only the boundaries: the tiles are the ground.
-        communes.plot(ax=axes, facecolor="none" if basemap is not None else "#F7F6F2", edgecolor="#B5B5B5",
-                      linewidth=0.35, zorder=1)
+        if content.choropleth:
+            handles += _choropleth(axes, communes, content.choropleth, text)
+        else:
+            # Over tiles, only the boundaries: the tiles are the ground.
+            communes.plot(ax=axes, facecolor="none" if basemap is not None else "#F7F6F2", edgecolor="#B5B5B5",
+                          linewidth=0.35, zorder=1)
+            handles.append(Patch(facecolor="#F7F6F2", edgecolor="#B5B5B5", label=text.communes_label))
         if content.outline is not None:
             axes.add_patch(_outline_patch(content.outline))
-        if names:
+        if names and "communes" in content.labels:
             _name_communes(axes, communes, xmin, ymin, xmax, ymax)
-        handles.append(Patch(facecolor="#F7F6F2", edgecolor="#B5B5B5", label=text.communes_label))
+
+    if "heat" in content.layers and len(content.reports):
+        if _heat(axes, content.reports, (xmin, ymin, xmax, ymax)):
+            handles.append(Patch(facecolor="#f03b20", alpha=0.5, label=text.words.get("heat", "heat")))
 
     if "reports" in content.layers and len(content.reports):
         reports = content.reports
@@ -358,22 +412,57 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
                    if xmin <= s.centroid_l93[0] <= xmax and ymin <= s.centroid_l93[1] <= ymax]
         # Across the département, codes of every hotspot would cover each
         # other: only the biggest are named there.
-        named = _spaced_labels(axes, sorted(in_view, key=lambda s: -s.count)[:LABELLED_HOTSPOTS])
+        named = _spaced_labels(axes, sorted(in_view, key=lambda s: -s.count)[:LABELLED_HOTSPOTS]) \
+            if "hotspots" in content.labels else set()
+        convergent_shown = False
         for spot in content.hotspots:
             status = _status(spot, content.status_colours)
             colour = content.status_colours[status]
-            _draw_polygon(axes, spot.hull_l93, facecolor=colour, edgecolor=colour)
+            convergent = bool(getattr(spot, "convergent", False))
+            # As on the page: a convergent hotspot (two agencies or more)
+            # has a solid dark outline, the others a dashed one in the
+            # colour of their trend.
+            _draw_polygon(axes, spot.hull_l93, facecolor=colour,
+                          edgecolor=CONVERGENT_COLOUR if convergent else colour,
+                          linestyle="-" if convergent else (0, (4, 2)), linewidth=2.4 if convergent else 1.6)
             cx, cy = spot.centroid_l93
             if xmin <= cx <= xmax and ymin <= cy <= ymax:
                 statuses.append(status)
+                convergent_shown |= convergent
                 if spot.code and id(spot) in named:
                     axes.annotate(spot.code, (cx, cy), xytext=(0, 7), textcoords="offset points", ha="center",
                                   va="bottom", fontsize=7, fontweight="bold", color="#222222", zorder=6,
+                                  annotation_clip=True, clip_on=True,
                                   path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
         for status, colour in content.status_colours.items():
             if status in statuses:
-                handles.append(Patch(facecolor=colour + "59", edgecolor=_darker(colour),
+                handles.append(Patch(facecolor=colour + "59", edgecolor=_darker(colour), linestyle=(0, (4, 2)),
                                      label=text.status_labels.get(status, status)))
+        if convergent_shown:
+            handles.append(Patch(facecolor="none", edgecolor=CONVERGENT_COLOUR, linewidth=2.4,
+                                 label=text.words.get("convergent", "convergent")))
+
+    if "cells" in content.layers and content.cells is not None and len(content.cells):
+        handles += _cells(axes, content.cells, content.status_colours, text, (xmin, ymin, xmax, ymax))
+
+    if "zones" in content.layers and content.zones:
+        shown = False
+        for name, polygon in content.zones:
+            if polygon.intersects(_box(xmin, ymin, xmax, ymax)):
+                shown = True
+                _outline(axes, polygon, ZONE_COLOUR, "-", 2.2, fill=ZONE_COLOUR + "14")
+                point = polygon.representative_point()
+                if xmin <= point.x <= xmax and ymin <= point.y <= ymax:
+                    axes.text(point.x, point.y, name, fontsize=7.5, fontweight="bold", color=ZONE_COLOUR,
+                              ha="center", va="center", zorder=9, clip_on=True,
+                              path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+        if shown:
+            handles.append(Patch(facecolor=ZONE_COLOUR + "14", edgecolor=ZONE_COLOUR, linewidth=2.2,
+                                 label=text.words.get("zones", "zones")))
+    if content.drawn_zone is not None:
+        _outline(axes, content.drawn_zone, "#B00020", "--", 2.0)
+        handles.append(Patch(facecolor="none", edgecolor="#B00020", linestyle="--", linewidth=2.0,
+                             label=text.words.get("drawn_zone", "zone")))
 
     # geopandas names the axes after the CRS; a map for a meeting needs no
     # "Easting [metre]".
@@ -490,15 +579,90 @@ def _darker(colour, factor=0.7):
     return to_hex([channel * factor for channel in to_rgb(colour)])
 
 
-def _draw_polygon(axes, geometry, *, facecolor, edgecolor):
+def _draw_polygon(axes, geometry, *, facecolor, edgecolor, linestyle="-", linewidth=1.6):
     polygons = getattr(geometry, "geoms", [geometry])
     for polygon in polygons:
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
         rings = [np.asarray(polygon.exterior.coords)] + [np.asarray(r.coords) for r in polygon.interiors]
         path = Path.make_compound_path(*[Path(ring, closed=True) for ring in rings])
-        axes.add_patch(PathPatch(path, facecolor=facecolor + "4D", edgecolor=_darker(edgecolor), linewidth=1.6,
-                                 zorder=4))
+        axes.add_patch(PathPatch(path, facecolor=facecolor + "4D", edgecolor=_darker(edgecolor), linewidth=linewidth,
+                                 linestyle=linestyle, zorder=4))
+
+
+def _box(xmin, ymin, xmax, ymax):
+    import shapely
+
+    return shapely.box(xmin, ymin, xmax, ymax)
+
+
+def _outline(axes, geometry, colour, linestyle, linewidth, fill="none"):
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        if polygon.geom_type != "Polygon" or polygon.is_empty:
+            continue
+        axes.add_patch(PathPatch(Path(np.asarray(polygon.exterior.coords), closed=True), facecolor=fill,
+                                 edgecolor=colour, linewidth=linewidth, linestyle=linestyle, zorder=8))
+
+
+def _choropleth(axes, communes, choropleth, text):
+    """Fill the communes by class of their mapped value; one legend entry
+    per class, with its bounds, as the page's legend."""
+    values = choropleth["values"]
+    digits = choropleth.get("digits", 0)
+    breaks = choropleth_breaks(values.values())
+    fills = [choropleth_colour(values.get(code, 0), breaks) for code in communes["insee"]]
+    communes.plot(ax=axes, color=fills, edgecolor="#8a8a8a", linewidth=0.35, zorder=1, alpha=0.9)
+    bounds = [0, *breaks]
+    handles = [Patch(facecolor="none", edgecolor="none", label=text.words.get("choropleth", "")),
+               Patch(facecolor=CHOROPLETH_ZERO, edgecolor="#8a8a8a", label="0")]
+    for i, colour in enumerate(CHOROPLETH_COLOURS):
+        label = f"> {french_number(bounds[i], digits)}"
+        if i < 4:
+            label += f" – {french_number(bounds[i + 1], digits)}"
+        handles.append(Patch(facecolor=colour, edgecolor="#8a8a8a", label=label))
+    return handles
+
+
+def _heat(axes, reports, extent):
+    """Report density, smoothed over about a kilometre at the
+    département's scale, drawn under the points. False if none in view."""
+    from scipy.ndimage import gaussian_filter
+
+    xmin, ymin, xmax, ymax = extent
+    x, y = reports["x_l93"].to_numpy(float), reports["y_l93"].to_numpy(float)
+    inside = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+    if not inside.any():
+        return False
+    bins = 240
+    grid, _, _ = np.histogram2d(y[inside], x[inside], bins=(int(bins * (ymax - ymin) / (xmax - xmin)) or 1, bins),
+                                range=((ymin, ymax), (xmin, xmax)))
+    grid = gaussian_filter(grid, sigma=2.5)
+    if grid.max() <= 0:
+        return False
+    grid = np.ma.masked_less(grid / grid.max(), 0.04)
+    axes.imshow(grid, extent=(xmin, xmax, ymin, ymax), origin="lower", cmap="YlOrRd", alpha=0.65, zorder=2.5,
+                interpolation="bilinear", vmin=0, vmax=1)
+    return True
+
+
+def _cells(axes, cells, colours, text, extent):
+    """Emerging cells as squares outlined in their trend's colour (cold
+    ones are not drawn, as on the page); one legend entry per category."""
+    xmin, ymin, xmax, ymax = extent
+    half = CELL_SIDE / 2
+    shown = []
+    for row in cells.itertuples(index=False):
+        category = str(row.category)
+        if category.endswith("_cold") or category not in colours:
+            continue
+        if not (xmin - half <= row.x <= xmax + half and ymin - half <= row.y <= ymax + half):
+            continue
+        axes.add_patch(Rectangle((row.x - half, row.y - half), CELL_SIDE, CELL_SIDE, facecolor="none",
+                                 edgecolor=colours[category], linewidth=1.8, zorder=5))
+        shown.append(category)
+    names = text.words.get("cell_labels", {})
+    return [Patch(facecolor="none", edgecolor=colour, linewidth=1.8, label=names.get(status, status))
+            for status, colour in colours.items() if status in shown]
 
 
 def _outline_patch(outline):
@@ -530,7 +694,7 @@ def _north_arrow(axes, label, x, y):
     x2, y2 = to_lambert93(lon, lat + 0.05)
     angle = np.arctan2(x2 - x, y2 - y)
     length = 0.07
-    base = (0.95 - length * np.sin(angle) / 2, 0.82)
+    base = (0.95 - length * np.sin(angle) / 2, 0.78)
     tip = (base[0] + length * np.sin(angle), base[1] + length * np.cos(angle) * _aspect(axes))
     axes.annotate("", xy=tip, xytext=base, xycoords="axes fraction",
                   arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.6, "mutation_scale": 16},
@@ -555,6 +719,16 @@ def _fraction(figure, box):
 
 def _fraction_point(figure, point):
     return point[0] / figure.get_figwidth(), point[1] / figure.get_figheight()
+
+
+def french_number(value, digits=0):
+    """A French decimal number, thousands apart.
+
+    >>> french_number(5.2649, 2), french_number(1234)
+    ('5,26', '1\u202f234')
+    """
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def french_count(value):

@@ -32,8 +32,10 @@ RULES = {
     "auth.login": PUBLIC,
     "auth.logout": "view",
     "map.index": "view",
+    "table.index": "view",
     "api.openapi": "view",
     "api.reports": "view",
+    "api.reports_table": "view",
     "api.hotspots": "view",
     "api.hotspot": "view",
     "api.emerging": "view",
@@ -107,5 +109,12 @@ def _wants_json():
     return request.path.startswith(("/api/", "/tiles/"))
 
 
+def can(permission):
+    """Whether the signed-in user holds ``permission``: templates show only
+    the links and controls the user may use."""
+    return bool(current_user and current_user.is_authenticated and allowed(current_user.role, permission))
+
+
 def init_app(app):
     app.before_request(check_access)
+    app.context_processor(lambda: {"can": can})

@@ -20,7 +20,15 @@ Parameters (all optional; an absent or empty one does not filter):
 ``bbox``      ``west,south,east,north`` in WGS84 degrees
 ``zone``      a GeoJSON Polygon or MultiPolygon (geometry or Feature) in
               WGS84; points on its boundary are inside
+``weekdays``  days of the week kept, Monday = 0: ``4,5`` for Friday and
+              Saturday (Europe/Paris days)
+``hours``     hours kept, ``FROM-TO`` inclusive in Europe/Paris time:
+              ``18-23``; ``22-3`` wraps past midnight
 ============  ==========================================================
+
+The weekday and hour filters read the local time of each report, which
+SQLite cannot compute: like the zone's polygon, they are applied by
+:func:`filter_frame` and :func:`select_reports`, not by :func:`apply_filter`.
 
 A list parameter may also be given as repeated keys (``?agencies=GN&
 agencies=PJ``) when the mapping has ``getlist`` (werkzeug's ``MultiDict``).
@@ -44,6 +52,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping as geojson_mapping
@@ -56,7 +65,10 @@ from webmap.db.models import PARIS, Report
 __all__ = ["ReportFilter", "FilterError", "parse_filter", "apply_filter", "select_reports", "filter_frame",
            "postgis_conditions"]
 
-PARAMETERS = ("start", "end", "agencies", "categories", "substances", "min_grading", "bbox", "zone")
+PARAMETERS = ("start", "end", "agencies", "categories", "substances", "min_grading", "bbox", "zone", "weekdays",
+              "hours")
+#: Every hour of the day, the default of ``hours``.
+ALL_HOURS = (0, 23)
 
 _GRADING = re.compile(r"^([A-F])([1-6])$")
 
@@ -83,6 +95,11 @@ class ReportFilter:
     min_grading: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     zone: shapely.Geometry | None = field(default=None, compare=False)
+    #: Days kept, Monday = 0; empty keeps every day.
+    weekdays: tuple[int, ...] = ()
+    #: ``(first, last)`` hour kept, inclusive, wrapping past midnight when
+    #: ``first > last``; None keeps every hour.
+    hours: tuple[int, int] | None = None
 
     @property
     def start_at(self) -> datetime | None:
@@ -119,7 +136,30 @@ class ReportFilter:
             params["bbox"] = ",".join(repr(v) for v in self.bbox)
         if self.zone is not None:
             params["zone"] = json.dumps(geojson_mapping(self.zone))
+        if self.weekdays:
+            params["weekdays"] = ",".join(str(d) for d in self.weekdays)
+        if self.hours:
+            params["hours"] = f"{self.hours[0]}-{self.hours[1]}"
         return params
+
+    def keeps_time(self, local_weekday, local_hour):
+        """Boolean mask of the weekday and hour filters over arrays of
+        Paris weekdays (Monday = 0) and hours.
+
+        >>> import numpy as np
+        >>> ReportFilter(hours=(22, 3)).keeps_time(np.array([0, 0, 0]), np.array([23, 12, 2])).tolist()
+        [True, False, True]
+        """
+        keep = np.ones(len(local_hour), dtype=bool)
+        if self.weekdays:
+            keep &= np.isin(local_weekday, self.weekdays)
+        if self.hours:
+            first, last = self.hours
+            if first <= last:
+                keep &= (local_hour >= first) & (local_hour <= last)
+            else:
+                keep &= (local_hour >= first) | (local_hour <= last)
+        return keep
 
 
 def _get(mapping, name):
@@ -217,7 +257,33 @@ def parse_filter(mapping, *, known_agencies=None) -> ReportFilter:
 
     zone = _get(mapping, "zone")
     zone = _zone(zone) if zone is not None and str(zone).strip() else None
-    return ReportFilter(start, end, agencies, categories, substances, min_grading, bbox, zone)
+    return ReportFilter(start, end, agencies, categories, substances, min_grading, bbox, zone,
+                        _weekdays(_get(mapping, "weekdays")), _hours(_get(mapping, "hours")))
+
+
+def _weekdays(text):
+    if text is None or not str(text).strip():
+        return ()
+    try:
+        days = sorted({int(part) for part in str(text).split(",") if part.strip()})
+    except ValueError:
+        days = [-1]
+    if not days or not all(0 <= d <= 6 for d in days):
+        raise FilterError("weekdays", f"jours invalides « {text} » (attendu des chiffres de 0 = lundi à 6 = dimanche)")
+    # Every day is no filter: one question, one cached answer.
+    return () if len(days) == 7 else tuple(days)
+
+
+def _hours(text):
+    if text is None or not str(text).strip():
+        return None
+    try:
+        first, last = (int(part) for part in str(text).split("-"))
+    except ValueError:
+        first = last = -1
+    if not (0 <= first <= 23 and 0 <= last <= 23):
+        raise FilterError("hours", f"heures invalides « {text} » (attendu DE-À entre 0 et 23, par ex. 18-23)")
+    return None if (first, last) == ALL_HOURS else (first, last)
 
 
 def _zone(text) -> shapely.Geometry:
@@ -303,6 +369,8 @@ def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataF
         keep &= reports["lon"].between(west, east) & reports["lat"].between(south, north)
     if f.zone is not None and len(reports):
         keep &= shapely.intersects_xy(f.zone, reports["lon"].to_numpy(float), reports["lat"].to_numpy(float))
+    if (f.weekdays or f.hours) and len(reports):
+        keep &= _time_mask(observed, f)
     return reports.loc[keep].copy()
 
 
@@ -329,6 +397,11 @@ def postgis_conditions(report_filter: ReportFilter):
     return conditions
 
 
+def _time_mask(observed, report_filter):
+    local = pd.to_datetime(observed, utc=True).dt.tz_convert(PARIS)
+    return report_filter.keeps_time(local.dt.day_of_week.to_numpy(), local.dt.hour.to_numpy())
+
+
 def select_reports(session, report_filter: ReportFilter, columns=None) -> pd.DataFrame:
     """The reports the filter keeps, as ``store.reports_frame`` shapes
     them (one row per report, ordered by id), zone tested exactly (by
@@ -346,4 +419,6 @@ def select_reports(session, report_filter: ReportFilter, columns=None) -> pd.Dat
     if report_filter.zone is not None and len(frame) and not in_database:
         inside = shapely.intersects_xy(report_filter.zone, frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
         frame = frame.loc[inside].reset_index(drop=True)
+    if (report_filter.weekdays or report_filter.hours) and len(frame):
+        frame = frame.loc[_time_mask(frame["observed_at"], report_filter)].reset_index(drop=True)
     return frame

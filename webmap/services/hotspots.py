@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -211,7 +212,9 @@ def _communes_l93():
 
 
 def emerging_cells(history, *, period=None, end=None):
-    """Cells of the space-time cube with a trend category (no "no pattern").
+    """Cells of the space-time cube with a trend category (no "no pattern"),
+    each with the commune containing its centre (``insee``, ``commune``):
+    the page's list and the briefing pack name the same one.
 
     ``history`` holds every report up to ``end`` (the period's filter
     without its first day): a cell emerges against its own past. When
@@ -219,7 +222,7 @@ def emerging_cells(history, *, period=None, end=None):
     holding at least one of its located reports are kept, as only the
     hotspots with reports in the period are drawn.
     """
-    columns = ["x", "y", "category", "count", "count_recent"]
+    columns = ["x", "y", "category", "count", "count_recent", "insee", "commune"]
     if history.empty:
         return pd.DataFrame(columns=columns)
     cells = analysis_emerging_cells(history, end=end)
@@ -230,7 +233,30 @@ def emerging_cells(history, *, period=None, end=None):
                        np.floor(shown["y_l93"].to_numpy(float) / size).astype(int).tolist()))
         keep = [(i, j) in keys for i, j in zip(cells["i"].tolist(), cells["j"].tolist())]
         cells = cells[keep].reset_index(drop=True)
-    return cells
+    insee, name = cell_communes(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
+    return cells.assign(insee=insee, commune=name)
+
+
+def communes_l93() -> gpd.GeoDataFrame:
+    """The communes in Lambert-93, read once (reference data never changes
+    while the application runs). Shared: do not modify it."""
+    return _communes_l93()
+
+
+def cell_communes(x, y):
+    """INSEE code and name of the commune containing each Lambert-93 point
+    (point in polygon, not the nearest bounding box), ``""`` outside the
+    département; two lists."""
+    communes = communes_l93()
+    points = gpd.points_from_xy(x, y, crs=communes.crs)
+    where, which = communes.sindex.query(points, predicate="intersects")
+    insee = [""] * len(points)
+    name = [""] * len(points)
+    # A centre on a shared boundary touches two communes: keep the first.
+    for point, commune in zip(where[::-1], which[::-1]):
+        insee[point] = communes["insee"].iat[commune]
+        name[point] = communes["name"].iat[commune]
+    return insee, name
 
 
 def hotspot_history(reports, spot):

@@ -1,12 +1,27 @@
 """Map snapshots (PNG, PDF) and briefing packs (PDF) for meetings.
 
-``GET /export/snapshot.png``, ``/export/snapshot.pdf`` and
-``/export/briefing.pdf`` take the API's query parameters (the filter of
-``webmap.services.filters`` and the clustering ones), plus the page's state:
+**One state, one contract.** ``GET /export/snapshot.png``,
+``/export/snapshot.pdf`` and ``/export/briefing.pdf`` take the map page's
+state exactly as the page writes it in its address, so that the page can
+send its query string whole: the filter of ``webmap.services.filters``
+(period, weekdays, hours, agencies, categories, substances, grading, zone),
+the clustering parameters, and:
 
 =============  ==============================================================
-``view``       ``west,south,east,north`` (WGS84): the map's bounds
-``layers``     comma-separated among ``communes,reports,hotspots``
+``layers``     comma-separated among ``communes,heat,reports,hotspots,
+               cells,zones``; the page always adds ``communes``, its
+               basemap
+``choro``      commune choropleth: ``count``, ``rate`` or ``smoothed``
+``zones``      ids of the saved zones shown, comma-separated (default: all
+               of them, when the ``zones`` layer is on)
+``labels``     what is named: ``communes,hotspots`` (default), a part of
+               it, or ``none``
+``bounds``     ``west,south,east,north`` (WGS84): the map's bounds
+``view``       the same bounds; the page's ``zoom/lat/lon`` form is accepted
+               and stands aside for ``bounds``
+``convergent`` ``1``: the page lists convergent hotspots only (the map
+               itself is unchanged, so is the snapshot)
+``card``       the open card: accepted, not printed
 ``title``      the title to print
 ``size``       PNG ``WIDTHxHEIGHT`` in pixels (default ``SNAPSHOT_SIZE``)
 ``paper``      PDF ``A4`` or ``A3``
@@ -42,6 +57,8 @@ from webmap.db.models import PARIS
 from webmap.render import briefing
 from webmap.render.basemap_layers import UNDER_OPACITY
 from webmap.render.map_image import (
+    DEFAULT_LAYERS,
+    LABELS,
     LAYERS,
     MAX_PNG_SIDE,
     MIN_PNG_SIDE,
@@ -69,7 +86,17 @@ from webmap.services.zones import list_zones, zone_geometry
 log = logging.getLogger(__name__)
 
 #: The page's state, beside the filter and clustering parameters.
-VIEW_PARAMETERS = ("view", "layers", "title", "size", "paper", "orientation", "tiles", "basemap", "under")
+VIEW_PARAMETERS = ("view", "bounds", "layers", "choro", "zones", "labels", "convergent", "card", "title", "size",
+                   "paper", "orientation", "tiles", "basemap", "under")
+#: Choropleth modes -> column of ``commune_figures`` and decimals shown.
+CHOROPLETH = {"count": ("count", 0), "rate": ("rate_per_1000", 2), "smoothed": ("smoothed_rate_per_1000", 2)}
+CHOROPLETH_TITLES = {
+    "count": _l("Reports per commune"),
+    "rate": _l("Reports per 1,000 inhabitants"),
+    "smoothed": _l("Smoothed rate per 1,000 inhabitants"),
+}
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+                 _l("Sunday"))
 FORMATS = ("png", "pdf")
 ATTRIBUTION = "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026"
 #: A briefing without dates covers the last twelve weeks up to today.
@@ -96,7 +123,7 @@ class SnapshotRequest:
     report_filter: ReportFilter
     params: service.ClusterParams
     view: tuple | None = None
-    layers: tuple = LAYERS
+    layers: tuple = DEFAULT_LAYERS
     title: str | None = None
     size: tuple | None = None
     paper: str = "A4"
@@ -104,6 +131,11 @@ class SnapshotRequest:
     tiles: str | None = None
     basemap: str | None = None
     under: str | None = None
+    choro: str | None = None
+    #: Ids of the saved zones shown; None: all of them.
+    zones: tuple | None = None
+    labels: tuple = LABELS
+    convergent: bool = False
 
     def record(self):
         """What the audit trail keeps of the request."""
@@ -116,6 +148,9 @@ class SnapshotRequest:
             "tiles": self.tiles,
             "basemap": self.basemap,
             "under": self.under,
+            "choro": self.choro,
+            "zones": list(self.zones) if self.zones is not None else None,
+            "labels": list(self.labels),
         }
 
 
@@ -129,20 +164,48 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
     report_filter = parse_filter(args, known_agencies=known_agencies)
     params = service.parse_cluster_params(args)
 
-    view = _text(args, "view")
-    if view:
-        try:
-            view = parse_filter({"bbox": view}).bbox
-        except FilterError as error:
-            raise FilterError("view", error.message.replace("emprise", "vue")) from None
+    view = None
+    for name in ("bounds", "view"):
+        text = _text(args, name)
+        # The page's own "zoom/lat/lon" needs the screen's size to become
+        # bounds: it writes "bounds" beside it.
+        if text and not view and "/" not in text:
+            try:
+                view = parse_filter({"bbox": text}).bbox
+            except FilterError as error:
+                raise FilterError(name, error.message.replace("emprise", "vue")) from None
     layers = _text(args, "layers")
     if layers:
         layers = tuple(dict.fromkeys(name.strip() for name in layers.split(",") if name.strip()))
         unknown = [name for name in layers if name not in LAYERS]
         if unknown:
             raise FilterError("layers", f"couche(s) inconnue(s) : {', '.join(unknown)} (connues : {', '.join(LAYERS)})")
+        layers = tuple(name for name in LAYERS if name in layers)
     else:
-        layers = LAYERS
+        layers = DEFAULT_LAYERS
+    choro = _text(args, "choro")
+    if choro and choro not in CHOROPLETH:
+        raise FilterError("choro", f"mode inconnu « {choro} » (connus : {', '.join(CHOROPLETH)})")
+    zones = _text(args, "zones")
+    if zones is not None:
+        try:
+            zones = tuple(int(part) for part in zones.split(",") if part.strip())
+        except ValueError:
+            raise FilterError("zones", f"zones invalides « {zones} » (attendu des numéros séparés par des virgules)") from None
+    labels = _text(args, "labels")
+    if labels is None:
+        labels = LABELS
+    elif labels == "none":
+        labels = ()
+    else:
+        labels = tuple(name.strip() for name in labels.split(",") if name.strip())
+        unknown = [name for name in labels if name not in LABELS]
+        if unknown:
+            raise FilterError("labels", f"étiquette(s) inconnue(s) : {', '.join(unknown)} "
+                                        f"(connues : {', '.join(LABELS)} ou none)")
+    convergent = (_text(args, "convergent") or "0").lower()
+    if convergent not in ("0", "1", "true", "false"):
+        raise FilterError("convergent", f"attendu 1 ou 0, reçu « {convergent} »")
     size = _text(args, "size") or default_size
     if size:
         try:
@@ -170,7 +233,7 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
                                     f"(installés : {', '.join(basemaps) or 'aucun'})")
     title = _text(args, "title")
     return SnapshotRequest(report_filter, params, view, layers, title[:200] if title else None, size, paper,
-                           orientation, tiles, basemap, under)
+                           orientation, tiles, basemap, under, choro, zones, labels, convergent in ("1", "true"))
 
 
 def _text(args, name):
@@ -202,6 +265,10 @@ def filter_sentence(report_filter: ReportFilter, params: service.ClusterParams, 
                        list=", ".join(str(labels.SUBSTANCE_LABELS.get(s, s)).lower() for s in f.substances)))
     if f.min_grading:
         parts.append(_("grading %(grading)s or better", grading=f.min_grading))
+    if f.weekdays:
+        parts.append(_("days: %(days)s", days=", ".join(str(WEEKDAY_NAMES[d]).lower() for d in f.weekdays)))
+    if f.hours:
+        parts.append(_("from %(first)s:00 to %(last)s:59", first=f"{f.hours[0]:02d}", last=f"{f.hours[1]:02d}"))
     if f.zone is not None:
         parts.append(_("inside the drawn zone"))
     elif f.bbox:
@@ -231,6 +298,13 @@ def page_text(*, title, subtitle, author, fictitious, generated_at=None, page=""
         status_labels={code: _("Hotspots: %(status)s", status=label) for code, label in STATUS_LABELS.items()},
         communes_label=_("Communes"),
         north=_("N"),
+        words={
+            "convergent": _("Convergent hotspot (two agencies or more)"),
+            "cell_labels": {code: _("Emerging cell: %(status)s", status=label) for code, label in STATUS_LABELS.items()},
+            "zones": _("Operation zones"),
+            "drawn_zone": _("Drawn zone (filter)"),
+            "heat": _("Density of reports"),
+        },
     )
 
 
@@ -295,7 +369,8 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     content = MapContent(communes=communes, reports=reports, hotspots=spots,
                          agencies=agency_styles(current_app.config["AGENCIES"]), layers=snapshot_request.layers, extent=extent,
                          outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
-                         tiles=tile_provider(snapshot_request.tiles), basemap=basemap)
+                         tiles=tile_provider(snapshot_request.tiles), basemap=basemap,
+                         **page_layers(session, snapshot_request, reports))
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – map of reports", cell=config["CELL_NAME"]),
         subtitle=filter_sentence(snapshot_request.report_filter, snapshot_request.params, config["AGENCIES"]),
@@ -305,8 +380,38 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
         page=_("Page %(page)s of %(pages)s", page=1, pages=1),
         sources=_sources(basemap),
     )
+    text.words["choropleth"] = choropleth_title(snapshot_request)
     return render_snapshot(content, text, output=output, size=snapshot_request.size or _default_size(),
                            paper=snapshot_request.paper, orientation=snapshot_request.orientation)
+
+
+def page_layers(session, snapshot_request: SnapshotRequest, reports, cells=None) -> dict:
+    """What the page draws beyond reports and hotspots, as ``MapContent``
+    fields: the choropleth (from every filtered report, as
+    ``/api/communes``), the emerging cells, the saved zones shown, the
+    drawn zone and the labels."""
+    extra = {"labels": snapshot_request.labels}
+    if snapshot_request.choro:
+        column, digits = CHOROPLETH[snapshot_request.choro]
+        figures = service.commune_figures(reports, load_communes())
+        extra["choropleth"] = {"values": figures[column].astype(float).to_dict(), "digits": digits}
+    if "cells" in snapshot_request.layers:
+        if cells is None:
+            # As /api/emerging: judged on the history up to the period's end.
+            f = snapshot_request.report_filter
+            cells = service.emerging_cells(select_reports(session, f.history()), period=reports, end=f.end)
+        extra["cells"] = cells
+    if "zones" in snapshot_request.layers:
+        wanted = snapshot_request.zones
+        extra["zones"] = [(name, polygon) for zone_id, name, polygon in _zones(session)
+                          if wanted is None or zone_id in wanted]
+    if snapshot_request.report_filter.zone is not None:
+        extra["drawn_zone"] = _project(snapshot_request.report_filter.zone)
+    return extra
+
+
+def choropleth_title(snapshot_request: SnapshotRequest) -> str:
+    return str(CHOROPLETH_TITLES[snapshot_request.choro]) if snapshot_request.choro else ""
 
 
 def request_extent(snapshot_request: SnapshotRequest):
@@ -354,10 +459,13 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     pack = briefing.BriefingData(
         reports=reports, visible=reports, hotspots=spots, emerging=emerging,
         communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
-        status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end, zones=_zones(session),
+        status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end,
+        zones=[(name, polygon) for _id, name, polygon in _zones(session)],
         layers=snapshot_request.layers, extent=request_extent(snapshot_request), basemap=basemap,
+        extra=page_layers(session, replace(snapshot_request, report_filter=report_filter), reports, emerging),
         forecast=labels.backtest_sentence(forecast) if forecast else None,
     )
+    text.words["choropleth"] = choropleth_title(snapshot_request)
     return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
         "Page %(page)s of %(pages)s", page=page, pages=pages))
 
@@ -389,6 +497,7 @@ def briefing_words():
         "none": _("None in this period."),
         "zone_summary": _("%(count)s reports, %(hotspots)s hotspots, area %(area)s km²"),
         "week": _("Week starting"),
+        "partial_week": _("Partial week (cut by the period)"),
         "status_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
         "emerging_labels": {code: str(label) for code, label in STATUS_LABELS.items()},
     }
@@ -408,7 +517,7 @@ def _default_size():
 
 
 def _communes_l93():
-    return _cached("communes", lambda: load_communes().to_crs(LAMBERT93))
+    return service.communes_l93()
 
 
 def _outline_l93():
@@ -428,9 +537,13 @@ def _cached(name, build):
     return _memo[name]
 
 
-def _zones(session):
-    """Saved operation zones as (name, Lambert-93 polygon)."""
+def _project(geometry):
     def project(xy):
         return np.column_stack(to_lambert93(xy[:, 0], xy[:, 1]))
 
-    return [(zone.name, shapely.transform(zone_geometry(zone), project)) for zone in list_zones(session)]
+    return shapely.transform(geometry, project)
+
+
+def _zones(session):
+    """Saved operation zones as (id, name, Lambert-93 polygon)."""
+    return [(zone.id, zone.name, _project(zone_geometry(zone))) for zone in list_zones(session)]

@@ -18,14 +18,14 @@ from flask import (
 from flask_babel import gettext as _
 
 from webmap import labels
+from webmap.api.table import table_rows
 from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.db.models import now
 from webmap.security.actor import current_actor
-from webmap.security.need_to_know import viewer_agency, visible_reports
-from webmap.services import exporter
+from webmap.services import exporter, report_table
 from webmap.services.audit import audit
-from webmap.services.filters import FilterError, parse_filter, select_reports
+from webmap.services.filters import FilterError, parse_filter
 from webmap.services.snapshots import (
     FORMATS,
     installed_basemap_names,
@@ -58,8 +58,15 @@ def export_file():
     except FilterError as error:
         return render_template("imports/error.html", message=f"{error.parameter} : {error.message}"), 400
     session = get_session()
-    reports = visible_reports(select_reports(session, report_filter), viewer_agency())
-    audit(session, "export", format=format_name, count=len(reports), **report_filter.to_params())
+    try:
+        selection = report_table.parse_table_request(request.args)
+        # The table's selection (a commune, a hotspot, a zone, text in a
+        # column) narrows the export as it narrows the table.
+        reports = table_rows(report_filter, selection)
+    except FilterError as error:
+        return render_template("imports/error.html", message=f"{error.parameter} : {error.message}"), 400
+    chosen = {name: request.args[name] for name in report_table.SELECTION if request.args.get(name)}
+    audit(session, "export", format=format_name, count=len(reports), **report_filter.to_params(), **chosen)
     session.commit()
     buffer = io.BytesIO()
     exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"],

@@ -115,6 +115,7 @@ def _page_config(first, last):
         # popup says so.
         "departement": current_app.config["DEPARTEMENT"],
         "can_plan": bool(current_user.is_authenticated and allowed(current_user.role, "zones")),
+        "can_export": bool(current_user.is_authenticated and allowed(current_user.role, "export")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
         "ssmsi": {"indicator": SSMSI_INDICATOR, "years": [int(y) for y in ssmsi["year"]], "counts": [int(n) for n in ssmsi["count"]]},
@@ -127,6 +128,7 @@ def _commune_index():
     """Name, population and bounds of each commune, for the search box."""
     return [
         {"insee": row.insee, "name": row.name, "population": int(row.population),
+         "postal_codes": list(row.postal_codes),
          "bounds": [round(v, 5) for v in row.geometry.bounds]}
         for row in load_communes().itertuples(index=False)
     ]
@@ -161,6 +163,40 @@ def _script_texts():
         "status": _("Status"),
         "convergence": _("Convergence"),
         "agencies_count": _("agencies"),
+        "agency_one": _("agency"),
+        "no_result": _("no result"),
+        "in_table": _("See in the table"),
+        "weekly_chart": _("Reports per week, by agency"),
+        "partial_week": _("partial week"),
+        "partial_note": _("Pale bars: weeks cut by the period (partial)."),
+        "scale": _("Reports per cell:"),
+        "convergent_outline": _("convergent (two agencies or more)"),
+        "cells": _("Emerging cells"),
+        "zones_legend": _("Operation zones"),
+        "cell_recent": _("Reports in the last 4 weeks"),
+        "cell_note": _("500 m cell whose weekly counts show a trend (Getis-Ord Gi*, Mann-Kendall)."),
+        # leaflet-draw's tooltips and buttons (L.drawLocal), in French.
+        "draw": {
+            "cancel_title": _("Cancel drawing"),
+            "cancel": _("Cancel"),
+            "finish_title": _("Finish drawing"),
+            "finish": _("Finish"),
+            "undo_title": _("Delete last point drawn"),
+            "undo": _("Delete last point"),
+            "circle_start": _("Click and drag to draw a circle."),
+            "radius": _("Radius"),
+            "polygon_start": _("Click to start drawing the shape."),
+            "polygon_cont": _("Click to continue drawing the shape."),
+            "polygon_end": _("Click the first point to close the shape."),
+            "line_start": _("Click to start the line."),
+            "line_cont": _("Click to continue the line."),
+            "line_end": _("Click the last point to finish the line."),
+            "line_error": _("The edges of a shape cannot cross."),
+            "rectangle_start": _("Click and drag to draw a rectangle."),
+            "release": _("Release the mouse to finish drawing."),
+            "edit_text": _("Drag the handles to change the shape."),
+            "edit_subtext": _("Cancel undoes the changes."),
+        },
         "reports": _("Reports"),
         "first_seen": _("First seen"),
         "last_seen": _("Last seen"),

@@ -194,8 +194,8 @@ def test_large_answers_are_gzipped(api):
 
 def test_openapi_describes_every_endpoint(api):
     document = get_json(api, "/api/openapi.json")
-    assert set(document["paths"]) == {"/api/reports", "/api/hotspots", "/api/hotspots/{code}", "/api/emerging", "/api/communes",
-                                      "/api/backtest"}
+    assert set(document["paths"]) == {"/api/reports", "/api/reports/table", "/api/hotspots", "/api/hotspots/{code}",
+                                      "/api/emerging", "/api/communes", "/api/backtest"}
     names = {p["name"] for p in document["paths"]["/api/hotspots"]["get"]["parameters"]}
     assert {"start", "end", "agencies", "eps", "min_samples", "time_eps", "bbox", "beyond_expected"} <= names
 
@@ -232,6 +232,34 @@ def test_weighted_clustering_follows_the_grading_table(app):
     app.config["GRADING_WEIGHTS"] = {"reliability": dict.fromkeys("ABCDEF", 1.0), "credibility": dict.fromkeys("123456", 1.0)}
     assert len(get_json(client, "/api/hotspots?weighted=1&eps=250")["features"]) == 1
     assert get_json(client, "/api/hotspots?weighted=peut-etre", status=400)["parameter"] == "weighted"
+
+
+def test_emerging_cells_name_the_commune_containing_them(api):
+    import shapely
+
+    from geo.reference import load_communes
+
+    cells = get_json(api, "/api/emerging")["cells"]
+    assert cells
+    communes = load_communes()
+    for cell in cells[:40]:
+        inside = communes[shapely.intersects_xy(communes.geometry.values, cell["lon"], cell["lat"])]
+        assert cell["insee"] in inside["insee"].tolist(), cell
+        assert cell["commune"] == communes.set_index("insee").loc[cell["insee"], "name"]
+
+
+def test_weekday_and_hour_filters_keep_paris_days_and_hours(api):
+    from webmap.db.models import PARIS
+
+    everything = get_json(api, "/api/reports")["features"]
+    local = [datetime.fromisoformat(f["properties"]["observed_at"]).astimezone(PARIS) for f in everything]
+    expected = sum(1 for t in local if t.weekday() in (4, 5) and (t.hour >= 22 or t.hour <= 3))
+    some = get_json(api, "/api/reports?weekdays=4,5&hours=22-3")["features"]
+    assert 0 < len(some) == expected < len(everything)
+    hotspots = get_json(api, "/api/hotspots?weekdays=4,5&hours=22-3")["features"]
+    assert sum(f["properties"]["count"] for f in hotspots) <= expected
+    error = get_json(api, "/api/reports?hours=18-25", status=400)
+    assert error["parameter"] == "hours"
 
 
 def test_over_ninety_days_planted_places_keep_their_kind(api, demo_app, demo_truth):

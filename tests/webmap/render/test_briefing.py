@@ -112,6 +112,10 @@ def test_operation_zone_has_its_page(pack):
     reports = pack["reports"]
     inside = reports[reports["lon"].between(6.435, 6.465) & reports["lat"].between(48.165, 48.182)]
     assert f"{len(inside)} signalements" in zone_page
+    # The legend counts the zone's reports, as the title does (the admin
+    # sees every report).
+    counted = sum(int(n.replace("\u202f", "")) for n in re.findall(r"\(([\d\u202f]+)\)", zone_page))
+    assert counted == len(inside)
 
 
 def test_briefing_is_audited(pack):

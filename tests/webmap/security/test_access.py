@@ -91,3 +91,37 @@ def test_a_route_without_a_rule_is_refused_even_to_an_admin(tmp_path, monkeypatc
     app = make_app(tmp_path / "instance", monkeypatch)
     app.add_url_rule("/nouvelle-page", "new_page", lambda: "secret")
     assert app.test_client().get("/nouvelle-page").status_code == 403
+
+
+NAVIGATION = {"/": "Carte", "/signalements": "Signalements", "/signalements/import": "Importer",
+              "/signalements/lots": "Lots",
+              "/signalements/export": "Exports", "/admin/journal": "Journal d'audit"}
+
+
+@pytest.mark.parametrize(("role", "links"), [
+    ("viewer", {"/", "/signalements"}),
+    ("commander", {"/", "/signalements", "/signalements/export"}),
+    ("analyst", {"/", "/signalements", "/signalements/import", "/signalements/lots", "/signalements/export"}),
+    ("admin", set(NAVIGATION)),
+])
+def test_the_header_offers_what_the_role_may_open(roles_app, role, links):
+    client = roles_app.test_client(user=f"user-{role}")
+    for page in ("/", "/signalements"):
+        html = client.get(page).get_data(as_text=True)
+        nav = re.search(r'<nav class="mainnav".*?</nav>', html, re.S).group(0)
+        shown = set(re.findall(r'href="([^"]+)"', nav))
+        assert shown == links, (role, page)
+        for href in shown:
+            assert NAVIGATION[href] in nav
+            assert client.get(href).status_code == 200, (role, href)
+        assert 'aria-current="page"' in nav
+
+
+def test_viewers_are_offered_no_export(roles_app):
+    viewer = roles_app.test_client(user="user-viewer").get("/").get_data(as_text=True)
+    commander = roles_app.test_client(user="user-commander").get("/").get_data(as_text=True)
+    for marker in ('id="export-form"', "/api/zones/export.geojson"):
+        assert marker not in viewer
+        assert marker in commander
+    table = roles_app.test_client(user="user-viewer").get("/signalements").get_data(as_text=True)
+    assert "export-csv" not in table

@@ -196,3 +196,12 @@ def test_an_export_imported_again_keeps_the_handling_code(cell, tmp_path, monkey
         frame = reports_frame(get_session())
     assert dict(zip(frame["agency_ref"], frame["handling"]))[SECRET_REF] == "restricted"
     assert (frame["handling"] == "shared").sum() == 5
+
+
+def test_the_report_table_and_its_export_follow_need_to_know(cell):
+    table = get_json(cell.test_client(user="viewer-gn"), "/api/reports/table?insee=88160")
+    assert table["total"] == 5 and SECRET_REF not in json.dumps(table)
+    own = get_json(cell.test_client(user="analyst-douane"), "/api/reports/table?ref=secret")
+    assert [row["agency_ref"] for row in own["rows"]] == [SECRET_REF]
+    body = cell.test_client(user="analyst-gn").get("/signalements/export/fichier?format=csv&insee=88160").data
+    assert b"GN-1" in body and SECRET_REF.encode() not in body

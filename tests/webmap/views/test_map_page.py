@@ -15,7 +15,8 @@ def page_config(page):
 def test_map_page_serves_only_local_assets(demo_client):
     page = demo_client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in page
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    # Scripts, styles and images (links to other pages are not assets).
+    sources = re.findall(r'<(?:script|link|img)\b[^>]*?(?:src|href)="([^"]+)"', page)
     assert sources, "the page loads its scripts and styles"
     local = [s for s in sources if not s.startswith("/api/")]
     assert all(s.startswith("/static/") for s in local), local

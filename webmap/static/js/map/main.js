@@ -26,6 +26,8 @@ import { setCommunes } from "./layers/communes.js";
 import { setEmerging } from "./layers/emerging.js";
 import { setupDrawing } from "./layers/drawing.js";
 import { setHotspots } from "./layers/hotspots.js";
+import { updateLabels } from "./layers/labels.js";
+import { updateLegend } from "./layers/legend.js";
 import { loadZones } from "./layers/zones.js";
 import { closeCard, openCardFromState, showMessage } from "./panels/cards.js";
 import { setupCharts } from "./panels/charts.js";
@@ -72,6 +74,8 @@ async function refresh() {
     if (token !== refreshToken) return;
     setEmerging(cells.cells);
     renderEmerging();
+    updateLegend();
+    updateLabels();
     if (figures) setCommunes(figures);
     $("backtest-line").textContent = forecast ? forecast.sentence : "";
     // Where the time goes, for bench/bench_map_browser.py.

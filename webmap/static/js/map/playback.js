@@ -9,20 +9,39 @@ import { state } from "./state.js";
 const PLAY_WINDOW_WEEKS = 4;
 let timer = null;
 
+/** The chosen period as day numbers (from the first day of the data). */
+function period() {
+  const firstDay = Date.parse(config.first_day);
+  const index = (iso, fallback) => (iso ? Math.round((Date.parse(iso) - firstDay) / DAY) : fallback);
+  const from = Math.max(0, index(state.start, 0));
+  return [from, Math.max(from, Math.min(days, index(state.end, days)))];
+}
+
 function startPlayback() {
   const firstDay = Date.parse(config.first_day);
-  let end = state.end ? Math.round((Date.parse(state.end) - firstDay) / DAY) : 0;
-  if (end >= days || end < 7 * PLAY_WINDOW_WEEKS) end = 7 * PLAY_WINDOW_WEEKS - 1;
-  const origin = state.start && $("play-mode").value === "cumulative" ? Math.round((Date.parse(state.start) - firstDay) / DAY) : 0;
+  // Playback stays inside the period chosen before pressing play: a
+  // window of four weeks sliding from its start, or a window growing from
+  // its start; the start never passes the end.
+  const [from, to] = period();
+  const cumulative = $("play-mode").value === "cumulative";
+  let end = Math.min(to, from + (cumulative ? 6 : 7 * PLAY_WINDOW_WEEKS - 1));
   $("play").setAttribute("aria-pressed", "true");
   $("play").textContent = `⏸ ${T.pause}`;
+  census.playPeriod = [from, to];
+  census.playSteps = [];
   const step = () => {
-    if (end > days) { stopPlayback(); return; }
-    const start = $("play-mode").value === "cumulative" ? origin : end - 7 * PLAY_WINDOW_WEEKS + 1;
-    setRange(start, Math.min(end, days));
-    $("play-step").textContent = `${frDay(isoDay(firstDay + start * DAY))} – ${frDay(isoDay(firstDay + Math.min(end, days) * DAY))}`;
+    const start = cumulative ? from : Math.max(from, end - 7 * PLAY_WINDOW_WEEKS + 1);
+    // The whole playback is one user action: one history entry.
+    setRange(start, end, census.playSteps.length === 0);
+    $("play-step").textContent = `${frDay(isoDay(firstDay + start * DAY))} – ${frDay(isoDay(firstDay + end * DAY))}`;
     census.playStep = (census.playStep || 0) + 1;
-    end += 7;
+    census.playSteps.push([start, end]);
+    if (end >= to) {
+      // The last week shown, the map returns to the whole period chosen.
+      timer = setTimeout(() => { setRange(from, to, false); stopPlayback(); }, Number($("play-speed").value));
+      return;
+    }
+    end = Math.min(to, end + 7);
     timer = setTimeout(step, Number($("play-speed").value));
   };
   census.playStep = 0;

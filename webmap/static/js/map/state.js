@@ -6,7 +6,7 @@ import { config } from "./config.js";
 
 // Parameters the JSON API reads (webmap/filters.py and the clustering ones).
 export const API_KEYS = ["start", "end", "agencies", "categories", "substances", "min_grading", "eps", "min_samples", "time_eps"];
-const SCALARS = ["start", "end", "min_grading", "eps", "min_samples", "time_eps", "choro", "card"];
+const SCALARS = ["start", "end", "min_grading", "eps", "min_samples", "time_eps", "choro", "card", "convergent"];
 const LISTS = ["agencies", "categories", "substances", "layers"];
 const ALL_WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];
 const ALL_HOURS = [0, 23];
@@ -21,6 +21,7 @@ export function defaults() {
     start: "", end: "", agencies: agencyCodes(), categories: [], substances: [],
     min_grading: "", eps: CLUSTERING.eps, min_samples: CLUSTERING.min_samples, time_eps: "",
     weekdays: [...ALL_WEEKDAYS], hours: [...ALL_HOURS], layers: [...DEFAULT_LAYERS], choro: "", card: "",
+    convergent: "",
   };
 }
 
@@ -49,6 +50,10 @@ export function apiParams(s) {
     if (key in CLUSTERING && value === CLUSTERING[key]) continue;
     if (value !== "" && value != null) p.set(key, value);
   }
+  // Days and hours are filters of the server's too (hotspots, cells and
+  // commune figures count the same reports as the points drawn).
+  if (s.weekdays.length !== 7) p.set("weekdays", s.weekdays.join(","));
+  if (s.hours[0] !== ALL_HOURS[0] || s.hours[1] !== ALL_HOURS[1]) p.set("hours", s.hours.join("-"));
   return p;
 }
 
@@ -60,7 +65,8 @@ export const apiQuery = (s) => apiParams(s).toString();
  * asks only for hotspots again. */
 export function reportsQuery(s) {
   const p = apiParams(s);
-  for (const key of ["agencies", "eps", "min_samples", "time_eps"]) p.delete(key);
+  // Days and hours too: the page filters the points itself, at once.
+  for (const key of ["agencies", "eps", "min_samples", "time_eps", "weekdays", "hours"]) p.delete(key);
   p.set("format", "compact");
   return p.toString();
 }
@@ -68,11 +74,10 @@ export function reportsQuery(s) {
 /** The page's own parameters: the API's and those only the page reads. */
 export function pageParams(s) {
   const p = apiParams(s);
-  if (s.weekdays.length !== 7) p.set("weekdays", s.weekdays.join(","));
-  if (s.hours[0] !== ALL_HOURS[0] || s.hours[1] !== ALL_HOURS[1]) p.set("hours", s.hours.join("-"));
   if (s.layers.join(",") !== DEFAULT_LAYERS.join(",")) p.set("layers", s.layers.join(","));
   if (s.choro) p.set("choro", s.choro);
   if (s.card) p.set("card", s.card);
+  if (s.convergent) p.set("convergent", "1");
   return p;
 }
 

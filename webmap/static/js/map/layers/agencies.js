@@ -44,11 +44,21 @@ onVisible((counts) => {
   relabel(counts);
 });
 
+// Leaflet's layer control fires overlayadd/overlayremove for layers added
+// by code too: while this module switches a layer itself, those events are
+// not a user's action (else each load pushed one history entry per agency).
+let switching = false;
+
 // Show or hide an agency's layer, and remember it in shownAgencies.
 function show(code, on) {
   if (on) shownAgencies.add(code); else shownAgencies.delete(code);
-  if (on && !map.hasLayer(agencyLayers[code])) agencyLayers[code].addTo(map);
-  if (!on && map.hasLayer(agencyLayers[code])) map.removeLayer(agencyLayers[code]);
+  switching = true;
+  try {
+    if (on && !map.hasLayer(agencyLayers[code])) agencyLayers[code].addTo(map);
+    if (!on && map.hasLayer(agencyLayers[code])) map.removeLayer(agencyLayers[code]);
+  } finally {
+    switching = false;
+  }
 }
 
 /** Switch an agency on or off (the layer control and the side panel both do). */
@@ -73,5 +83,5 @@ export function syncAgencies() {
 }
 
 map.on("overlayadd overlayremove", (event) => {
-  if (event.layer.agency) setAgency(event.layer.agency, event.type === "overlayadd");
+  if (event.layer.agency && !switching) setAgency(event.layer.agency, event.type === "overlayadd");
 });

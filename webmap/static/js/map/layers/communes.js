@@ -15,6 +15,21 @@ const KEYS = { count: "count", rate: "rate_per_1000", smoothed: "smoothed_rate_p
 const legend = L.control({ position: "bottomright" });
 legend.onAdd = () => L.DomUtil.create("div", "legend");
 
+// The communes' tooltip: name, INSEE code, population and, with a
+// choropleth, the value mapped (in place of folium's).
+const TOOLTIP_VALUE = { count: (c) => number(c.count), rate: (c) => number(c.rate_per_1000, 2), smoothed: (c) => number(c.smoothed_rate_per_1000, 2) };
+handles.communes.unbindTooltip();
+handles.communes.bindTooltip((layer) => {
+  const p = layer.feature.properties;
+  const figures = data.communes && data.communes[p.insee];
+  const mapped = state.choro && figures ? el("div", { class: "mapped" },
+    `${{ count: T.choropleth_count, rate: T.choropleth_rate, smoothed: T.choropleth_smoothed }[state.choro]} : `,
+    el("strong", {}, TOOLTIP_VALUE[state.choro](figures))) : null;
+  return el("div", {}, el("strong", {}, p.name), ` · ${p.insee} · ${T.population} ${number(p.population)}`, mapped);
+}, { sticky: true });
+// No tooltip over a card or while drawing a zone.
+map.on("draw:drawstart popupopen", () => handles.communes.closeTooltip());
+
 /** Ask the figures of every commune under the current filters, and paint. */
 export async function loadCommunes() {
   setCommunes(await getJSON(`/api/communes?${apiQuery(state)}`));

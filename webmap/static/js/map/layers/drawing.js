@@ -5,6 +5,29 @@ import { T } from "../config.js";
 import { $, number } from "../dom.js";
 import { map } from "../handles.js";
 
+// leaflet-draw speaks English: its words from the catalogue, and French
+// number formats (5,26 km, 1 234 m²) for its measures.
+function frenchDraw() {
+  const d = T.draw;
+  const local = L.drawLocal;
+  Object.assign(local.draw.toolbar.actions, { title: d.cancel_title, text: d.cancel });
+  Object.assign(local.draw.toolbar.finish, { title: d.finish_title, text: d.finish });
+  Object.assign(local.draw.toolbar.undo, { title: d.undo_title, text: d.undo });
+  local.draw.handlers.circle.tooltip.start = d.circle_start;
+  local.draw.handlers.circle.radius = d.radius;
+  Object.assign(local.draw.handlers.polygon.tooltip, { start: d.polygon_start, cont: d.polygon_cont, end: d.polygon_end });
+  Object.assign(local.draw.handlers.polyline.tooltip, { start: d.line_start, cont: d.line_cont, end: d.line_end });
+  local.draw.handlers.polyline.error = d.line_error;
+  local.draw.handlers.rectangle.tooltip.start = d.rectangle_start;
+  local.draw.handlers.simpleshape.tooltip.end = d.release;
+  Object.assign(local.edit.handlers.edit.tooltip, { text: d.edit_text, subtext: d.edit_subtext });
+  Object.assign(local.edit.toolbar.actions.cancel, { title: d.cancel, text: d.cancel });
+  const fr = (value, digits) => Number(value).toLocaleString("fr-FR", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  L.GeometryUtil.readableDistance = (metres) => (metres >= 1000 ? `${fr(metres / 1000, 2)} km` : `${fr(metres, 0)} m`);
+  L.GeometryUtil.readableArea = (area) => (area >= 1e6 ? `${fr(area / 1e6, 2)} km²` : area >= 1e4 ? `${fr(area / 1e4, 2)} ha` : `${fr(area, 0)} m²`);
+}
+if (window.L && L.drawLocal && T.draw) frenchDraw();
+
 const drawOptions = { shapeOptions: { color: "#1f2a44", weight: 3, fillOpacity: 0.1 }, metric: true, showArea: true, showRadius: true, feet: false };
 let drawing = false;
 let active = null;

@@ -6,6 +6,7 @@ import { state } from "../state.js";
 import { cellLayer } from "./emerging.js";
 import { heatLayer, updateHeat } from "./heat.js";
 import { hotspotLayer } from "./hotspots.js";
+import { updateLegend } from "./legend.js";
 import { reportsLayer } from "./reports.js";
 
 export const LAYERS = { reports: reportsLayer, hotspots: hotspotLayer, heat: heatLayer, cells: cellLayer };
@@ -19,4 +20,5 @@ export function applyLayers() {
     if (!want && map.hasLayer(layer)) map.removeLayer(layer);
   }
   updateHeat();
+  updateLegend();
 }

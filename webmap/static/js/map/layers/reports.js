@@ -3,8 +3,9 @@
 // opens its popup.
 import { AGENCY, T, config } from "../config.js";
 import { census, data, onVisible, shownAgencies } from "../data.js";
-import { el, frDate } from "../dom.js";
+import { $, el, frDate } from "../dom.js";
 import { map } from "../handles.js";
+import { registerCard } from "../panels/cards.js";
 import { isDrawing } from "./drawing.js";
 
 // Above this many points in view, reports are grouped on a pixel grid:
@@ -146,4 +147,12 @@ map.on("click", (event) => {
     if (d < bestDistance) { best = p; bestDistance = d; }
   }
   if (best) L.popup().setLatLng([best.lat, best.lon]).setContent(reportPopup(best)).openOn(map);
+});
+
+// "card=report:ID" (a row of the table of reports): the report's popup, on
+// the map centred on it.
+registerCard("report", (id) => {
+  $("card").hidden = true;
+  const report = data.reports.find((p) => String(p.id) === String(id));
+  if (report) L.popup().setLatLng([report.lat, report.lon]).setContent(reportPopup(report)).openOn(map);
 });

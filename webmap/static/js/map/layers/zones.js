@@ -6,7 +6,9 @@ import { $, el, number } from "../dom.js";
 import { map } from "../handles.js";
 import { agencyName, categoryName, closeButton, closeCard, countsTable, onClose, registerCard, showCard, showMessage } from "../panels/cards.js";
 import { apiQuery, state, writeUrl } from "../state.js";
+import { data } from "../data.js";
 import { isDrawing, onShape } from "./drawing.js";
+import { updateLegend } from "./legend.js";
 
 const STYLE = { color: "#1f2a44", weight: 3, fillOpacity: 0.08 };
 const zoneLayer = L.featureGroup().addTo(map);
@@ -61,6 +63,8 @@ export async function loadZones() {
       ` · ${number(p.area_km2, 2)} km²`));
   }
   if (!collection.features.length) list.append(el("li", {}, T.no_zone));
+  data.zonesShown = collection.features.length > 0;
+  updateLegend();
 }
 
 async function openZone(id, zoom) {
@@ -79,7 +83,7 @@ async function openZone(id, zoom) {
     e.preventDefault();
     await saveZone(id, zoneBody(zone.layer, p.shape, name.value));
   });
-  card.replaceChildren(
+  card.replaceChildren(...[
     el("h2", {}, `${T.zone} : ${p.name}`),
     el("dl", {},
       el("dt", {}, T.area), el("dd", {}, `${number(c.area_km2, 3)} km²`),
@@ -98,15 +102,21 @@ async function openZone(id, zoom) {
         closeCard();
         await loadZones();
       } }, T.delete) : null,
-      el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON"),
+      el("a", { href: `/signalements?${apiQuery(state)}&zone_id=${id}` }, T.in_table),
+      // Viewers may not export (webmap/security/access.py): no link then.
+      config.can_export ? el("a", { href: "/api/zones/export.geojson", download: "" }, "GeoJSON") : null,
       closeButton()),
-  );
+  ].filter((child) => child != null));
 }
 registerCard("zone", (id, zoom) => openZone(Number(id), zoom));
 
 function startEditing(zone) {
   editing = zone;
   zone.layer.editing.enable();
+  // The card sits over the map's right side: the zone being edited is
+  // fitted into the rest, so that no handle hides under the card.
+  const card = $("card");
+  map.fitBounds(zone.layer.getBounds(), { paddingTopLeft: [30, 30], paddingBottomRight: [(card.hidden ? 0 : card.offsetWidth) + 30, 30] });
   $("zone-edit").textContent = T.finish_edit;
 }
 function stopEditing() {

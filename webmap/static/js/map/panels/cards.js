@@ -5,7 +5,8 @@ import { AGENCY, COMMUNE, T, config, statusColour, statusLabel } from "../config
 import { getJSON } from "../api.js";
 import { data } from "../data.js";
 import { $, el, frDate, frDay, number, svg } from "../dom.js";
-import { map } from "../handles.js";
+import { handles, map } from "../handles.js";
+import { isDrawing } from "../layers/drawing.js";
 import { loadCommunes } from "../layers/communes.js";
 import { apiQuery, state, writeUrl } from "../state.js";
 
@@ -31,7 +32,8 @@ export function onClose(fn) { closeListeners.push(fn); }
 /** Show these children in the card. */
 export function showCard(...children) {
   const card = $("card");
-  card.replaceChildren(...children);
+  // replaceChildren writes a null as the text "null": leave them out.
+  card.replaceChildren(...children.filter((child) => child != null));
   card.hidden = false;
   return card;
 }
@@ -114,6 +116,7 @@ async function openHotspot(code, zoom) {
         el("td", {}, categoryName(r.properties.category)), el("td", {}, r.properties.grading))))),
     el("p", { class: "actions" },
       el("button", { type: "button", onclick: () => map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] }) }, T.zoom),
+      el("a", { href: `/signalements?${apiQuery(state)}&hotspot=${encodeURIComponent(p.code)}` }, T.in_table),
       el("a", { href: location.href }, T.link), closeButton()),
   );
   card.focus();
@@ -153,7 +156,13 @@ async function openCommune(insee, zoom) {
     el("h3", {}, T.vosges_trend),
     sparkline(config.ssmsi.counts, config.ssmsi.years),
     el("p", { class: "small" }, config.ssmsi.years.map((y, i) => `${y} : ${config.ssmsi.counts[i]}`).join(" · ")),
-    el("p", { class: "actions" }, closeButton()),
+    el("p", { class: "actions" }, el("a", { href: `/signalements?${apiQuery(state)}&insee=${insee}` }, T.in_table), closeButton()),
   );
 }
 registerCard("commune", openCommune);
+
+// A click on a commune of the basemap opens its card (not while drawing).
+handles.communes.on("click", (e) => {
+  const insee = e.layer && e.layer.feature && e.layer.feature.properties.insee;
+  if (insee && !isDrawing()) openCommune(insee);
+});

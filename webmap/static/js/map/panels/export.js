@@ -2,19 +2,26 @@
 // of the briefing pack from the page's state (filters and layers) and the
 // map's bounds, and opens it. The server renders it (webmap/snapshots.py).
 import { basemapShown, map, underShown } from "../handles.js";
-import { apiParams, state } from "../state.js";
+import { pageParams, state } from "../state.js";
 
-// Page layers a snapshot can draw; the communes are always the basemap.
-// The page's other state (weekdays, hours, cards) is not part of a snapshot.
-const SNAPSHOT_LAYERS = ["reports", "hotspots"];
-
-// The question the page is asking, as export parameters.
+// One state, one contract (webmap/services/snapshots.py): the snapshot and
+// the briefing get the page's whole state, as its address holds it —
+// period, days, hours, agencies, categories, substances, grading,
+// clustering, layers, choropleth, card, "convergents seulement" — and the
+// map's bounds. The communes (the basemap) and the saved zones are always
+// on the page, so on paper too.
 function exportParams(form, withView) {
-  const params = apiParams(state);
-  params.set("layers", ["communes", ...SNAPSHOT_LAYERS.filter((name) => state.layers.includes(name))].join(","));
+  const params = pageParams(state);
+  params.set("layers", ["communes", ...state.layers, "zones"].join(","));
+  // The period as the page writes it ("du … au …", the data's ends when
+  // open): the snapshot and the pack then print the same dates.
+  for (const key of ["start", "end"]) {
+    const shown = document.getElementById(key).value;
+    if (!params.get(key) && shown) params.set(key, shown);
+  }
   if (withView) {
     const b = map.getBounds();
-    params.set("view", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
+    params.set("bounds", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(","));
   }
   // An internet tile layer switched on in the layer control (only the
   // configured ones are offered); the server adds it if it can reach it.

@@ -32,11 +32,11 @@ function syncTime() {
 
 /** Filter from day start to day end (counted from the first day); the
  * ends of the data mean "no limit". */
-export function setRange(start, end) {
+export function setRange(start, end, push = true) {
   state.start = start <= 0 ? "" : toDay(start);
-  state.end = end >= days ? "" : toDay(end);
+  state.end = end >= days ? "" : toDay(Math.max(start, end));
   syncTime();
-  changed();
+  changed(push);
 }
 
 function setupPeriod() {
@@ -54,10 +54,12 @@ function setupPeriod() {
   $("weekdays").replaceChildren(...T.weekdays.map((name, d) => el("label", {},
     el("input", { type: "checkbox", "data-weekday": d, onchange: () => {
       state.weekdays = [...document.querySelectorAll("[data-weekday]")].filter((b) => b.checked).map((b) => Number(b.dataset.weekday));
-      writeUrl(true); applyLocalFilters();
+      applyLocalFilters(); changed();
     } }), name)));
   for (const id of ["hour-from", "hour-to"]) {
-    $(id).addEventListener("change", () => { state.hours = [Number($("hour-from").value) || 0, Number($("hour-to").value)]; writeUrl(true); applyLocalFilters(); });
+    // Hotspots, cells and communes are asked again: the server counts the
+    // same hours and days as the points drawn (and as the snapshots).
+    $(id).addEventListener("change", () => { state.hours = [Number($("hour-from").value) || 0, Number($("hour-to").value)]; applyLocalFilters(); changed(); });
   }
 }
 
@@ -83,7 +85,10 @@ const LAYER_NAMES = ["reports", "hotspots", "heat", "cells"];
 
 function setupLayers() {
   for (const [id, key] of CLUSTERING_INPUTS) {
-    $(id).addEventListener("change", (e) => { if (e.target.checkValidity()) { state[key] = e.target.value; changed(); } });
+    // A value out of bounds (a 5 m radius) is said, not silently ignored.
+    $(id).addEventListener("change", (e) => {
+      if (e.target.checkValidity()) { state[key] = e.target.value; changed(); } else e.target.reportValidity();
+    });
   }
   for (const name of LAYER_NAMES) {
     $(`layer-${name}`).addEventListener("change", (e) => {

@@ -1,0 +1,199 @@
+"""The table of reports (*tableau des signalements*): the reports of the
+map's filter, narrowed by a selection (a commune, a hotspot, a zone, text in
+a column), sorted and cut into pages on the server. Flask-free: the view
+hands over the filtered reports the reader may see.
+
+Parameters, beside the filter's (``webmap.services.filters``):
+
+=============  ==============================================================
+``page``       page number, from 1
+``page_size``  rows per page, 1 to :data:`MAX_PAGE_SIZE` (default 50)
+``sort``       a column of :data:`SORTABLE`, ``-`` first for descending
+               (default ``-observed_at``, the latest first)
+``insee``      a commune's INSEE code: its reports only
+``hotspot``    a hotspot's code: its reports only
+``zone_id``    a saved operation zone: the reports inside it
+``ref``        text the agency's reference contains (accents and case aside)
+``place``      text the place contains (accents and case aside)
+=============  ==============================================================
+
+The same selection (without the paging) chooses what
+``/signalements/export/fichier`` writes, so that the export of the table is
+the table.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from webmap.services.filters import FilterError
+
+__all__ = ["TableRequest", "parse_table_request", "select_rows", "table_page", "TABLE_PARAMETERS", "SELECTION"]
+
+#: Sortable columns -> how to sort them.
+SORTABLE = ("observed_at", "agency", "agency_ref", "category", "grading", "commune", "place", "precision", "id")
+#: Parameters that narrow the table (and its export) beyond the filter.
+SELECTION = ("insee", "hotspot", "zone_id", "ref", "place")
+TABLE_PARAMETERS = ("page", "page_size", "sort", *SELECTION)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort: str = "observed_at"
+    descending: bool = True
+    insee: str | None = None
+    hotspot: str | None = None
+    zone_id: int | None = None
+    ref: str | None = None
+    place: str | None = None
+
+
+def _text(args, name):
+    value = args.get(name)
+    return str(value).strip() if value is not None and str(value).strip() else None
+
+
+def _integer(args, name, default, low, high):
+    text = _text(args, name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise FilterError(name, f"nombre entier attendu, reçu « {text} »") from None
+    if not low <= value <= high:
+        raise FilterError(name, f"doit être entre {low} et {high}, reçu « {text} »")
+    return value
+
+
+def parse_table_request(args) -> TableRequest:
+    """Read the table's own parameters; a bad one raises
+    :class:`~webmap.services.filters.FilterError` naming it.
+
+    >>> parse_table_request({"sort": "agency", "page": "2"}).sort
+    'agency'
+    >>> parse_table_request({"sort": "-commune"}).descending
+    True
+    """
+    sort = _text(args, "sort") or "-observed_at"
+    descending = sort.startswith("-")
+    sort = sort.lstrip("-")
+    if sort not in SORTABLE:
+        raise FilterError("sort", f"colonne inconnue « {sort} » (connues : {', '.join(SORTABLE)})")
+    insee = _text(args, "insee")
+    if insee is not None and not (len(insee) == 5 and insee[:2].isalnum() and insee[2:].isdigit()):
+        raise FilterError("insee", f"code INSEE invalide « {insee} » (5 caractères, par ex. 88160)")
+    return TableRequest(
+        page=_integer(args, "page", 1, 1, 10**9),
+        page_size=_integer(args, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        sort=sort, descending=descending, insee=insee, hotspot=_text(args, "hotspot"),
+        zone_id=_integer(args, "zone_id", None, 1, 2**31), ref=_text(args, "ref"), place=_text(args, "place"),
+    )
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for searching.
+
+    >>> fold("Épinal – Rue d'Ambrail")
+    "epinal – rue d'ambrail"
+    """
+    return "".join(c for c in unicodedata.normalize("NFD", str(text)) if not unicodedata.combining(c)).lower()
+
+
+def select_rows(reports: pd.DataFrame, request: TableRequest, *, member_ids=None, zone=None) -> pd.DataFrame:
+    """The rows of ``reports`` the selection keeps, unsorted. ``member_ids``
+    are the hotspot's report ids when ``request.hotspot`` is set; ``zone``
+    the saved zone's WGS84 polygon when ``request.zone_id`` is."""
+    keep = np.ones(len(reports), dtype=bool)
+    if request.insee:
+        keep &= (reports["insee"] == request.insee).to_numpy()
+    if request.hotspot is not None:
+        keep &= reports["id"].isin(member_ids or ()).to_numpy()
+    if request.zone_id is not None and zone is not None and len(reports):
+        keep &= shapely.intersects_xy(zone, reports["lon"].to_numpy(float), reports["lat"].to_numpy(float))
+    for name, column in (("ref", "agency_ref"), ("place", "place_text")):
+        wanted = getattr(request, name)
+        if wanted and len(reports):
+            keep &= reports[column].fillna("").map(fold).str.contains(fold(wanted), regex=False).to_numpy()
+    return reports.loc[keep]
+
+
+def _sort_key(rows, column, commune_names) -> np.ndarray:
+    """The column as numbers that sort as its values do: times in
+    nanoseconds, text as its rank among the distinct values (folded)."""
+    if column == "observed_at":
+        return _nanoseconds(rows["observed_at"])
+    if column == "id":
+        return rows["id"].to_numpy(np.int64)
+    if column == "grading":
+        values = rows["reliability"].astype(str) + rows["credibility"].astype(str)
+    elif column == "commune":
+        # Fold the 506 names, not 100,000 rows.
+        values = rows["insee"].map({code: fold(name) for code, name in commune_names.items()}).fillna("")
+    elif column == "place":
+        values = rows["place_text"].fillna("").map(fold)
+    else:
+        values = rows[column].fillna("").astype(str)
+    codes, _ = pd.factorize(values, sort=True)
+    return codes
+
+
+def _nanoseconds(times) -> np.ndarray:
+    # The integers under the datetimes (in the array's unit): no object per
+    # timestamp.
+    return pd.to_datetime(times, utc=True).array.asi8
+
+
+def table_page(rows: pd.DataFrame, request: TableRequest, *, commune_names, agency_names=None) -> dict:
+    """One page of ``rows`` (:func:`select_rows`' answer), sorted, as JSON.
+
+    ``commune_names`` maps INSEE codes to names; ``agency_names`` codes to
+    names. Ties keep the latest first, so that pages never shuffle."""
+    total = len(rows)
+    pages = max(1, -(-total // request.page_size))
+    page = min(request.page, pages)
+    if total:
+        # One lexsort over numbers: sorting 100,000 timestamps or strings
+        # as Python objects costs seconds.
+        key = _sort_key(rows, request.sort, commune_names)
+        key = -key if request.descending else key
+        order = np.lexsort((-rows["id"].to_numpy(np.int64), -_nanoseconds(rows["observed_at"]), key))
+        chosen = rows.iloc[order[(page - 1) * request.page_size: page * request.page_size]]
+    else:
+        chosen = rows
+    agency_names = agency_names or {}
+    return {
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "page_size": request.page_size,
+        "sort": ("-" if request.descending else "") + request.sort,
+        "rows": [
+            {
+                "id": int(row.id),
+                "observed_at": row.observed_at.isoformat(),
+                "agency": row.agency,
+                "agency_name": agency_names.get(row.agency, row.agency),
+                "agency_ref": row.agency_ref,
+                "category": row.category,
+                "substances": [s for s in str(row.substances or "").split(",") if s],
+                "grading": f"{row.reliability}{row.credibility}",
+                "insee": row.insee,
+                "commune": commune_names.get(row.insee, ""),
+                "place": row.place_text,
+                "precision": row.precision,
+                "lon": round(float(row.lon), 6),
+                "lat": round(float(row.lat), 6),
+            }
+            for row in chosen.itertuples(index=False)
+        ],
+    }
