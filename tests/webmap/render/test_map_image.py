@@ -232,7 +232,8 @@ def test_exporter_control_sends_the_page_state(demo_app, artifacts):
         assert address.path == "/export/snapshot.pdf"
         assert params["start"] == "2026-09-01" and params["end"] == "2026-11-30"
         assert params["agencies"] == "GN,DOUANE" and params["eps"] == "300"
-        assert params["layers"] == "communes,reports,hotspots"
+        # The communes (the basemap) and the saved zones are always drawn.
+        assert params["layers"] == "communes,reports,hotspots,zones"
         assert params["paper"] == "A4" and params["orientation"] == "portrait"
         assert [float(v) for v in params["view"].split(",")] == pytest.approx(
             [float(v) for v in bounds.split(",")], abs=1e-4)
