@@ -164,9 +164,7 @@ class DBSCAN:
         ...     xy, times=[0, 1, 9, 10]).labels_
         array([0, 0, 1, 1])
         """
-        eps, min_samples, time_eps = _check_params(
-            self.eps, self.min_samples, self.time_eps
-        )
+        eps, min_samples, time_eps = _check_params(self.eps, self.min_samples, self.time_eps)
         xy, weights, times = _check_data(X, sample_weight, times, time_eps)
         labels, core = _fit_arrays(xy, weights, times, eps, min_samples, time_eps)
         self.labels_ = labels
@@ -200,9 +198,7 @@ class DBSCAN:
         return self.fit(X, sample_weight=sample_weight, times=times).labels_
 
 
-def dbscan(
-    xy, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, sample_weight=None, times=None, time_eps=None
-):
+def dbscan(xy, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, sample_weight=None, times=None, time_eps=None):
     """Cluster reports with exact DBSCAN and return their labels.
 
     Functional form of :class:`DBSCAN`; see there for the parameters.
@@ -238,9 +234,7 @@ def dbscan(
     return model.fit(xy, sample_weight=sample_weight, times=times).labels_
 
 
-def dbscan_differences(
-    xy, eps, labels_a, labels_b, core_a, core_b, *, times=None, time_eps=None
-):
+def dbscan_differences(xy, eps, labels_a, labels_b, core_a, core_b, *, times=None, time_eps=None):
     """Describe how two DBSCAN results on the same points differ.
 
     Two results are equivalent when they have the same core points, the same
@@ -302,9 +296,7 @@ def dbscan_differences(
     # The core partitions agree exactly when the label pairs (a, b) of core
     # points form a one-to-one mapping.
     pairs = np.unique(np.stack([labels[0][core], labels[1][core]], axis=1), axis=0)
-    if len(np.unique(pairs[:, 0])) != len(pairs) or len(
-        np.unique(pairs[:, 1])
-    ) != len(pairs):
+    if len(np.unique(pairs[:, 0])) != len(pairs) or len(np.unique(pairs[:, 1])) != len(pairs):
         differences.append("core points are grouped into different clusters")
         return differences
     eps2 = float(eps) * float(eps)
@@ -325,17 +317,14 @@ def dbscan_differences(
             if not ok.all():
                 count = int(np.count_nonzero(~ok))
                 differences.append(
-                    f"{count} border point(s) of result {name} are not in the "
-                    "cluster of any of their core neighbours"
+                    f"{count} border point(s) of result {name} are not in the cluster of any of their core neighbours"
                 )
     elif border.size:
         differences.append("border points exist without any core point")
     return differences
 
 
-def same_dbscan_result(
-    xy, eps, labels_a, labels_b, core_a, core_b, *, times=None, time_eps=None
-):
+def same_dbscan_result(xy, eps, labels_a, labels_b, core_a, core_b, *, times=None, time_eps=None):
     """Tell whether two DBSCAN results on the same points are equivalent.
 
     See :func:`dbscan_differences` for what equivalent means.
@@ -365,9 +354,7 @@ def same_dbscan_result(
     >>> same_dbscan_result([[0, 0], [1, 0]], 1, [0, 0], [1, 1], [0, 1], [0, 1])
     True
     """
-    return not dbscan_differences(
-        xy, eps, labels_a, labels_b, core_a, core_b, times=times, time_eps=time_eps
-    )
+    return not dbscan_differences(xy, eps, labels_a, labels_b, core_a, core_b, times=times, time_eps=time_eps)
 
 
 # ---------------------------------------------------------------------------
@@ -387,9 +374,7 @@ def _check_params(eps, min_samples, time_eps):
         if isinstance(time_eps, bool) or not isinstance(time_eps, numbers.Real):
             raise ValueError(f"time_eps must be a number of days, got {time_eps!r}.")
         if not math.isfinite(time_eps) or time_eps <= 0:
-            raise ValueError(
-                f"time_eps must be a positive finite number of days, got {time_eps!r}."
-            )
+            raise ValueError(f"time_eps must be a positive finite number of days, got {time_eps!r}.")
         time_eps = float(time_eps)
     return float(eps), int(min_samples), time_eps
 
@@ -406,8 +391,7 @@ def _check_data(X, sample_weight, times, time_eps):
     xy = _as_float_array(X, "X")
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise ValueError(
-            "X must be a table of points with two columns (easting, northing), "
-            f"got an array of shape {xy.shape}."
+            f"X must be a table of points with two columns (easting, northing), got an array of shape {xy.shape}."
         )
     if not np.isfinite(xy).all():
         raise ValueError("X contains NaN or infinite coordinates.")
@@ -415,10 +399,7 @@ def _check_data(X, sample_weight, times, time_eps):
     if sample_weight is not None:
         sample_weight = _as_float_array(sample_weight, "sample_weight")
         if sample_weight.shape != (n,):
-            raise ValueError(
-                f"sample_weight must hold one weight per point ({n}), "
-                f"got shape {sample_weight.shape}."
-            )
+            raise ValueError(f"sample_weight must hold one weight per point ({n}), got shape {sample_weight.shape}.")
         if not np.isfinite(sample_weight).all():
             raise ValueError("sample_weight contains NaN or infinite values.")
         if (sample_weight < 0).any():
@@ -430,9 +411,7 @@ def _check_data(X, sample_weight, times, time_eps):
             raise ValueError("time_eps is set but no times were given to fit.")
         times = _as_float_array(times, "times")
         if times.shape != (n,):
-            raise ValueError(
-                f"times must hold one time per point ({n}), got shape {times.shape}."
-            )
+            raise ValueError(f"times must hold one time per point ({n}), got shape {times.shape}.")
         if not np.isfinite(times).all():
             raise ValueError("times contains NaN or infinite values.")
     return xy, sample_weight, times
@@ -513,8 +492,7 @@ def _grid_keys(xy, times, eps, time_eps):
         if loss > _MAX_ROUNDING_SHARE * radius:
             what = "time_eps" if axis == 2 else "eps"
             raise ValueError(
-                f"{what} is too small compared with the spread of the data "
-                "to be resolved in double precision."
+                f"{what} is too small compared with the spread of the data to be resolved in double precision."
             )
         # In space the cell diagonal must stay within eps; in time, the bin
         # width within time_eps.
@@ -542,15 +520,11 @@ def _sort_and_merge(xy, times, keys):
     hashed = np.zeros(len(keys), dtype=np.uint64)
     for values, factor in zip(columns, _HASH_FACTORS):
         hashed ^= values.view(np.uint64) * np.uint64(factor)
-    within = (cell.astype(np.uint64) << np.uint64(_HASH_BITS)) | (
-        hashed >> np.uint64(64 - _HASH_BITS)
-    )
+    within = (cell.astype(np.uint64) << np.uint64(_HASH_BITS)) | (hashed >> np.uint64(64 - _HASH_BITS))
     order = by_cell[np.argsort(within, kind="stable")]
     new = np.ones(len(keys), dtype=bool)
     same = np.ones(len(keys) - 1, dtype=bool)
-    for values in (xy[order, 0], xy[order, 1]) + (
-        () if times is None else (times[order],)
-    ):
+    for values in (xy[order, 0], xy[order, 1]) + (() if times is None else (times[order],)):
         same &= values[1:] == values[:-1]
     new[1:] = ~same
     first = np.flatnonzero(new)
@@ -574,8 +548,7 @@ class _Cells:
         # passes the neighbour test, so does every pair inside it.
         starts = self.start[:-1]
         spans = [
-            np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
-            for values in (xy[:, 0], xy[:, 1])
+            np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts) for values in (xy[:, 0], xy[:, 1])
         ]
         ok = spans[0] * spans[0] + spans[1] * spans[1] <= eps * eps
         if times is not None:
@@ -656,9 +629,7 @@ class _Space:
 
     def neighbours(self, other, i, j):
         """Exact neighbour test between points i of self and j of other."""
-        return _are_neighbours_between(
-            self.xy, other.xy, self.times, other.times, self.eps2, self.time_eps, i, j
-        )
+        return _are_neighbours_between(self.xy, other.xy, self.times, other.times, self.eps2, self.time_eps, i, j)
 
 
 def _are_neighbours(xy, times, eps2, time_eps, i, j):
@@ -731,12 +702,12 @@ def _find_core(space, grid, weights, min_samples):
         # Counting without listing is far cheaper. Counts at a radius just
         # above and just below eps settle all but the points with another
         # point at almost exactly eps; those are counted exactly below.
-        high = tree.query_ball_point(
-            queries, space.radius, return_length=True, workers=WORKERS
-        )
+        high = tree.query_ball_point(queries, space.radius, return_length=True, workers=WORKERS)
         maybe = np.flatnonzero(high >= min_samples)
         low = tree.query_ball_point(
-            queries[maybe], space.eps * (1.0 - RADIUS_SLACK), return_length=True,
+            queries[maybe],
+            space.eps * (1.0 - RADIUS_SLACK),
+            return_length=True,
             workers=WORKERS,
         )
         core[todo[maybe[low >= min_samples]]] = True
@@ -808,8 +779,11 @@ def _knn_edges(core_space, core_tree, cell_of):
     for start in range(0, n, QUERY_BATCH):
         stop = min(start + QUERY_BATCH, n)
         _, j = core_tree.query(
-            coords[start:stop], k=k, p=core_space.p,
-            distance_upper_bound=core_space.radius, workers=WORKERS,
+            coords[start:stop],
+            k=k,
+            p=core_space.p,
+            distance_upper_bound=core_space.radius,
+            workers=WORKERS,
         )
         j = j.reshape(stop - start, k)
         i = np.broadcast_to(np.arange(start, stop)[:, None], j.shape)
@@ -854,9 +828,7 @@ def _exact_cell_edges(core_space, bounds, sizes, cell_of, first, second):
         point = bounds[source[pair]] + rank
         queries = np.hstack([coords[point], (target[pair] * spacing)[:, None]])
         if core_space.times is None:
-            dist, j = tree.query(
-                queries, k=1, distance_upper_bound=core_space.radius, workers=WORKERS
-            )
+            dist, j = tree.query(queries, k=1, distance_upper_bound=core_space.radius, workers=WORKERS)
             hit = np.flatnonzero(np.isfinite(dist))
             near = core_space.neighbours(core_space, point[hit], j[hit])
             joined[pair[hit[near]]] = True
@@ -882,9 +854,7 @@ def _nearest_core(space, points, core_space, core_tree):
         unsure = []
         for start in range(0, len(points), QUERY_BATCH):
             chunk = points[start : start + QUERY_BATCH]
-            dist, j = core_tree.query(
-                coords[chunk], k=1, distance_upper_bound=space.radius, workers=WORKERS
-            )
+            dist, j = core_tree.query(coords[chunk], k=1, distance_upper_bound=space.radius, workers=WORKERS)
             hit = np.flatnonzero(np.isfinite(dist))
             near = space.neighbours(core_space, chunk[hit], j[hit])
             found[start + hit[near]] = j[hit[near]]

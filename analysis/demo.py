@@ -79,8 +79,14 @@ WEEKDAY_WEIGHTS = np.array([0.9, 0.9, 1.0, 1.0, 1.3, 1.4, 0.8])
 
 PRECISION_SHARES = {"point": 0.58, "address": 0.18, "commune": 0.24}
 STREETS = [
-    "rue des Tilleuls", "rue de la Gare", "avenue des Sports", "rue du Moulin",
-    "rue des Écoles", "place de la Fontaine", "rue des Jardins", "chemin des Prés",
+    "rue des Tilleuls",
+    "rue de la Gare",
+    "avenue des Sports",
+    "rue du Moulin",
+    "rue des Écoles",
+    "place de la Fontaine",
+    "rue des Jardins",
+    "chemin des Prés",
 ]
 
 # Planted places: how many of each kind, how much they add to their local
@@ -182,7 +188,9 @@ def _background(communes, rng, n, start, end):
 def _centres(communes):
     """Centre of each commune and the spread of its inhabitants around it."""
     centres = communes.geometry.representative_point()
-    spread = (CENTRE_SD_M * np.sqrt(communes["population"].to_numpy(float) / 1000)).clip(CENTRE_SD_M / 2, CENTRE_SD_MAX_M)
+    spread = (CENTRE_SD_M * np.sqrt(communes["population"].to_numpy(float) / 1000)).clip(
+        CENTRE_SD_M / 2, CENTRE_SD_MAX_M
+    )
     return shapely.get_x(centres).to_numpy(), shapely.get_y(centres).to_numpy(), spread
 
 
@@ -280,10 +288,18 @@ def _planted(communes, rng, start, end, background):
         anywhere = _points_in(communes.geometry.values, np.full(CANDIDATES, commune_index), rng)
         x = np.concatenate([cx[commune_index] + rng.normal(0, 2 * spread[commune_index], CANDIDATES), anywhere[0]])
         y = np.concatenate([cy[commune_index] + rng.normal(0, 2 * spread[commune_index], CANDIDATES), anywhere[1]])
-        nearest = np.array([min([math.hypot(a - h["x_l93"], b - h["y_l93"]) for h in truth], default=math.inf) for a, b in zip(x, y)])
-        local = np.bincount(tree.query(shapely.buffer(shapely.points(x, y), LOCAL_RADIUS_M), predicate="contains")[0], minlength=x.size)
+        nearest = np.array(
+            [min([math.hypot(a - h["x_l93"], b - h["y_l93"]) for h in truth], default=math.inf) for a, b in zip(x, y)]
+        )
+        local = np.bincount(
+            tree.query(shapely.buffer(shapely.points(x, y), LOCAL_RADIUS_M), predicate="contains")[0], minlength=x.size
+        )
         # In the rare town too crowded for another place, the farthest point.
-        best = int(np.argmax(np.where(nearest >= MIN_SEPARATION_M, local, -1))) if (nearest >= MIN_SEPARATION_M).any() else int(np.argmax(nearest))
+        best = (
+            int(np.argmax(np.where(nearest >= MIN_SEPARATION_M, local, -1)))
+            if (nearest >= MIN_SEPARATION_M).any()
+            else int(np.argmax(nearest))
+        )
         background_rate = max(local[best], 1) / n_weeks
         ratio = float(rng.uniform(*RATIO))
         agencies = _hotspot_agencies(commune, rng)
@@ -385,7 +401,9 @@ def _describe(reports, communes, rng):
 
     category = _pick(rng, CATEGORY_WEIGHTS, n)
     planted = reports["hotspot"].notna().to_numpy()
-    category[planted] = rng.choice(["deal_point", "surveillance", "tip", "arrest"], size=planted.sum(), p=[0.45, 0.2, 0.2, 0.15])
+    category[planted] = rng.choice(
+        ["deal_point", "surveillance", "tip", "arrest"], size=planted.sum(), p=[0.45, 0.2, 0.2, 0.15]
+    )
     reports["category"] = category
     first = _pick(rng, SUBSTANCE_WEIGHTS, n)
     second = _pick(rng, SUBSTANCE_WEIGHTS, n)

@@ -416,7 +416,9 @@ def classify(hot, cold, trend_p, trend_sign, *, alpha=ALPHA, persistence=PERSIST
     hot = np.asarray(hot, dtype=bool)
     cold = np.asarray(cold, dtype=bool)
     if hot.shape != cold.shape or hot.ndim not in (1, 2) or hot.shape[0] == 0:
-        raise ValueError("hot and cold must have the same shape (n_weeks,) or (n_weeks, n_locations), with n_weeks > 0.")
+        raise ValueError(
+            "hot and cold must have the same shape (n_weeks,) or (n_weeks, n_locations), with n_weeks > 0."
+        )
     if (hot & cold).any():
         raise ValueError("A week cannot be both a hot and a cold spot.")
     if not 0 < persistence <= 1:
@@ -496,7 +498,9 @@ def _series_of(summary):
     names = [name for name in summary if name not in ("hot", "cold")]
     first = (np.asarray(summary[name])[0] for name in names)
     # Plain Python values: a Series of numpy scalars prints as np.int64(...).
-    return pd.Series([value.item() if isinstance(value, np.generic) else value for value in first], index=names, dtype=object)
+    return pd.Series(
+        [value.item() if isinstance(value, np.generic) else value for value in first], index=names, dtype=object
+    )
 
 
 class EmergingHotSpots:
@@ -700,7 +704,9 @@ class EmergingHotSpots:
         spatial_sums = self._neighbourhood_sums(history, location_keys, location_keys)
         sums = _lagged_sum(spatial_sums, lead)[self._lead :]
         weights = self._time_weights(n_weeks)[:, None] * self._spatial_weights()[None, :]
-        margins = self._neighbourhood_sums(self._cell_totals[1][None, :].astype(float), self._cell_totals[0], location_keys)[0]
+        margins = self._neighbourhood_sums(
+            self._cell_totals[1][None, :].astype(float), self._cell_totals[0], location_keys
+        )[0]
         self.z_, raw_p = self._test_bins(sums, weights, margins)
         self.p_ = self._adjust(raw_p)
 
@@ -710,7 +716,9 @@ class EmergingHotSpots:
         # The same hot bins as the categories: the min_count floor included.
         self.hot_ = summary["hot"]
         self.cold_ = summary["cold"]
-        self.trend_ = MannKendall(*(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p")))
+        self.trend_ = MannKendall(
+            *(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p"))
+        )
         centre = (self.cells_ + 0.5) * self.cell_size
         self.locations_ = pd.DataFrame(
             {
@@ -761,7 +769,9 @@ class EmergingHotSpots:
             As :func:`classify_series`.
         """
         if self.test == "permutation":
-            raise ValueError("classify_counts needs test='gi' or 'poisson'; use classify_zones with the permutation test.")
+            raise ValueError(
+                "classify_counts needs test='gi' or 'poisson'; use classify_zones with the permutation test."
+            )
         if isinstance(counts_weekly, pd.Series):
             index = pd.DatetimeIndex(counts_weekly.index)
             counts = counts_weekly.set_axis(index).reindex(self.weeks_, fill_value=0).to_numpy(float)
@@ -783,7 +793,9 @@ class EmergingHotSpots:
         z, p = self._test_bins(sums[:, None], weights[:, None], None)
         if self.fdr is not None:
             p = stats.false_discovery_control(p, axis=0)
-        summary = _summarise(z, p, sums[:, None], alpha=self.alpha, persistence=self.persistence, min_count=self.min_count)
+        summary = _summarise(
+            z, p, sums[:, None], alpha=self.alpha, persistence=self.persistence, min_count=self.min_count
+        )
         return _series_of(summary)
 
     def classify_zone(self, x, y):
@@ -843,7 +855,9 @@ class EmergingHotSpots:
 
     def _zone_summary(self, x, y, zone):
         n_zones = int(zone.max()) + 1
-        cells = np.column_stack([np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)])
+        cells = np.column_stack(
+            [np.floor(np.asarray(x, float) / self.cell_size), np.floor(np.asarray(y, float) / self.cell_size)]
+        )
         # Each (zone, cell) pair once: a zone counts each of its cells once.
         pairs = pd.DataFrame({"zone": zone, "key": _cell_key(cells.astype(np.int64))}).drop_duplicates()
         if (np.bincount(pairs["zone"].to_numpy(), minlength=n_zones) == 0).any():
@@ -1082,7 +1096,16 @@ def _hot_categories(hot, cold, trend, persistence):
         final & ~mostly,
         ~final & mostly,
     ]
-    choices = ["new", "consecutive", "intensifying", "persistent", "diminishing", "oscillating", "sporadic", "historical"]
+    choices = [
+        "new",
+        "consecutive",
+        "intensifying",
+        "persistent",
+        "diminishing",
+        "oscillating",
+        "sporadic",
+        "historical",
+    ]
     return np.select(conditions, choices, default="no_pattern")
 
 
@@ -1190,7 +1213,9 @@ def _hypergeometric_tails(k, total, marked, drawn):
     high = np.minimum(marked, drawn)
     k = np.clip(k, low, high)
     log_pmf = (
-        _log_binomial(marked, k) + _log_binomial(others, drawn - k) - _log_binomial(np.full_like(k, float(total)), drawn)
+        _log_binomial(marked, k)
+        + _log_binomial(others, drawn - k)
+        - _log_binomial(np.full_like(k, float(total)), drawn)
     )
     pmf = np.exp(log_pmf)
     upward = k >= drawn * marked / total
@@ -1316,7 +1341,9 @@ def emerging_cells(reports, *, end=None, area=None, **params):
     if not keep.any():
         return pd.DataFrame(columns=columns)
     subset = reports[keep]
-    model = EmergingHotSpots(**(CELL_LIST_PARAMS | {"end": end, "area": department_area() if area is None else area} | params))
+    model = EmergingHotSpots(
+        **(CELL_LIST_PARAMS | {"end": end, "area": department_area() if area is None else area} | params)
+    )
     model.fit(subset["x_l93"].to_numpy(float), subset["y_l93"].to_numpy(float), subset["observed_at"])
     cells = model.locations_
     return cells[cells["category"] != "no_pattern"].reset_index(drop=True)

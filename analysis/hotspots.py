@@ -54,8 +54,16 @@ def grading_weights(reliability, credibility, table=None):
     return r * c
 
 
-def cluster_reports(reports, *, eps=DEFAULT_EPS, min_samples=DEFAULT_MIN_SAMPLES, time_eps=None, weighted=False, grading_table=None,
-                    include_commune_precision=False):
+def cluster_reports(
+    reports,
+    *,
+    eps=DEFAULT_EPS,
+    min_samples=DEFAULT_MIN_SAMPLES,
+    time_eps=None,
+    weighted=False,
+    grading_table=None,
+    include_commune_precision=False,
+):
     """DBSCAN labels for ``reports`` (a DataFrame with ``x_l93``, ``y_l93``,
     ``observed_at``, ``precision``, ``reliability``, ``credibility``).
 
@@ -152,7 +160,10 @@ def summarise(reports, labels):
     several = members["substances"].str.contains(",", regex=False)
     split = members.loc[several, ["_label", "substances"]]
     substances = pd.concat(
-        [members.loc[~several, ["_label", "substances"]], split.assign(substances=split["substances"].str.split(",")).explode("substances")]
+        [
+            members.loc[~several, ["_label", "substances"]],
+            split.assign(substances=split["substances"].str.split(",")).explode("substances"),
+        ]
     )
     by_substance = _count_table(substances[substances["substances"].fillna("").astype(bool)], "substances")
     reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
@@ -175,7 +186,10 @@ def summarise(reports, labels):
     bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
     hulls = shapely.buffer(
         shapely.convex_hull(
-            shapely.multipoints(members[["x_l93", "y_l93"]].to_numpy(float)[order], indices=np.searchsorted(stats.index.to_numpy(), sorted_labels))
+            shapely.multipoints(
+                members[["x_l93", "y_l93"]].to_numpy(float)[order],
+                indices=np.searchsorted(stats.index.to_numpy(), sorted_labels),
+            )
         ),
         HULL_BUFFER_M,
         # Four segments per quarter circle are plenty for a 50 m margin, and
@@ -241,10 +255,20 @@ def match_known(hotspots, known):
     # comparison of every pair, which thousands of hotspots would make slow.
     spot_sizes = np.array([len(h.report_ids) for h in hotspots])
     known_sizes = np.array([len(k.report_ids) for k in known])
-    new = pd.DataFrame({"i": np.repeat(np.arange(len(hotspots)), spot_sizes),
-                        "report": np.concatenate([np.asarray(h.report_ids, dtype=np.int64) for h in hotspots])})
-    old = pd.DataFrame({"j": np.repeat(np.arange(len(known)), known_sizes),
-                        "report": np.concatenate([np.fromiter(k.report_ids, dtype=np.int64, count=len(k.report_ids)) for k in known])})
+    new = pd.DataFrame(
+        {
+            "i": np.repeat(np.arange(len(hotspots)), spot_sizes),
+            "report": np.concatenate([np.asarray(h.report_ids, dtype=np.int64) for h in hotspots]),
+        }
+    )
+    old = pd.DataFrame(
+        {
+            "j": np.repeat(np.arange(len(known)), known_sizes),
+            "report": np.concatenate(
+                [np.fromiter(k.report_ids, dtype=np.int64, count=len(k.report_ids)) for k in known]
+            ),
+        }
+    )
     common = new.merge(old, on="report").groupby(["i", "j"]).size()
     i_shared = common.index.get_level_values("i").to_numpy()
     j_shared = common.index.get_level_values("j").to_numpy()
@@ -255,7 +279,9 @@ def match_known(hotspots, known):
     known_hulls = np.array([k.hull_l93 for k in known], dtype=object)
     i_touch, j_touch = shapely.STRtree(known_hulls).query(spot_hulls, predicate="intersects")
     # Pairs already matched by their reports need no overlap.
-    undecided = np.array([shared.get(pair, 0.0) < MIN_SHARED for pair in zip(i_touch.tolist(), j_touch.tolist())], dtype=bool)
+    undecided = np.array(
+        [shared.get(pair, 0.0) < MIN_SHARED for pair in zip(i_touch.tolist(), j_touch.tolist())], dtype=bool
+    )
     i_touch, j_touch = i_touch[undecided], j_touch[undecided]
     smaller = np.minimum(shapely.area(spot_hulls[i_touch]), shapely.area(known_hulls[j_touch]))
     inter = shapely.area(shapely.intersection(spot_hulls[i_touch], known_hulls[j_touch]))

@@ -220,8 +220,11 @@ class Vocabulary:
             return None
         text_key = " ".join(key)
         near = process.extract(text_key, self._key_texts, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_RATIO, limit=None)
-        near = [(choice, score, index) for choice, score, index in near
-                if Levenshtein.distance(text_key, choice) <= FUZZY_MAX_EDITS]
+        near = [
+            (choice, score, index)
+            for choice, score, index in near
+            if Levenshtein.distance(text_key, choice) <= FUZZY_MAX_EDITS
+        ]
         if near:
             top = max(score for _, score, _ in near)
             best = [index for _, score, index in near if score == top]

@@ -72,8 +72,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
-    print(f"{'reports':>8} {'first ever':>11} {'after a change':>15} {'cached':>9} {'hotspots':>9} {'gzip bytes':>11}"
-          f" {'90 days':>9}")
+    print(
+        f"{'reports':>8} {'first ever':>11} {'after a change':>15} {'cached':>9} {'hotspots':>9} {'gzip bytes':>11}"
+        f" {'90 days':>9}"
+    )
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as instance:
             app = build(size, instance)
@@ -107,8 +109,10 @@ def main():
             recent = client.get(f"/api/hotspots?start={today - timedelta(days=89)}&end={today}", headers=headers)
             ninety = time.perf_counter() - start
             assert recent.status_code == 200, recent.status_code
-            print(f"{size:>8} {cold * 1000:>8.0f} ms {changed * 1000:>12.0f} ms {warm * 1000:>6.1f} ms {count:>9} {len(first.data):>11}"
-                  f" {ninety * 1000:>6.0f} ms")
+            print(
+                f"{size:>8} {cold * 1000:>8.0f} ms {changed * 1000:>12.0f} ms {warm * 1000:>6.1f} ms {count:>9} {len(first.data):>11}"
+                f" {ninety * 1000:>6.0f} ms"
+            )
 
 
 if __name__ == "__main__":

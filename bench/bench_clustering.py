@@ -78,22 +78,28 @@ def child(algorithm, n, hotspot_size, out):
     np.save(out / f"{algorithm}-labels.npy", model.labels_)
     np.save(out / f"{algorithm}-core.npy", model.core_sample_indices_)
     # ru_maxrss is in kilobytes on Linux.
-    print(json.dumps({
-        "seconds": seconds,
-        "peak_mb": peak / 1024,
-        "before_mb": before / 1024,
-        "clusters": int(model.labels_.max()) + 1,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak / 1024,
+                "before_mb": before / 1024,
+                "clusters": int(model.labels_.max()) + 1,
+            }
+        )
+    )
 
 
 def run(algorithm, n, hotspot_size, out):
     """Run one algorithm in a fresh interpreter; None if it failed."""
-    command = [sys.executable, __file__, "--child", algorithm, str(n), str(hotspot_size),
-               str(out)]
+    command = [sys.executable, __file__, "--child", algorithm, str(n), str(hotspot_size), str(out)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        print(f"  {algorithm} at n={n} failed (exit {result.returncode}): "
-              f"{result.stderr.strip().splitlines()[-1:] or ''}", file=sys.stderr)
+        print(
+            f"  {algorithm} at n={n} failed (exit {result.returncode}): "
+            f"{result.stderr.strip().splitlines()[-1:] or ''}",
+            file=sys.stderr,
+        )
         return None
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -104,19 +110,27 @@ def compare(n, hotspot_size, out):
 
     xy = synthetic_reports(n, hotspot_size)
     return same_dbscan_result(
-        xy, EPS,
-        np.load(out / "crossmap-labels.npy"), np.load(out / "sklearn-labels.npy"),
-        np.load(out / "crossmap-core.npy"), np.load(out / "sklearn-core.npy"),
+        xy,
+        EPS,
+        np.load(out / "crossmap-labels.npy"),
+        np.load(out / "sklearn-labels.npy"),
+        np.load(out / "crossmap-core.npy"),
+        np.load(out / "sklearn-core.npy"),
     )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--no-sklearn-above", type=int, default=300_000,
-                        help="skip scikit-learn above this many points (default 300000)")
-    parser.add_argument("--hotspot-size", type=int, default=HOTSPOT_SIZE,
-                        help=f"reports per hotspot (default {HOTSPOT_SIZE})")
+    parser.add_argument(
+        "--no-sklearn-above",
+        type=int,
+        default=300_000,
+        help="skip scikit-learn above this many points (default 300000)",
+    )
+    parser.add_argument(
+        "--hotspot-size", type=int, default=HOTSPOT_SIZE, help=f"reports per hotspot (default {HOTSPOT_SIZE})"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -124,13 +138,16 @@ def main():
         child(algorithm, int(n), int(hotspot_size), Path(out))
         return
 
-    print(f"DBSCAN eps={EPS:g} m, min_samples={MIN_SAMPLES}, synthetic hotspots in a "
-          f"{EXTENT / 1000:g} km square, {args.hotspot_size} reports per hotspot, "
-          f"{NOISE_SHARE:.0%} noise, seed {SEED}")
-    print("Time is wall time of fit(); peak is the child's ru_maxrss; 'base' is its "
-          "resident memory before fit().")
-    header = (f"{'n':>9}  {'crossmap s':>10}  {'peak MB':>8}  {'base MB':>8}  "
-              f"{'sklearn s':>9}  {'peak MB':>8}  {'base MB':>8}  {'clusters':>8}  agree")
+    print(
+        f"DBSCAN eps={EPS:g} m, min_samples={MIN_SAMPLES}, synthetic hotspots in a "
+        f"{EXTENT / 1000:g} km square, {args.hotspot_size} reports per hotspot, "
+        f"{NOISE_SHARE:.0%} noise, seed {SEED}"
+    )
+    print("Time is wall time of fit(); peak is the child's ru_maxrss; 'base' is its resident memory before fit().")
+    header = (
+        f"{'n':>9}  {'crossmap s':>10}  {'peak MB':>8}  {'base MB':>8}  "
+        f"{'sklearn s':>9}  {'peak MB':>8}  {'base MB':>8}  {'clusters':>8}  agree"
+    )
     print(header)
     print("-" * len(header))
     skipped = []
@@ -149,17 +166,25 @@ def main():
         cells = [f"{n:>9}"]
         for result, width in ((ours, 10), (theirs, 9)):
             if result:
-                cells += [f"{result['seconds']:>{width}.2f}", f"{result['peak_mb']:>8.0f}",
-                          f"{result['before_mb']:>8.0f}"]
+                cells += [
+                    f"{result['seconds']:>{width}.2f}",
+                    f"{result['peak_mb']:>8.0f}",
+                    f"{result['before_mb']:>8.0f}",
+                ]
             else:
-                cells += [f"{'skipped' if result is None and n in skipped else 'failed':>{width}}",
-                          f"{'':>8}", f"{'':>8}"]
+                cells += [
+                    f"{'skipped' if result is None and n in skipped else 'failed':>{width}}",
+                    f"{'':>8}",
+                    f"{'':>8}",
+                ]
         clusters = ours["clusters"] if ours else "-"
         cells += [f"{clusters:>8}", agree]
         print("  ".join(cells), flush=True)
     if skipped:
-        print(f"scikit-learn skipped at n = {', '.join(map(str, skipped))}: it stores every "
-              "neighbour pair, gigabytes at that size (see --no-sklearn-above).")
+        print(
+            f"scikit-learn skipped at n = {', '.join(map(str, skipped))}: it stores every "
+            "neighbour pair, gigabytes at that size (see --no-sklearn-above)."
+        )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,11 @@ def main():
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
         app = make_app(Path(folder) / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
         source = Path(folder) / "gn.csv"
-        source.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n" + "".join(
-            f"GN-{i};GN;01/03/2026 10:00;Saisie;B2;48,{170 + i % 30};6,{440 + i % 40}\n" for i in range(300)),
-            encoding="utf-8")
+        source.write_text(
+            "Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n"
+            + "".join(f"GN-{i};GN;01/03/2026 10:00;Saisie;B2;48,{170 + i % 30};6,{440 + i % 40}\n" for i in range(300)),
+            encoding="utf-8",
+        )
         assert app.test_cli_runner().invoke(args=["import", str(source)]).exit_code == 0
         client = app.test_client()
         client.get("/api/reports?format=compact")
@@ -58,8 +60,11 @@ def main():
         print(f"resident memory before: {before:.0f} MB")
         for name, data in files.items():
             started = time.perf_counter()
-            response = client.post("/signalements/import", data={"file": (io.BytesIO(data), "fichier.xlsx")},
-                                   content_type="multipart/form-data")
+            response = client.post(
+                "/signalements/import",
+                data={"file": (io.BytesIO(data), "fichier.xlsx")},
+                content_type="multipart/form-data",
+            )
             seconds = time.perf_counter() - started
             page = response.get_data(as_text=True)
             message = page.split('role="alert">')[1].split("<")[0] if 'role="alert">' in page else ""
@@ -72,8 +77,11 @@ def main():
 
         def hostile():
             own = app.test_client()
-            own.post("/signalements/import", data={"file": (io.BytesIO(big), "fichier.xlsx")},
-                     content_type="multipart/form-data")
+            own.post(
+                "/signalements/import",
+                data={"file": (io.BytesIO(big), "fichier.xlsx")},
+                content_type="multipart/form-data",
+            )
             done.append(1)
 
         threads = [threading.Thread(target=hostile) for _ in range(4)]
@@ -87,8 +95,10 @@ def main():
             time.sleep(0.05)
         for thread in threads:
             thread.join()
-        print(f"/api/reports during four concurrent hostile uploads: {len(latencies)} answers, median "
-              f"{statistics.median(latencies) * 1000:.0f} ms, slowest {max(latencies) * 1000:.0f} ms")
+        print(
+            f"/api/reports during four concurrent hostile uploads: {len(latencies)} answers, median "
+            f"{statistics.median(latencies) * 1000:.0f} ms, slowest {max(latencies) * 1000:.0f} ms"
+        )
         print(f"resident memory at the end: {rss_mb():.0f} MB")
 
 

@@ -66,8 +66,10 @@ def make_file(path, rows, seed):
         else:
             name = spellings(commune["name"])[i % 4]
         agency = AGENCIES[i % len(AGENCIES)]
-        lines.append(f"{agency}-{i:07d};{agency};{when};{category};{substance};{quantity};{unit};{grading};"
-                     f"{name};{address};{lat};{lon};Signalement fictif n° {i}")
+        lines.append(
+            f"{agency}-{i:07d};{agency};{when};{category};{substance};{quantity};{unit};{grading};"
+            f"{name};{address};{lat};{lon};Signalement fictif n° {i}"
+        )
     path.write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
 
 
@@ -86,8 +88,10 @@ def main():
         source = folder / "reports.csv"
         started = time.perf_counter()
         make_file(source, arguments.rows, arguments.seed)
-        print(f"file: {arguments.rows:,} rows, {source.stat().st_size / 1e6:.1f} MB, "
-              f"written in {time.perf_counter() - started:.1f} s")
+        print(
+            f"file: {arguments.rows:,} rows, {source.stat().st_size / 1e6:.1f} MB, "
+            f"written in {time.perf_counter() - started:.1f} s"
+        )
 
         app = create_app()
         with app.app_context():
@@ -108,14 +112,22 @@ def main():
 
                 started = time.perf_counter()
                 options = importer.ImportOptions(max_rows=None, max_bytes=None, created_by="bench")
-                result = importer.import_file(session, source, geocoder=geocoder, known_agencies=app.config["AGENCIES"],
-                                              options=options, progress=progress)
+                result = importer.import_file(
+                    session,
+                    source,
+                    geocoder=geocoder,
+                    known_agencies=app.config["AGENCIES"],
+                    options=options,
+                    progress=progress,
+                )
                 session.commit()
                 elapsed = time.perf_counter() - started
                 stages[last[1]] = stages.get(last[1], 0) + time.perf_counter() - last[0]
                 detail = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.items())
-                print(f"{attempt}: {elapsed:.1f} s — {result.added:,} added, {result.updated:,} updated, "
-                      f"{result.unchanged:,} unchanged, {result.rejected:,} rejected ({detail})")
+                print(
+                    f"{attempt}: {elapsed:.1f} s — {result.added:,} added, {result.updated:,} updated, "
+                    f"{result.unchanged:,} unchanged, {result.rejected:,} rejected ({detail})"
+                )
                 db.close_session()
 
 

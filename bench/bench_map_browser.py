@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_api import build  # noqa: E402  (the same scaled demo data)
 
-READY = "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+READY = (
+    "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+)
 
 
 def timed(page, action):
@@ -82,13 +84,16 @@ def measure(app):
         # The table of reports reached from the map with its filters (the
         # server holds those reports already), then its next page.
         page.goto(url + "/signalements?" + page.url.split("?", 1)[1], wait_until="commit")
-        page.wait_for_function("() => window.crossmapTable && document.documentElement.dataset.state === 'ready'",
-                               timeout=120_000)
+        page.wait_for_function(
+            "() => window.crossmapTable && document.documentElement.dataset.state === 'ready'", timeout=120_000
+        )
         figures["table: first page (fetch)"] = page.evaluate("() => window.crossmapTable.ms") / 1000
         start = time.perf_counter()
         page.click("#table-next")
-        page.wait_for_function("() => window.crossmapTable.answer.page === 2 && document.documentElement.dataset.state === 'ready'",
-                               timeout=120_000)
+        page.wait_for_function(
+            "() => window.crossmapTable.answer.page === 2 && document.documentElement.dataset.state === 'ready'",
+            timeout=120_000,
+        )
         figures["table: next page"] = time.perf_counter() - start
         figures["errors"] = len(browser.console_errors) + len(browser.failed_requests) + len(browser.external_requests)
     return figures

@@ -58,9 +58,12 @@ def main():
 
         with app.app_context():
             codes = [a["code"] for a in app.config["AGENCIES"]]
-            for name, build, target in (("PNG 1920×1080", png, 2.0), ("PDF A4, one page", pdf, 3.0),
-                                        ("briefing pack", briefing, 8.0),
-                                        ("briefing, 3 years", briefing_all, 8.0)):
+            for name, build, target in (
+                ("PNG 1920×1080", png, 2.0),
+                ("PDF A4, one page", pdf, 3.0),
+                ("briefing pack", briefing, 8.0),
+                ("briefing, 3 years", briefing_all, 8.0),
+            ):
                 times, size = [], 0
                 for _ in range(args.repeat):
                     started = time.perf_counter()
@@ -68,8 +71,10 @@ def main():
                     times.append(time.perf_counter() - started)
                 median = statistics.median(times)
                 verdict = "ok" if median < target else "TOO SLOW"
-                print(f"{name:18s} median {median:5.2f} s (first {times[0]:5.2f} s, target < {target:g} s, "
-                      f"{size / 1024:,.0f} KiB) {verdict}")
+                print(
+                    f"{name:18s} median {median:5.2f} s (first {times[0]:5.2f} s, target < {target:g} s, "
+                    f"{size / 1024:,.0f} KiB) {verdict}"
+                )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,10 @@ def main():
             by_commune = timed(client, "/api/reports/table?sort=commune")
             epinal = timed(client, "/api/reports/table?insee=88160")
             agency = timed(client, "/api/reports/table?agencies=GN,DOUANE")
-            print(f"{size:>8} {cold:>5.0f} ms {after_map:>7.0f} ms {page_2:>5.0f} ms {by_commune:>5.0f} ms "
-                  f"{epinal:>5.0f} ms {agency:>5.0f} ms")
+            print(
+                f"{size:>8} {cold:>5.0f} ms {after_map:>7.0f} ms {page_2:>5.0f} ms {by_commune:>5.0f} ms "
+                f"{epinal:>5.0f} ms {agency:>5.0f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -119,11 +119,7 @@ def polygonal_part(geom):
     collapses; those carry no area and would break GeoJSON consumers that
     expect polygons.
     """
-    parts = [
-        part
-        for part in shapely.get_parts(geom)
-        if part.geom_type in ("Polygon", "MultiPolygon")
-    ]
+    parts = [part for part in shapely.get_parts(geom) if part.geom_type in ("Polygon", "MultiPolygon")]
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
@@ -201,9 +197,7 @@ class Cog:
     """The 2026 list of communes and how older codes map onto it."""
 
     def __init__(self, entries: list[dict]):
-        self.actuelles = {
-            entry["code"]: entry for entry in entries if entry["type"] == COMMUNE_ACTUELLE
-        }
+        self.actuelles = {entry["code"]: entry for entry in entries if entry["type"] == COMMUNE_ACTUELLE}
         # A commune nouvelle often keeps the code of one of its communes
         # déléguées (88029 is both La Vôge-les-Bains and its déléguée
         # Bains-les-Bains), hence a list of (code, name, type, successor).
@@ -228,8 +222,7 @@ class Cog:
         for code, name, kind, successor in self.former:
             if successor not in self.actuelles:
                 raise BuildError(
-                    f"{kind} {code} {name} names successor {successor}, "
-                    "which is not a commune actuelle of the COG list"
+                    f"{kind} {code} {name} names successor {successor}, which is not a commune actuelle of the COG list"
                 )
         self.successor = {code: successor for code, _, _, successor in self.former}
 
@@ -240,11 +233,7 @@ class Cog:
         return self.successor.get(code)
 
     def communes_of(self, departement: str) -> dict[str, dict]:
-        return {
-            code: entry
-            for code, entry in sorted(self.actuelles.items())
-            if entry["departement"] == departement
-        }
+        return {code: entry for code, entry in sorted(self.actuelles.items()) if entry["departement"] == departement}
 
 
 def epci_membership(epcis: list[dict]) -> dict[str, tuple[str, str]]:
@@ -283,10 +272,7 @@ def dissolve_to_2026(raw_features: list[dict], cog: Cog, label: str):
     for code in sorted(groups):
         absorbed = sorted(set(members[code]) - {code})
         if absorbed:
-            info(
-                f"{label}: dissolved {', '.join(absorbed)} into {code} "
-                f"({cog.actuelles[code]['nom']})"
-            )
+            info(f"{label}: dissolved {', '.join(absorbed)} into {code} ({cog.actuelles[code]['nom']})")
         geometries[code] = clean_polygon(shapely.union_all(groups[code]), f"commune {code}")
     return geometries, unmapped
 
@@ -332,9 +318,7 @@ def build_vosges_communes(shared: Path, cog: Cog, cantons: list[dict]) -> list[d
     outside_epci = sorted(set(communes) - set(membership))
     if outside_epci:
         raise BuildError(f"Vosges communes in no EPCI: {outside_epci}")
-    cantons_l93 = {
-        item["properties"]["code"]: to_lambert93_geometry(geom) for item, geom in cantons
-    }
+    cantons_l93 = {item["properties"]["code"]: to_lambert93_geometry(geom) for item, geom in cantons}
     features = []
     for code, entry in communes.items():
         properties = commune_properties(entry)
@@ -387,8 +371,7 @@ def read_units(shared: Path, filename: str) -> list[tuple[dict, object]]:
 def build_cantons(cantons: list[tuple[dict, object]]) -> list[dict]:
     rows = sorted(cantons, key=lambda pair: pair[0]["properties"]["code"])
     return [
-        feature({"code": item["properties"]["code"], "name": item["properties"]["nom"]}, geom)
-        for item, geom in rows
+        feature({"code": item["properties"]["code"], "name": item["properties"]["nom"]}, geom) for item, geom in rows
     ]
 
 
@@ -400,10 +383,7 @@ def build_arrondissements(shared: Path, communes: list[dict]) -> list[dict]:
     nothing else; they only lend their names, matched to the COG codes
     (881, 882, 883) by the communes that fall inside each polygon.
     """
-    points = [
-        (item["properties"], shape(item["geometry"]).representative_point())
-        for item in communes
-    ]
+    points = [(item["properties"], shape(item["geometry"]).representative_point()) for item in communes]
     names = {}
     moved = []
     for item, geom in read_units(shared, "arrondissements-88-vosges.geojson"):
@@ -438,7 +418,7 @@ def build_arrondissements(shared: Path, communes: list[dict]) -> list[dict]:
 
 
 def build_outline(shared: Path) -> list[dict]:
-    (item, geom), = read_units(shared, "departement-88-vosges.geojson")
+    ((item, geom),) = read_units(shared, "departement-88-vosges.geojson")
     return [feature({"code": item["properties"]["code"], "name": item["properties"]["nom"]}, geom)]
 
 
@@ -462,8 +442,7 @@ def build_departements(shared: Path) -> list[dict]:
 
 def former_rows(cog: Cog) -> list[list[str]]:
     return [
-        [code, name, kind, successor, cog.actuelles[successor]["nom"]]
-        for code, name, kind, successor in cog.former
+        [code, name, kind, successor, cog.actuelles[successor]["nom"]] for code, name, kind, successor in cog.former
     ]
 
 
@@ -575,12 +554,8 @@ def build(shared: Path, out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--shared", type=Path, default=DEFAULT_SHARED, help="raw data folder (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)"
-    )
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="raw data folder (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
     for path in build(args.shared, args.out):
         info(f"wrote {path} ({path.stat().st_size:,} bytes)")

@@ -84,9 +84,7 @@ def to_lambert93(lon, lat):
     (2,)
     """
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
-    x, y = transformer(WGS84, LAMBERT93).transform(
-        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    )
+    x, y = transformer(WGS84, LAMBERT93).transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return _as_output(x, scalar), _as_output(y, scalar)
 
 
@@ -112,7 +110,5 @@ def to_wgs84(x, y):
     (6.4497, 48.1734)
     """
     scalar = np.ndim(x) == 0 and np.ndim(y) == 0
-    lon, lat = transformer(LAMBERT93, WGS84).transform(
-        np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    )
+    lon, lat = transformer(LAMBERT93, WGS84).transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     return _as_output(lon, scalar), _as_output(lat, scalar)

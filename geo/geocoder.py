@@ -79,14 +79,49 @@ BAN_MIN_SCORE = 0.5
 BAN_RETRY_AFTER = 60.0
 
 _STREET_WORDS = (
-    "rue", "avenue", "av", "bd", "boulevard", "chemin", "ch", "route", "rte", "place", "pl",
-    "impasse", "imp", "allee", "quai", "cours", "faubourg", "fg", "lieu dit", "lieudit",
-    "lotissement", "lot", "hameau", "residence", "square", "sentier", "voie", "zone", "za", "zi",
-    "cite", "passage", "ruelle", "promenade", "esplanade", "rond point", "chaussee", "parc",
+    "rue",
+    "avenue",
+    "av",
+    "bd",
+    "boulevard",
+    "chemin",
+    "ch",
+    "route",
+    "rte",
+    "place",
+    "pl",
+    "impasse",
+    "imp",
+    "allee",
+    "quai",
+    "cours",
+    "faubourg",
+    "fg",
+    "lieu dit",
+    "lieudit",
+    "lotissement",
+    "lot",
+    "hameau",
+    "residence",
+    "square",
+    "sentier",
+    "voie",
+    "zone",
+    "za",
+    "zi",
+    "cite",
+    "passage",
+    "ruelle",
+    "promenade",
+    "esplanade",
+    "rond point",
+    "chaussee",
+    "parc",
 )
 # Digits and what separates them, and nothing else: meant as coordinates.
-_LOOKS_NUMERIC = re.compile(r"^[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*\d[\s.,;/|°'\"]+\d[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*$",
-                            re.IGNORECASE)
+_LOOKS_NUMERIC = re.compile(
+    r"^[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*\d[\s.,;/|°'\"]+\d[\s\d.,;:/|()\[\]°º'\"′″+\-NSEWO]*$", re.IGNORECASE
+)
 _INSEE_PREFIX = re.compile(r"^\s*(?:code\s+)?insee\s*[:=]?\s*(\w{5})\s*$", re.IGNORECASE)
 _POSTAL_PREFIX = re.compile(r"^\s*(?:code\s+postal|cp)\s*[:=]?\s*(\d{5})\s*$", re.IGNORECASE)
 _FIVE_DIGITS = re.compile(r"^\s*(\d{5})\s*$")
@@ -283,8 +318,16 @@ class Geocoder:
     'Épinal'
     """
 
-    def __init__(self, *, departement=DEPARTEMENT, ban_enabled=False, ban_domain="api-adresse.data.gouv.fr", ban_scheme="https",
-                 ban_timeout=3.0, cache_size=100_000):
+    def __init__(
+        self,
+        *,
+        departement=DEPARTEMENT,
+        ban_enabled=False,
+        ban_domain="api-adresse.data.gouv.fr",
+        ban_scheme="https",
+        ban_timeout=3.0,
+        cache_size=100_000,
+    ):
         self.departement = departement
         self.ban_enabled = ban_enabled
         self.ban_domain = ban_domain
@@ -335,11 +378,24 @@ class Geocoder:
         ...     len(error.candidates)
         5
         """
-        return self._cached(("text", text, allow_outside),
-                            lambda: self._inside(self._geocode_text(text), allow_outside))
+        return self._cached(
+            ("text", text, allow_outside), lambda: self._inside(self._geocode_text(text), allow_outside)
+        )
 
-    def locate(self, *, lon=None, lat=None, x=None, y=None, insee=None, postal_code=None, commune=None,
-               address=None, coordinates=None, allow_outside: bool = False) -> Place:
+    def locate(
+        self,
+        *,
+        lon=None,
+        lat=None,
+        x=None,
+        y=None,
+        insee=None,
+        postal_code=None,
+        commune=None,
+        address=None,
+        coordinates=None,
+        allow_outside: bool = False,
+    ) -> Place:
         """Resolve a place given in separate fields, as in an agency file.
 
         The most precise form given wins: coordinates (two columns, or one
@@ -356,8 +412,9 @@ class Geocoder:
         'latlon'
         """
         fields = tuple(_blank_to_none(v) for v in (lon, lat, x, y, insee, postal_code, commune, address, coordinates))
-        return self._cached(("fields", fields, allow_outside),
-                            lambda: self._inside(self._locate(*fields), allow_outside))
+        return self._cached(
+            ("fields", fields, allow_outside), lambda: self._inside(self._locate(*fields), allow_outside)
+        )
 
     def _inside(self, place: Place, allow_outside: bool) -> Place:
         """``place`` if it lies in the département; marked and warned about
@@ -366,8 +423,11 @@ class Geocoder:
             return place
         where = f"{place.commune} ({place.insee}, département {place.departement})"
         if allow_outside:
-            return _replace(place, outside=True, warnings=(
-                *place.warnings, f"Lieu hors du département {self.departement_name} accepté : {where}."))
+            return _replace(
+                place,
+                outside=True,
+                warnings=(*place.warnings, f"Lieu hors du département {self.departement_name} accepté : {where}."),
+            )
         raise OutsideDepartement(
             f"Lieu hors du département {self.departement_name} : {where}. Acceptez les lieux hors département "
             "(option --allow-outside ou case à cocher) si c'est voulu.",
@@ -508,8 +568,14 @@ class Geocoder:
             return self._from_readings(found, commune)
         if insee is not None:
             place = self._from_insee(insee)
-            if commune is not None and name_key(commune) not in {name_key(place.commune), name_key(place.former_commune or "")}:
-                place = _with_warning(place, f"Le nom « {commune} » ne correspond pas au code INSEE {insee} ({place.commune}) ; le code INSEE fait foi.")
+            if commune is not None and name_key(commune) not in {
+                name_key(place.commune),
+                name_key(place.former_commune or ""),
+            }:
+                place = _with_warning(
+                    place,
+                    f"Le nom « {commune} » ne correspond pas au code INSEE {insee} ({place.commune}) ; le code INSEE fait foi.",
+                )
             return place
         if commune is not None:
             return self._from_name(commune, postal_code)
@@ -529,7 +595,9 @@ class Geocoder:
             raise PlaceNotFound(f"Longitude/latitude hors des bornes ({a}, {b}) : s'agit-il de X/Y Lambert-93 ?")
         found = pair_readings(a, b)
         if not found:
-            raise PlaceNotFound(f"Coordonnées non reconnues ({a}, {b}) : ni longitude/latitude WGS84, ni X/Y Lambert-93.")
+            raise PlaceNotFound(
+                f"Coordonnées non reconnues ({a}, {b}) : ni longitude/latitude WGS84, ni X/Y Lambert-93."
+            )
         place = self._from_readings(found, f"{first} ; {second}")
         swapped = {"lonlat": "latlon", "xy": "yx"}.get(order)
         if place.reading == swapped:
@@ -574,8 +642,9 @@ class Geocoder:
                 f"Point hors de la zone couverte ({self.departement_name} et départements voisins) : longitude {lon:.5f}, latitude {lat:.5f}."
             )
         commune = self._communes[insee]
-        return Place(float(lon), float(lat), float(x), float(y), insee, commune.name, commune.departement,
-                     "point", understood_as)
+        return Place(
+            float(lon), float(lat), float(x), float(y), insee, commune.name, commune.departement, "point", understood_as
+        )
 
     # -- codes and names --------------------------------------------------
 
@@ -586,11 +655,22 @@ class Geocoder:
         elif former is not None:
             label = former.name or "ancien code"
             warnings = (f"{label} ({former.code}) n'existe plus : rattachée à {commune.name} ({insee}).", *warnings)
-        return Place(commune.lon, commune.lat, commune.x, commune.y, insee, commune.name, commune.departement,
-                     "commune", understood_as,
-                     former_commune=f"{former.name} ({former.code})" if former and former.name else (former.code if former else None),
-                     former_kind=None if former is None else ("renamed" if former.renamed else "absorbed"),
-                     warnings=tuple(warnings))
+        return Place(
+            commune.lon,
+            commune.lat,
+            commune.x,
+            commune.y,
+            insee,
+            commune.name,
+            commune.departement,
+            "commune",
+            understood_as,
+            former_commune=f"{former.name} ({former.code})"
+            if former and former.name
+            else (former.code if former else None),
+            former_kind=None if former is None else ("renamed" if former.renamed else "absorbed"),
+            warnings=tuple(warnings),
+        )
 
     def _from_insee(self, code) -> Place:
         code = str(code).strip().upper().zfill(5)
@@ -599,7 +679,9 @@ class Geocoder:
         if code in self._formers:
             former = self._formers[code]
             return self._commune_place(former.successor, "insee", former=former)
-        raise PlaceNotFound(f"Code INSEE inconnu dans le département {self.departement_name} et ses voisins : « {code} ».")
+        raise PlaceNotFound(
+            f"Code INSEE inconnu dans le département {self.departement_name} et ses voisins : « {code} »."
+        )
 
     def _from_postal(self, code) -> Place:
         code = str(code).strip().zfill(5)
@@ -607,7 +689,9 @@ class Geocoder:
         if len(insees) == 1:
             return self._commune_place(insees[0], "postal_code")
         if not insees:
-            raise PlaceNotFound(f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {code} ».")
+            raise PlaceNotFound(
+                f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {code} »."
+            )
         raise AmbiguousPlace(
             f"Le code postal {code} est partagé par {len(insees)} communes : précisez la commune.",
             candidates=tuple(self._communes[i].candidate() for i in insees),
@@ -635,7 +719,9 @@ class Geocoder:
         if postal_code is not None:
             in_postal = set(self._by_postal.get(postal_code, []))
             if not in_postal:
-                raise PlaceNotFound(f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {postal_code} ».")
+                raise PlaceNotFound(
+                    f"Code postal inconnu dans le département {self.departement_name} et ses voisins : « {postal_code} »."
+                )
             matching = [i for i in insees if i in in_postal]
             matching_formers = [f for f in formers if f.successor in in_postal]
             if not matching and not matching_formers:
@@ -650,11 +736,19 @@ class Geocoder:
         if len(insees) > 1:
             in_departement = [i for i in insees if self._communes[i].departement == self.departement]
             if len(in_departement) == 1:
-                others = ", ".join(f"{self._communes[i].name} ({self._communes[i].departement})"
-                                   for i in insees if i not in in_departement)
-                return self._commune_place(in_departement[0], "name", warnings=(
-                    f"Homonyme hors du département {self.departement_name} ignoré : {others} ; "
-                    "précisez le code postal au besoin.",))
+                others = ", ".join(
+                    f"{self._communes[i].name} ({self._communes[i].departement})"
+                    for i in insees
+                    if i not in in_departement
+                )
+                return self._commune_place(
+                    in_departement[0],
+                    "name",
+                    warnings=(
+                        f"Homonyme hors du département {self.departement_name} ignoré : {others} ; "
+                        "précisez le code postal au besoin.",
+                    ),
+                )
             raise AmbiguousPlace(
                 f"Plusieurs communes s'appellent « {name} » : précisez le code postal ou le code INSEE.",
                 candidates=tuple(self._communes[i].candidate() for i in insees),
@@ -710,17 +804,27 @@ class Geocoder:
         if location is not None:
             properties = location.raw.get("properties", {})
             citycode = properties.get("citycode")
-            same_commune = citycode == commune.insee or (citycode in self._formers and self._formers[citycode].successor == commune.insee)
-            if (properties.get("type") in ("housenumber", "street", "locality") and same_commune
-                    and float(properties.get("score", 0)) >= BAN_MIN_SCORE):
+            same_commune = citycode == commune.insee or (
+                citycode in self._formers and self._formers[citycode].successor == commune.insee
+            )
+            if (
+                properties.get("type") in ("housenumber", "street", "locality")
+                and same_commune
+                and float(properties.get("score", 0)) >= BAN_MIN_SCORE
+            ):
                 x, y = to_lambert93(location.longitude, location.latitude)
                 try:
                     place = self._point_place(location.longitude, location.latitude, x, y, "address")
                 except OutsideArea:
                     place = None
                 if place is not None:
-                    return _replace(place, precision="address", address=properties.get("label") or location.address,
-                                    former_commune=commune.former_commune, warnings=commune.warnings)
+                    return _replace(
+                        place,
+                        precision="address",
+                        address=properties.get("label") or location.address,
+                        former_commune=commune.former_commune,
+                        warnings=commune.warnings,
+                    )
         return _with_warning(
             _replace(commune, understood_as="address"),
             f"Adresse introuvable dans la Base Adresse Nationale : « {street} » placée au centre de {commune.commune}.",
@@ -738,8 +842,9 @@ class Geocoder:
         if self._ban_client is None:
             from geopy.geocoders import BANFrance
 
-            self._ban_client = BANFrance(domain=self.ban_domain, scheme=self.ban_scheme, timeout=self.ban_timeout,
-                                         user_agent="crossmap")
+            self._ban_client = BANFrance(
+                domain=self.ban_domain, scheme=self.ban_scheme, timeout=self.ban_timeout, user_agent="crossmap"
+            )
         location = self._ban_client.geocode(query, exactly_one=True)
         self._ban.cache[query] = location
         return location
@@ -764,8 +869,16 @@ def _gazetteer() -> dict:
     g._by_key_without_article = {}
     g._by_postal = {}
     for i, row in enumerate(frame.itertuples(index=False)):
-        commune = _Commune(row.insee, row.name, row.departement, tuple(row.postal_codes),
-                           float(lon[i]), float(lat[i]), float(points.x.iloc[i]), float(points.y.iloc[i]))
+        commune = _Commune(
+            row.insee,
+            row.name,
+            row.departement,
+            tuple(row.postal_codes),
+            float(lon[i]),
+            float(lat[i]),
+            float(points.x.iloc[i]),
+            float(points.y.iloc[i]),
+        )
         g._communes[commune.insee] = commune
         key = name_key(commune.name)
         g._by_key.setdefault(key, []).append(commune.insee)

@@ -134,4 +134,6 @@ def nearest(key: str, keys, *, max_distance: int, limit: int = 5) -> list[tuple[
     [('epina', 1), ('epinal', 2)]
     """
     found = process.extract(key, list(keys), scorer=Levenshtein.distance, score_cutoff=max_distance, limit=None)
-    return sorted(((choice, int(distance)) for choice, distance, _ in found), key=lambda pair: (pair[1], pair[0]))[:limit]
+    return sorted(((choice, int(distance)) for choice, distance, _ in found), key=lambda pair: (pair[1], pair[0]))[
+        :limit
+    ]

@@ -64,9 +64,7 @@ _NEIGHBOUR_COLUMNS = ["insee", "name", "departement", "postal_codes", "populatio
 def _read_json(name: str) -> dict:
     path = DATA_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing; rebuild the reference data with `python data/build.py`"
-        )
+        raise FileNotFoundError(f"{path} is missing; rebuild the reference data with `python data/build.py`")
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)
 
@@ -133,9 +131,7 @@ def load_neighbour_communes() -> gpd.GeoDataFrame:
     >>> sorted(load_neighbour_communes()["departement"].unique())
     ['52', '54', '55', '67', '68', '70', '90']
     """
-    return _communes_copy(
-        _geojson_frame("communes-neighbours.geojson", tuple(_NEIGHBOUR_COLUMNS))
-    )
+    return _communes_copy(_geojson_frame("communes-neighbours.geojson", tuple(_NEIGHBOUR_COLUMNS)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -163,9 +159,7 @@ def load_outline() -> shapely.Geometry:
 def _former_communes() -> pd.DataFrame:
     # keep_default_na: codes are text ("01", "2A") and an empty name means
     # "unknown" (an old code listed only by its successor), not a missing value.
-    return pd.read_csv(
-        DATA_DIR / "former-communes.csv", dtype=str, keep_default_na=False
-    )
+    return pd.read_csv(DATA_DIR / "former-communes.csv", dtype=str, keep_default_na=False)
 
 
 def load_former_communes() -> pd.DataFrame:

@@ -37,21 +37,28 @@ def rewrite_sheet(data, change):
 def declared(dimension):
     """A two-row workbook whose sheet claims the ``dimension``, as the
     review's 1,759-byte file did."""
+
     def change(xml):
-        start = xml.index(b"<dimension ref=\"") + len(b"<dimension ref=\"")
-        end = xml.index(b"\"", start)
+        start = xml.index(b'<dimension ref="') + len(b'<dimension ref="')
+        end = xml.index(b'"', start)
         return xml[:start] + dimension.encode() + xml[end:]
+
     return rewrite_sheet(workbook_bytes(), change)
 
 
 def last_row_filled():
     """A workbook with a cell on row 1,048,576 and its dimension to match."""
+
     def change(xml):
-        xml = xml.replace(b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c>'
-                                           b'<c r="B1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData>')
-        start = xml.index(b"<dimension ref=\"") + len(b"<dimension ref=\"")
-        end = xml.index(b"\"", start)
+        xml = xml.replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c>'
+            b'<c r="B1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData>',
+        )
+        start = xml.index(b'<dimension ref="') + len(b'<dimension ref="')
+        end = xml.index(b'"', start)
         return xml[:start] + b"A1:XFD1048576" + xml[end:]
+
     return rewrite_sheet(workbook_bytes(), change)
 
 
@@ -77,10 +84,14 @@ def zip_bomb():
 
 def many_rows(count):
     """A workbook of ``count`` data rows, its sheet XML written directly."""
+
     def change(xml):
         head, _, _ = xml.partition(b"<sheetData>")
-        body = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>R{n}</t></is></c><c r="B{n}"><v>{n}</v></c></row>'
-                       for n in range(2, count + 2))
+        body = "".join(
+            f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>R{n}</t></is></c><c r="B{n}"><v>{n}</v></c></row>'
+            for n in range(2, count + 2)
+        )
         header = '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c><c r="B1" t="inlineStr"><is><t>b</t></is></c></row>'
         return head + b"<sheetData>" + (header + body).encode() + b"</sheetData></worksheet>"
+
     return rewrite_sheet(workbook_bytes(), change)

@@ -30,8 +30,14 @@ def add_user(app, username, *, role="admin", agency=TEST_AGENCY, active=True):
         session = db.get_session()
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            user = User(username=username, password_hash=_PASSWORD_HASH, role=role, agency=agency, active=active,
-                        session_token=secrets.token_hex(32))
+            user = User(
+                username=username,
+                password_hash=_PASSWORD_HASH,
+                role=role,
+                agency=agency,
+                active=active,
+                session_token=secrets.token_hex(32),
+            )
             session.add(user)
             session.commit()
         return user.session_token
@@ -55,5 +61,8 @@ class SignedInClient(FlaskClient):
     def __init__(self, *args, user=TEST_ADMIN, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:
-            self.set_cookie(self.application.config["SESSION_COOKIE_NAME"],
-                            session_cookie(self.application, user), domain="localhost")
+            self.set_cookie(
+                self.application.config["SESSION_COOKIE_NAME"],
+                session_cookie(self.application, user),
+                domain="localhost",
+            )

@@ -22,6 +22,7 @@ def test_compiled_catalogue_matches_its_source():
         source = read_po(handle)
     with open(CATALOGUE.with_suffix(".mo"), "rb") as handle:
         compiled = read_mo(handle)
+
     def key(value):
         return tuple(value) if isinstance(value, (list, tuple)) else value
 
@@ -38,20 +39,52 @@ def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("wheel")
     # Nothing of the source tree may leak in through the environment.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(work / "dist"), str(ROOT)], check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(work / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+        env=env,
+    )
     (wheel,) = (work / "dist").glob("crossmap-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # Dependencies from the test environment; crossmap itself only from the wheel.
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # --ignore-installed: the borrowed dependencies include the editable
     # install of this tree, which must not stand in for the wheel.
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--ignore-installed", str(wheel)], check=True, env=env)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--ignore-installed",
+            str(wheel),
+        ],
+        check=True,
+        env=env,
+    )
     return python, work
 
 

@@ -36,14 +36,16 @@ def backtest_sentence(means):
     return _(
         "The hotspots of the last %(train)d weeks caught %(hits)s of the reports of the following %(horizon)d weeks "
         "on %(area)s of the territory.",
-        train=means["train_weeks"], horizon=means["horizon_weeks"],
-        hits=percent(means["hit_rate_dbscan"], 0), area=percent(means["area_share"], 2),
+        train=means["train_weeks"],
+        horizon=means["horizon_weeks"],
+        hits=percent(means["hit_rate_dbscan"], 0),
+        area=percent(means["area_share"], 2),
     )
 
 
 def percent(share, decimals):
     """A share as a French percentage: ``percent(0.299, 0)`` is "30 %"
     (narrow no-break space); a tiny share keeps a significant digit."""
-    while decimals < 4 and 0 < 100 * share < 10 ** -decimals:
+    while decimals < 4 and 0 < 100 * share < 10**-decimals:
         decimals += 1
     return f"{100 * share:.{decimals}f}".replace(".", ",") + "\u202f%"

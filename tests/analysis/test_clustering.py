@@ -49,9 +49,7 @@ def assert_same_as_sklearn(xy, eps, min_samples, sample_weight=None, times=None,
     noise, and every border point in the cluster of one of its core
     neighbours.
     """
-    ours = DBSCAN(eps=eps, min_samples=min_samples, time_eps=time_eps).fit(
-        xy, sample_weight=sample_weight, times=times
-    )
+    ours = DBSCAN(eps=eps, min_samples=min_samples, time_eps=time_eps).fit(xy, sample_weight=sample_weight, times=times)
     theirs = sklearn_reference(xy, eps, min_samples, sample_weight, times, time_eps)
     labels, expected = ours.labels_, theirs.labels_
     n = len(expected)
@@ -261,9 +259,7 @@ def test_space_time_with_weights_and_fractional_days():
     xy = blobs(9, n=600)
     times = rng.uniform(0, 90, len(xy))
     weight = rng.integers(0, 3, len(xy)).astype(float)
-    assert_same_as_sklearn(
-        xy, eps=250.0, min_samples=3, sample_weight=weight, times=times, time_eps=10.0
-    )
+    assert_same_as_sklearn(xy, eps=250.0, min_samples=3, sample_weight=weight, times=times, time_eps=10.0)
 
 
 def test_time_separates_clusters_in_one_place():
@@ -408,8 +404,12 @@ def test_same_dbscan_result_accepts_sklearn_result():
     ours = DBSCAN(eps=250.0, min_samples=4).fit(xy)
     theirs = SklearnDBSCAN(eps=250.0, min_samples=4).fit(xy)
     assert same_dbscan_result(
-        xy, 250.0, ours.labels_, theirs.labels_,
-        ours.core_sample_indices_, theirs.core_sample_indices_,
+        xy,
+        250.0,
+        ours.labels_,
+        theirs.labels_,
+        ours.core_sample_indices_,
+        theirs.core_sample_indices_,
     )
 
 
@@ -439,20 +439,29 @@ def test_same_dbscan_result_checks_border_points():
     xy = [[0, 0], [1, 0], [2, 0], [10, 0], [11, 0]]
     core = [0, 1, 3, 4]
     differences = dbscan_differences(xy, 1, [0, 0, 0, 1, 1], [0, 0, 1, 1, 1], core, core)
-    assert differences == [
-        "1 border point(s) of result b are not in the cluster of any of their core "
-        "neighbours"
-    ]
+    assert differences == ["1 border point(s) of result b are not in the cluster of any of their core neighbours"]
 
 
 def test_same_dbscan_result_with_times():
     xy = np.zeros((4, 2))
     times = [0.0, 1.0, 5.0, 6.0]
     assert same_dbscan_result(
-        xy, 1.0, [0, 0, 1, 1], [1, 1, 0, 0], [0, 1, 2, 3], [0, 1, 2, 3],
-        times=times, time_eps=1.0,
+        xy,
+        1.0,
+        [0, 0, 1, 1],
+        [1, 1, 0, 0],
+        [0, 1, 2, 3],
+        [0, 1, 2, 3],
+        times=times,
+        time_eps=1.0,
     )
     assert not same_dbscan_result(
-        xy, 1.0, [0, 0, 1, 1], [0, 0, 0, 0], [0, 1, 2, 3], [0, 1, 2, 3],
-        times=times, time_eps=1.0,
+        xy,
+        1.0,
+        [0, 0, 1, 1],
+        [0, 0, 0, 0],
+        [0, 1, 2, 3],
+        [0, 1, 2, 3],
+        times=times,
+        time_eps=1.0,
     )

@@ -451,7 +451,9 @@ def test_classify_zones_agrees_with_classify_zone_one_by_one():
     reports, _ = generate_reports(load_communes(), seed=2, years=2)
     reports["id"] = np.arange(len(reports))
     spots = summarise(reports, cluster_reports(reports))
-    model = EmergingHotSpots(window_weeks=52, min_count=2).fit(reports["x_l93"], reports["y_l93"], reports["observed_at"])
+    model = EmergingHotSpots(window_weeks=52, min_count=2).fit(
+        reports["x_l93"], reports["y_l93"], reports["observed_at"]
+    )
     x, y = reports["x_l93"].to_numpy(), reports["y_l93"].to_numpy()
     one_by_one = [model.classify_zone(x[s.report_ids], y[s.report_ids])["category"] for s in spots]
     members = np.concatenate([s.report_ids for s in spots])

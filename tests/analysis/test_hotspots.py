@@ -41,8 +41,10 @@ def test_summary_does_not_touch_the_callers_frame():
 
 
 def test_names_follow_the_reports_not_the_order():
-    known = [KnownHotspot("H-0001", {1, 2, 3, 4}, shapely.box(0, 0, 100, 100)),
-             KnownHotspot("H-0002", {10, 11, 12}, shapely.box(5000, 0, 5100, 100))]
+    known = [
+        KnownHotspot("H-0001", {1, 2, 3, 4}, shapely.box(0, 0, 100, 100)),
+        KnownHotspot("H-0002", {10, 11, 12}, shapely.box(5000, 0, 5100, 100)),
+    ]
     reports = frame([5000, 5010, 5020, 5030, 0, 10, 20, 30], [0] * 8, id=[10, 11, 12, 13, 1, 2, 3, 4])
     spots = summarise(reports, np.array([0, 0, 0, 0, 1, 1, 1, 1]))
     assert match_known(spots, known) == []

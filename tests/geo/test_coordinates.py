@@ -38,8 +38,9 @@ def test_decimal_degrees_in_any_order_and_notation(lat, lon, places, comma, sepa
 @given(latitudes, longitudes, decimals)
 def test_comma_decimals_with_a_bare_comma_between(lat, lon, places):
     text = written(lat, places, True) + "," + written(lon, places, True)
-    assert {(round(r.a, 6), round(r.b, 6)) for r in readings(text)} >= {(round(float(f"{lon:.{places}f}"), 6),
-                                                                          round(float(f"{lat:.{places}f}"), 6))}
+    assert {(round(r.a, 6), round(r.b, 6)) for r in readings(text)} >= {
+        (round(float(f"{lon:.{places}f}"), 6), round(float(f"{lat:.{places}f}"), 6))
+    }
 
 
 def dms(value: float, positive: str, negative: str) -> str:

@@ -189,7 +189,8 @@ def test_every_name_since_2018_resolves_to_its_successor(geocoder):
     from geo.reference import load_communes, load_former_names, load_neighbour_communes
 
     current = {name_key(name) for name in load_communes()["name"]} | {
-        name_key(name) for name in load_neighbour_communes()["name"]}
+        name_key(name) for name in load_neighbour_communes()["name"]
+    }
     for row in load_former_names().itertuples(index=False):
         place = geocoder.geocode(row.name, allow_outside=True)
         if name_key(row.name) in current:
@@ -243,12 +244,20 @@ class FakeBAN(BaseHTTPRequestHandler):
         FakeBAN.requests.append(query)
         features = []
         if "rue de la gare" in query.lower():
-            features.append({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [6.4425, 48.1795]},
-                "properties": {"label": "12 Rue de la Gare 88000 Épinal", "score": 0.93, "type": "housenumber",
-                               "citycode": "88160", "city": "Épinal", "postcode": "88000"},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [6.4425, 48.1795]},
+                    "properties": {
+                        "label": "12 Rue de la Gare 88000 Épinal",
+                        "score": 0.93,
+                        "type": "housenumber",
+                        "citycode": "88160",
+                        "city": "Épinal",
+                        "postcode": "88000",
+                    },
+                }
+            )
         body = json.dumps({"type": "FeatureCollection", "features": features}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

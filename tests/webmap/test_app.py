@@ -61,9 +61,28 @@ def test_foreign_keys_are_enforced(app):
         with pytest.raises(IntegrityError, match="(?i)foreign key"):
             session.execute(
                 Report.__table__.insert(),
-                [dict(agency="GN", agency_ref="x", observed_at=_now(), category="tip", substances="", reliability="B",
-                      credibility=2, summary="", place_text="", x_l93=0, y_l93=0, lon=0, lat=0, insee="88160",
-                      precision="point", batch_id=999, imported_at=_now(), fictitious=False)],
+                [
+                    dict(
+                        agency="GN",
+                        agency_ref="x",
+                        observed_at=_now(),
+                        category="tip",
+                        substances="",
+                        reliability="B",
+                        credibility=2,
+                        summary="",
+                        place_text="",
+                        x_l93=0,
+                        y_l93=0,
+                        lon=0,
+                        lat=0,
+                        insee="88160",
+                        precision="point",
+                        batch_id=999,
+                        imported_at=_now(),
+                        fictitious=False,
+                    )
+                ],
             )
 
 

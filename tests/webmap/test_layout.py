@@ -38,8 +38,11 @@ def test_no_module_imports_a_private_name_of_another():
             if module.split(".")[0] not in PACKAGES:
                 continue
             offences += [f"{path.relative_to(ROOT)}: {module}.{n}" for n in names if n.startswith("_")]
-            offences += [f"{path.relative_to(ROOT)}: {module}" for part in module.split(".") if part.startswith("_")
-                         and part != "__init__"]
+            offences += [
+                f"{path.relative_to(ROOT)}: {module}"
+                for part in module.split(".")
+                if part.startswith("_") and part != "__init__"
+            ]
     assert not offences
 
 
@@ -55,9 +58,13 @@ def test_no_import_cycle_between_modules():
                     break
             # Importing a.b.c runs a/__init__ and a/b/__init__ first.
             parts = module.split(".")
-            targets.update(p for p in (".".join(parts[:i]) for i in range(1, len(parts)))
-                           if p in modules and not name.startswith(p))
+            targets.update(
+                p
+                for p in (".".join(parts[:i]) for i in range(1, len(parts)))
+                if p in modules and not name.startswith(p)
+            )
         graph[name] = targets
+
     # A package importing its own submodules (to register routes, re-export
     # a public API) is how packages are made, not a cycle between features.
     def edges(name):
@@ -69,7 +76,7 @@ def test_no_import_cycle_between_modules():
         state[name] = "open"
         for target in edges(name):
             if state.get(target) == "open":
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target, stack + [target])
         state[name] = "done"
@@ -85,7 +92,9 @@ def test_page_holds_no_copy_of_the_clustering_defaults():
 
     eps = f"{DEFAULTS['CLUSTERING']['eps']:g}"
     copies = []
-    for path in list((ROOT / "webmap" / "static" / "js").rglob("*.js")) + list((ROOT / "webmap" / "templates").rglob("*.html")):
+    for path in list((ROOT / "webmap" / "static" / "js").rglob("*.js")) + list(
+        (ROOT / "webmap" / "templates").rglob("*.html")
+    ):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(rf"\b{eps}\b", line):
                 copies.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

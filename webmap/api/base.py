@@ -80,9 +80,10 @@ def filtered_frame(report_filter, columns=None):
     itself, not the request's words, so that a narrower question can start
     from a broader one's answer."""
     question = tuple(sorted(report_filter.to_params().items()))
-    return memo(("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question,
-                 data_version(get_session())),
-                lambda: select_reports(get_session(), report_filter, columns))
+    return memo(
+        ("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question, data_version(get_session())),
+        lambda: select_reports(get_session(), report_filter, columns),
+    )
 
 
 def cluster_params():
@@ -137,8 +138,10 @@ def history_reports(columns=None):
     criteria of the filter (``ReportFilter.history``): what trends and
     emerging cells compare the period with. Cached like the period's."""
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
-    reports = memo(("history", tuple(columns or ()), *_question()),
-                   lambda: select_reports(get_session(), report_filter.history(), columns))
+    reports = memo(
+        ("history", tuple(columns or ()), *_question()),
+        lambda: select_reports(get_session(), report_filter.history(), columns),
+    )
     # Need-to-know, as the period's frame (cached_answer).
     return visible_reports(reports, viewer_agency())
 
@@ -168,10 +171,14 @@ def hotspot_run(frame, params):
     reference = is_reference_run(params)
     restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
     if reference and restricted:
-        memo(("run", "shared", *_question_of(RUN_PARAMETERS)),
-             lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True))
-    return memo(("run", agency, *_question_of(RUN_PARAMETERS)),
-                lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted))
+        memo(
+            ("run", "shared", *_question_of(RUN_PARAMETERS)),
+            lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True),
+        )
+    return memo(
+        ("run", agency, *_question_of(RUN_PARAMETERS)),
+        lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted),
+    )
 
 
 def _shared(reports):
@@ -180,9 +187,17 @@ def _shared(reports):
 
 def _cluster(frame, history, params, *, remember):
     config = current_app.config
-    return service.hotspots(get_session(), frame, params, history=history, end=period_end(), remember=remember,
-                            grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
-                            risk=config["HOTSPOT_RISK"])
+    return service.hotspots(
+        get_session(),
+        frame,
+        params,
+        history=history,
+        end=period_end(),
+        remember=remember,
+        grading_weights=config["GRADING_WEIGHTS"],
+        dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+        risk=config["HOTSPOT_RISK"],
+    )
 
 
 def history_frame(frame, columns=None):
@@ -224,5 +239,3 @@ def _gzipped(compressed, status=200):
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = "no-store"
     return response
-
-

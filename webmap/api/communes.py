@@ -11,8 +11,9 @@ from webmap.services.store import ANALYSIS_COLUMNS
 @bp.get("/communes")
 def communes():
     def build(frame, params, withheld):
-        figures = service.commune_figures(frame, load_communes(), history=history_reports(ANALYSIS_COLUMNS), end=period_end(),
-                                          withheld=withheld)
+        figures = service.commune_figures(
+            frame, load_communes(), history=history_reports(ANALYSIS_COLUMNS), end=period_end(), withheld=withheld
+        )
         return {
             "communes": [
                 {

@@ -29,7 +29,11 @@ def hotspot(code):
             return None
         # A dormant place has no report in the period: its card shows its
         # reports and weeks from the history (the viewer's, as the frame).
-        source = history_frame(frame, FRAME_COLUMNS) if spot.extra.get("dormant") and spot.extra.get("period_count") == 0 else frame
+        source = (
+            history_frame(frame, FRAME_COLUMNS)
+            if spot.extra.get("dormant") and spot.extra.get("period_count") == 0
+            else frame
+        )
         history = service.hotspot_history(source, spot)
         members = source[source["id"].isin(spot.report_ids)]
         (feature,) = hotspot_features([spot])
@@ -47,10 +51,18 @@ def emerging():
         lon, lat = to_wgs84(cells["x"].to_numpy(float), cells["y"].to_numpy(float))
         return {
             "cells": [
-                {"category": c, "lon": round(float(x), DECIMALS), "lat": round(float(y), DECIMALS), "count": int(n),
-                 "count_recent": int(r), "insee": code, "commune": name}
-                for c, x, y, n, r, code, name in zip(cells["category"], lon, lat, cells["count"], cells["count_recent"],
-                                                     cells["insee"], cells["commune"])
+                {
+                    "category": c,
+                    "lon": round(float(x), DECIMALS),
+                    "lat": round(float(y), DECIMALS),
+                    "count": int(n),
+                    "count_recent": int(r),
+                    "insee": code,
+                    "commune": name,
+                }
+                for c, x, y, n, r, code, name in zip(
+                    cells["category"], lon, lat, cells["count"], cells["count_recent"], cells["insee"], cells["commune"]
+                )
             ],
         }
 
@@ -62,6 +74,7 @@ def backtest():
     """How well the hotspots of the last weeks caught the next weeks'
     reports (``analysis.backtest``), with the same filters and clustering
     parameters; the dates only set the last week forecast."""
+
     def build(frame, params):
         means = service.backtest_summary(history_frame(frame), params=params, end=period_end())
         if means is None:
@@ -69,7 +82,9 @@ def backtest():
         names = ("hit_rate_dbscan", "pai_dbscan", "pei_dbscan", "hit_rate_kde", "pai_kde", "pei_kde", "area_share")
         return {
             **{name: float(f"{means[name]:.4g}") for name in names},
-            "windows": means["windows"], "train_weeks": means["train_weeks"], "horizon_weeks": means["horizon_weeks"],
+            "windows": means["windows"],
+            "train_weeks": means["train_weeks"],
+            "horizon_weeks": means["horizon_weeks"],
             "sentence": backtest_sentence(means),
         }
 

@@ -38,8 +38,10 @@ def table_rows(report_filter, table_request):
     broad = replace(report_filter, agencies=(), weekdays=(), hours=None)
     frame = filtered_frame(broad)
     if broad != report_filter:
-        frame = filter_frame(frame, ReportFilter(agencies=report_filter.agencies, weekdays=report_filter.weekdays,
-                                                 hours=report_filter.hours))
+        frame = filter_frame(
+            frame,
+            ReportFilter(agencies=report_filter.agencies, weekdays=report_filter.weekdays, hours=report_filter.hours),
+        )
     # Need-to-know first: the table, its selection and the clustering run
     # see only what the viewer may see (as every answer of the API).
     visible = visible_reports(frame, viewer_agency())

@@ -28,15 +28,18 @@ def bad_zone(error):
 
 @bp.get("")
 def index():
-    return json_response({"type": "FeatureCollection", "features": [domain.zone_feature(z) for z in domain.list_zones(get_session())]})
+    return json_response(
+        {"type": "FeatureCollection", "features": [domain.zone_feature(z) for z in domain.list_zones(get_session())]}
+    )
 
 
 @bp.post("")
 def create():
     session = get_session()
     actor = current_actor()
-    zone = domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=actor.username,
-                            agency=actor.agency)
+    zone = domain.save_zone(
+        session, domain.parse_zone(request.get_json(silent=True)), user=actor.username, agency=actor.agency
+    )
     session.commit()
     return json_response(domain.zone_feature(zone), status=201)
 
@@ -45,7 +48,9 @@ def create():
 def update(zone_id):
     session = get_session()
     zone = _own_zone(zone_id)
-    domain.save_zone(session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username, zone=zone)
+    domain.save_zone(
+        session, domain.parse_zone(request.get_json(silent=True)), user=current_actor().username, zone=zone
+    )
     session.commit()
     return json_response(domain.zone_feature(zone))
 
@@ -60,7 +65,10 @@ def delete(zone_id):
 
 @bp.get("/export.geojson")
 def export():
-    document = {"type": "FeatureCollection", "features": [domain.zone_feature(z) for z in domain.list_zones(get_session())]}
+    document = {
+        "type": "FeatureCollection",
+        "features": [domain.zone_feature(z) for z in domain.list_zones(get_session())],
+    }
     response = json_response(document)
     response.headers["Content-Disposition"] = 'attachment; filename="zones-operation.geojson"'
     return response

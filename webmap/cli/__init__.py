@@ -13,9 +13,23 @@ def main():
 def init_app(app):
     from webmap.cli import audit, backtest, basemap, db, demo, reports, serve, snapshots, users
 
-    for command in (db.init_db_command, db.db_revision_command, db.db_cli, serve.serve_command, demo.demo_command,
-                    reports.geocode_command, reports.import_command, reports.batches_command,
-                    reports.rollback_command, reports.export_command, reports.profiles_command,
-                    snapshots.snapshot_command, snapshots.briefing_command, users.users_cli,
-                    audit.purge_command, basemap.basemap_cli, backtest.backtest_command):
+    for command in (
+        db.init_db_command,
+        db.db_revision_command,
+        db.db_cli,
+        serve.serve_command,
+        demo.demo_command,
+        reports.geocode_command,
+        reports.import_command,
+        reports.batches_command,
+        reports.rollback_command,
+        reports.export_command,
+        reports.profiles_command,
+        snapshots.snapshot_command,
+        snapshots.briefing_command,
+        users.users_cli,
+        audit.purge_command,
+        basemap.basemap_cli,
+        backtest.backtest_command,
+    ):
         app.cli.add_command(command)

@@ -54,5 +54,7 @@ def copy_command(source, target):
     for table in report.tables:
         mark = "=" if table.same else "≠"
         click.echo(f"{table.name:<18} {table.rows:>9}  {table.source_sha256[:16]} {mark} {table.target_sha256[:16]}")
-    click.echo(f"Copie terminée vers {target_engine.url.render_as_string(hide_password=True)} : "
-               "nombres de lignes et sommes identiques.")
+    click.echo(
+        f"Copie terminée vers {target_engine.url.render_as_string(hide_password=True)} : "
+        "nombres de lignes et sommes identiques."
+    )

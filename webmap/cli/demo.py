@@ -28,8 +28,7 @@ def demo_command(seed, years, if_empty, replace):
         return
     if existing and not replace:
         raise click.ClickException(
-            f"La base contient déjà {existing} signalements. "
-            "Utilisez --replace pour remplacer les données fictives."
+            f"La base contient déjà {existing} signalements. Utilisez --replace pour remplacer les données fictives."
         )
     reports, truth = generate_reports(load_communes(), seed=seed, years=years)
     # One transaction: a failure leaves the previous data untouched.

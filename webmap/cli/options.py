@@ -27,18 +27,22 @@ def clustering_options():
     clustering = DEFAULTS["CLUSTERING"]
     return [
         click.option("--eps", help=f"Rayon des points chauds (m), {clustering['eps']:g} par défaut."),
-        click.option("--min-samples",
-                     help=f"Nombre minimum de signalements d'un point chaud, {clustering['min_samples']} par défaut."),
+        click.option(
+            "--min-samples",
+            help=f"Nombre minimum de signalements d'un point chaud, {clustering['min_samples']} par défaut.",
+        ),
         click.option("--time-eps", help="Fenêtre de temps des points chauds (jours)."),
     ]
 
 
 def with_options(*options):
     """Decorate a command with these click options, in the order given."""
+
     def decorate(command):
         for option in reversed(options):
             command = option(command)
         return command
+
     return decorate
 
 

@@ -29,7 +29,12 @@ from webmap.services.filters import FilterError, parse_filter, select_reports
 #: Rejections printed in full before the CLI points to the error file.
 SHOWN_REJECTIONS = 30
 
-STAGES = {"lecture": "Lecture", "validation": "Validation", "géocodage": "Géocodage", "enregistrement": "Enregistrement"}
+STAGES = {
+    "lecture": "Lecture",
+    "validation": "Validation",
+    "géocodage": "Géocodage",
+    "enregistrement": "Enregistrement",
+}
 
 
 @click.command("geocode")
@@ -82,13 +87,22 @@ class _Progress:
 @click.option("--skip-invalid", is_flag=True, help="Importer les lignes valides et garder les rejets dans le lot.")
 @click.option("--allow-before-2000", is_flag=True, help="Accepter des dates antérieures à 2000.")
 @click.option("--allow-outside", is_flag=True, help="Accepter des lieux hors du département (signalés).")
-@click.option("--map", "column_map", multiple=True, metavar="COLONNE=CHAMP",
-              help="Correspondance d'une colonne (répétable), par ex. --map \"Num PV=agency_ref\".")
+@click.option(
+    "--map",
+    "column_map",
+    multiple=True,
+    metavar="COLONNE=CHAMP",
+    help='Correspondance d\'une colonne (répétable), par ex. --map "Num PV=agency_ref".',
+)
 @click.option("--save-profile", metavar="NAME", help="Enregistrer la correspondance des colonnes sous ce nom.")
-@click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fichier CSV des lignes rejetées (par défaut dans le dossier d'instance).")
-def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow_outside, column_map, save_profile,
-                   errors_out):
+@click.option(
+    "--errors-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier CSV des lignes rejetées (par défaut dans le dossier d'instance).",
+)
+def import_command(
+    path, agency, profile, skip_invalid, allow_before_2000, allow_outside, column_map, save_profile, errors_out
+):
     """Import an agency file (CSV, XLSX or GeoJSON) as one batch, all or nothing."""
     config = current_app.config
     session = open_session()
@@ -98,21 +112,34 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow
         for item in column_map:
             header, separator, field_name = item.rpartition("=")
             if not separator or field_name not in importer.FIELDS and field_name != "":
-                raise click.BadParameter(f"« {item} » : attendu COLONNE=CHAMP, champs : {', '.join(importer.FIELDS)}",
-                                         param_hint="--map")
+                raise click.BadParameter(
+                    f"« {item} » : attendu COLONNE=CHAMP, champs : {', '.join(importer.FIELDS)}", param_hint="--map"
+                )
             mapping = {h: f for h, f in mapping.items() if f != field_name}
             mapping[header] = field_name
     options = importer.ImportOptions(
-        agency=agency, profile=profile, mapping=mapping, skip_invalid=skip_invalid, allow_before_2000=allow_before_2000,
-        allow_outside=allow_outside, max_rows=config["IMPORT_MAX_ROWS"], max_bytes=config["IMPORT_MAX_BYTES"],
+        agency=agency,
+        profile=profile,
+        mapping=mapping,
+        skip_invalid=skip_invalid,
+        allow_before_2000=allow_before_2000,
+        allow_outside=allow_outside,
+        max_rows=config["IMPORT_MAX_ROWS"],
+        max_bytes=config["IMPORT_MAX_BYTES"],
         created_by=current_actor().name,
     )
     progress = _Progress()
     try:
         result = importer.import_and_commit(
-            session, path, geocoder=importer.geocoder_from_config(config), known_agencies=config["AGENCIES"],
-            options=options, progress=progress, vocabularies=importer.vocabularies_from_config(config),
-            save_profile_as=save_profile, profile_mapping=options.mapping or (save_profile and _guessed_mapping(path)),
+            session,
+            path,
+            geocoder=importer.geocoder_from_config(config),
+            known_agencies=config["AGENCIES"],
+            options=options,
+            progress=progress,
+            vocabularies=importer.vocabularies_from_config(config),
+            save_profile_as=save_profile,
+            profile_mapping=options.mapping or (save_profile and _guessed_mapping(path)),
         )
     except importer.ImportFileError as error:
         raise click.ClickException(str(error)) from None
@@ -124,8 +151,10 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow
     if result.rejections:
         click.echo(f"{result.rejected} ligne(s) rejetée(s) sur {result.total_rows} :")
         for rejection in result.rejections[:SHOWN_REJECTIONS]:
-            click.echo(f"  ligne {rejection.line}, colonne « {rejection.column} », valeur « {rejection.value} » : "
-                       f"{rejection.reason}")
+            click.echo(
+                f"  ligne {rejection.line}, colonne « {rejection.column} », valeur « {rejection.value} » : "
+                f"{rejection.reason}"
+            )
         errors_path = errors_out or _default_errors_path(path)
         errors_path.write_bytes(importer.rejections_csv(result.rejections))
         if len(result.rejections) > SHOWN_REJECTIONS:
@@ -138,9 +167,17 @@ def import_command(path, agency, profile, skip_invalid, allow_before_2000, allow
         )
     # The command line is audited as the web is (actor: the system user).
     batch = session.get(importer.ImportBatch, result.batch_id)
-    audit(session, "import", batch=result.batch_id, filename=path.name, added=result.added, updated=result.updated,
-          unchanged=result.unchanged, rejected=result.rejected,
-          agencies=sorted(importer.batch_agencies(session, [batch])[result.batch_id]))
+    audit(
+        session,
+        "import",
+        batch=result.batch_id,
+        filename=path.name,
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=result.rejected,
+        agencies=sorted(importer.batch_agencies(session, [batch])[result.batch_id]),
+    )
     session.commit()
     click.echo(
         f"Lot {result.batch_id} : {result.added} ajouté(s), {result.updated} mis à jour, "
@@ -162,8 +199,13 @@ def _default_errors_path(path):
 
 @click.command("batches")
 @with_appcontext
-@click.option("--decisions", "decisions_of", type=int, metavar="LOT",
-              help="Afficher comment le lot a lu ses lieux et ses valeurs.")
+@click.option(
+    "--decisions",
+    "decisions_of",
+    type=int,
+    metavar="LOT",
+    help="Afficher comment le lot a lu ses lieux et ses valeurs.",
+)
 def batches_command(decisions_of):
     """List import batches, newest first (or what one batch decided)."""
     session = open_session()
@@ -173,8 +215,10 @@ def batches_command(decisions_of):
             click.echo(f"Aucune décision enregistrée pour le lot {decisions_of}.")
         for d in decisions:
             flag = " [approximation]" if d.approximate else ""
-            click.echo(f"ligne(s) {d.lines} ({d.count}) — {d.field} : « {d.given} » → "
-                       f"{importer.how_label(d.how)} → {d.stored}{flag}")
+            click.echo(
+                f"ligne(s) {d.lines} ({d.count}) — {d.field} : « {d.given} » → "
+                f"{importer.how_label(d.how)} → {d.stored}{flag}"
+            )
             if d.note:
                 click.echo(f"    {d.note}")
         return
@@ -205,8 +249,10 @@ def rollback_command(batch_id):
     except importer.BatchError as error:
         session.rollback()
         raise click.ClickException(str(error)) from None
-    click.echo(f"Lot {batch_id} annulé : {outcome['removed']} signalement(s) supprimé(s), "
-               f"{outcome['restored']} restauré(s) dans leur version précédente.")
+    click.echo(
+        f"Lot {batch_id} annulé : {outcome['removed']} signalement(s) supprimé(s), "
+        f"{outcome['restored']} restauré(s) dans leur version précédente."
+    )
 
 
 @click.command("export")
@@ -224,8 +270,13 @@ def export_command(format_name, out, zone, **params):
     session = open_session()
     reports = select_reports(session, report_filter)
     with out.open("wb") as handle:
-        exporter.export_reports(reports, format_name, handle, marking=current_app.config["MARKING"],
-                                fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
+        exporter.export_reports(
+            reports,
+            format_name,
+            handle,
+            marking=current_app.config["MARKING"],
+            fictitious_marking=current_app.config["FICTITIOUS_MARKING"],
+        )
     audit(session, "export", format=format_name, count=len(reports), out=str(out), **report_filter.to_params())
     session.commit()
     click.echo(f"{len(reports)} signalement(s) exporté(s) vers {out} ({format_name}).")

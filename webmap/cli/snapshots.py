@@ -42,13 +42,20 @@ def _parse(params):
 
 @click.command("snapshot")
 @with_appcontext
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Fichier .png (diapositive) ou .pdf (page imprimée).")
-@with_options(*FILTER_OPTIONS, *clustering_options(),
-              click.option("--view", help="Vue de la carte ouest,sud,est,nord (degrés WGS84)."),
-              click.option("--layers", help="Couches : communes,reports,hotspots (toutes par défaut)."),
-              click.option("--title", help="Titre imprimé."),
-              *BASEMAP_OPTIONS)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Fichier .png (diapositive) ou .pdf (page imprimée).",
+)
+@with_options(
+    *FILTER_OPTIONS,
+    *clustering_options(),
+    click.option("--view", help="Vue de la carte ouest,sud,est,nord (degrés WGS84)."),
+    click.option("--layers", help="Couches : communes,reports,hotspots (toutes par défaut)."),
+    click.option("--title", help="Titre imprimé."),
+    *BASEMAP_OPTIONS,
+)
 @click.option("--size", help="Taille du PNG LARGEURxHAUTEUR en pixels (1920x1080 par défaut).")
 @click.option("--paper", type=click.Choice(["A4", "A3"], case_sensitive=False), help="Format du PDF.")
 @click.option("--orientation", type=click.Choice(["landscape", "portrait"]), help="Orientation du PDF.")
@@ -72,8 +79,9 @@ def snapshot_command(out, **params):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier .pdf.")
 @click.option("--from", "start", help="Premier jour (AAAA-MM-JJ) ; par défaut 12 semaines avant --to.")
 @click.option("--to", "end", help="Dernier jour inclus (AAAA-MM-JJ) ; par défaut aujourd'hui.")
-@with_options(*FILTER_OPTIONS[2:], *clustering_options(), click.option("--title", help="Titre imprimé."),
-              *BASEMAP_OPTIONS)
+@with_options(
+    *FILTER_OPTIONS[2:], *clustering_options(), click.option("--title", help="Titre imprimé."), *BASEMAP_OPTIONS
+)
 def briefing_command(out, **params):
     """Briefing pack (PDF): cover map, hotspots, emerging places, weekly
     counts, operation zones."""

@@ -21,7 +21,9 @@ from webmap.security.passwords import (
 )
 from webmap.services import audit as audit_trail
 
-users_cli = AppGroup("users", help="Comptes utilisateurs : créer, lister, désactiver, changer le rôle ou le mot de passe.")
+users_cli = AppGroup(
+    "users", help="Comptes utilisateurs : créer, lister, désactiver, changer le rôle ou le mot de passe."
+)
 
 
 def _known_agencies():
@@ -55,8 +57,7 @@ def create_command(username, role, agency):
     """Create a user; the password is read from standard input or a prompt."""
     db_session = get_session()
     try:
-        create_user(db_session, username, _read_password(), role=role, agency=agency,
-                    known_agencies=_known_agencies())
+        create_user(db_session, username, _read_password(), role=role, agency=agency, known_agencies=_known_agencies())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     _cli_audit(db_session, "user_created", target=username, role=role, target_agency=agency)
@@ -131,16 +132,23 @@ def ensure_demo_admin_command():
     password = _demo_password()
     user = db_session.scalar(select(User).where(User.username == DEMO_ADMIN))
     if user is None:
-        user = create_user(db_session, DEMO_ADMIN, password, role="admin", agency=_known_agencies()[0],
-                           known_agencies=_known_agencies())
+        user = create_user(
+            db_session,
+            DEMO_ADMIN,
+            password,
+            role="admin",
+            agency=_known_agencies()[0],
+            known_agencies=_known_agencies(),
+        )
     else:
         user.password_hash = hash_password(password)
         user.session_token = secrets.token_hex(32)
         user.active = True
     _cli_audit(db_session, "password_reset", target=DEMO_ADMIN, demo=True)
     db_session.commit()
-    click.echo(f"Compte de démonstration : {DEMO_ADMIN} / {password}  (mot de passe à usage unique, "
-               "changé à chaque lancement)")
+    click.echo(
+        f"Compte de démonstration : {DEMO_ADMIN} / {password}  (mot de passe à usage unique, changé à chaque lancement)"
+    )
 
 
 DEMO_ADMIN = "demo-admin"

@@ -125,16 +125,31 @@ def emerging_places(cells: pd.DataFrame) -> list[dict]:
     hot["rank"] = hot["category"].map(rank)
     hot = hot.sort_values(["rank", "count"], ascending=[True, False])
     return [
-        {"category": row.category, "commune": row.commune or "–", "count": int(row.count),
-         "recent": int(row.count_recent), "x": float(row.x), "y": float(row.y)}
+        {
+            "category": row.category,
+            "commune": row.commune or "–",
+            "count": int(row.count),
+            "recent": int(row.count_recent),
+            "x": float(row.x),
+            "y": float(row.y),
+        }
         for row in hot.itertuples(index=False)
     ]
 
 
 def _cover(data, text):
-    content = MapContent(communes=data.communes, reports=data.visible, hotspots=data.hotspots,
-                         agencies=data.agencies, layers=data.layers, extent=data.extent, outline=data.outline,
-                         status_colours=data.status_colours, basemap=data.basemap, **data.extra)
+    content = MapContent(
+        communes=data.communes,
+        reports=data.visible,
+        hotspots=data.hotspots,
+        agencies=data.agencies,
+        layers=data.layers,
+        extent=data.extent,
+        outline=data.outline,
+        status_colours=data.status_colours,
+        basemap=data.basemap,
+        **data.extra,
+    )
     return render_snapshot(content, text, output="pdf", paper="A4", orientation="landscape").figure
 
 
@@ -158,25 +173,53 @@ def _table(figure, body, columns, rows, row_height=ROW_HEIGHT):
     width, height = PAGE
     total = sum(share for _, share, _ in columns)
     edges = np.concatenate([[0], np.cumsum([share for _, share, _ in columns])]) / total * (right - left) + left
-    figure.patches.append(Rectangle((left / width, (top - HEADER_HEIGHT) / height), (right - left) / width,
-                                    HEADER_HEIGHT / height, transform=figure.transFigure, facecolor="#DDE3EA",
-                                    edgecolor="none"))
+    figure.patches.append(
+        Rectangle(
+            (left / width, (top - HEADER_HEIGHT) / height),
+            (right - left) / width,
+            HEADER_HEIGHT / height,
+            transform=figure.transFigure,
+            facecolor="#DDE3EA",
+            edgecolor="none",
+        )
+    )
     for (title, _, align), x0, x1 in zip(columns, edges[:-1], edges[1:]):
-        figure.text(_x(x0, x1, align) / width, (top - HEADER_HEIGHT / 2) / height, title, ha=align, va="center",
-                    fontsize=8, fontweight="bold")
+        figure.text(
+            _x(x0, x1, align) / width,
+            (top - HEADER_HEIGHT / 2) / height,
+            title,
+            ha=align,
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+        )
     boxes = []
     y = top - HEADER_HEIGHT
     for number, row in enumerate(rows):
         if number % 2:
-            figure.patches.append(Rectangle((left / width, (y - row_height) / height), (right - left) / width,
-                                            row_height / height, transform=figure.transFigure, facecolor="#F3F5F8",
-                                            edgecolor="none"))
+            figure.patches.append(
+                Rectangle(
+                    (left / width, (y - row_height) / height),
+                    (right - left) / width,
+                    row_height / height,
+                    transform=figure.transFigure,
+                    facecolor="#F3F5F8",
+                    edgecolor="none",
+                )
+            )
         cells = []
         for value, (_, _, align), x0, x1 in zip(row, columns, edges[:-1], edges[1:]):
             cells.append((x0, y - row_height, x1, y))
             if value is not None:
-                figure.text(_x(x0, x1, align) / width, (y - row_height / 2) / height, value, ha=align, va="center",
-                            fontsize=7.5, wrap=False)
+                figure.text(
+                    _x(x0, x1, align) / width,
+                    (y - row_height / 2) / height,
+                    value,
+                    ha=align,
+                    va="center",
+                    fontsize=7.5,
+                    wrap=False,
+                )
         boxes.append(cells)
         y -= row_height
     return boxes
@@ -198,12 +241,19 @@ def _hotspot_page(data, spots, text, words, first=True):
     figure, body = _page(text, words["hotspots"], note)
     agencies = [a for a in data.agencies if any(a["code"] in s.by_agency for s in data.hotspots)] or data.agencies
     names = data.communes.set_index("insee")["name"]
-    columns = [(words["code"], 0.8, "left"), (words.get("period_count", words["count"]), 0.9, "right"),
-               (words["status"], 1.3, "left"),
-               (words["convergence"], 0.9, "center")]
+    columns = [
+        (words["code"], 0.8, "left"),
+        (words.get("period_count", words["count"]), 0.9, "right"),
+        (words["status"], 1.3, "left"),
+        (words["convergence"], 0.9, "center"),
+    ]
     columns += [(a["code"], 0.75, "right") for a in agencies]
-    columns += [(words["communes"], 2.4, "left"), (words["first_seen"], 1.0, "center"),
-                (words["last_seen"], 1.0, "center"), (words["weekly_short"], 1.6, "left")]
+    columns += [
+        (words["communes"], 2.4, "left"),
+        (words["first_seen"], 1.0, "center"),
+        (words["last_seen"], 1.0, "center"),
+        (words["weekly_short"], 1.6, "left"),
+    ]
     # The communes' column holds what fits at 7.5 points (about 0.58 em a
     # character), not a fixed count that overflows into the dates.
     total = sum(share for _, share, _ in columns)
@@ -213,11 +263,19 @@ def _hotspot_page(data, spots, text, words, first=True):
         status = str(spot.extra.get("status") or "no_pattern").removesuffix("_cold")
         convergence = f"{spot.n_agencies}" + (f" · {words['convergent']}" if spot.convergent else "")
         communes = ", ".join(str(names.get(code, code)) for code in spot.communes)
-        rows.append([
-            spot.code or "–", str(_period_count(spot)), words["status_labels"].get(status, status), convergence,
-            *[str(spot.by_agency.get(a["code"], 0) or "·") for a in agencies],
-            _shorten(communes, fits), _day(spot.first_seen), _day(spot.last_seen), None,
-        ])
+        rows.append(
+            [
+                spot.code or "–",
+                str(_period_count(spot)),
+                words["status_labels"].get(status, status),
+                convergence,
+                *[str(spot.by_agency.get(a["code"], 0) or "·") for a in agencies],
+                _shorten(communes, fits),
+                _day(spot.first_seen),
+                _day(spot.last_seen),
+                None,
+            ]
+        )
     boxes = _table(figure, body, columns, rows)
     if not spots:
         _nothing(figure, body, words)
@@ -225,8 +283,9 @@ def _hotspot_page(data, spots, text, words, first=True):
     for spot, cells in zip(spots, boxes):
         x0, y0, x1, y1 = cells[-1]
         # A dormant place has no member in the period: an empty line.
-        counts = weekly_counts(members.reindex(spot.report_ids).dropna(), start=pd.Timestamp(data.start),
-                               end=pd.Timestamp(data.end))
+        counts = weekly_counts(
+            members.reindex(spot.report_ids).dropna(), start=pd.Timestamp(data.start), end=pd.Timestamp(data.end)
+        )
         colour = data.status_colours.get(str(spot.extra.get("status") or "").removesuffix("_cold"), "#404040")
         _sparkline(figure, (x0 + 0.06, y0 + 0.05, x1 - 0.06, y1 - 0.05), counts.to_numpy(), colour)
     return figure
@@ -248,10 +307,25 @@ def _sparkline(figure, box, values, colour):
 
 def _emerging_page(places, text, words):
     figure, body = _page(text, words["emerging"], words["emerging_note"])
-    columns = [(words["category"], 1.6, "left"), (words["commune"], 2.6, "left"), (words["count"], 1.2, "right"),
-               (words["recent"], 1.6, "right"), ("Lambert-93 X", 1.2, "right"), ("Lambert-93 Y", 1.2, "right")]
-    rows = [[words["emerging_labels"].get(p["category"], p["category"]), p["commune"], str(p["count"]),
-             str(p["recent"]), f"{p['x']:.0f}", f"{p['y']:.0f}"] for p in places]
+    columns = [
+        (words["category"], 1.6, "left"),
+        (words["commune"], 2.6, "left"),
+        (words["count"], 1.2, "right"),
+        (words["recent"], 1.6, "right"),
+        ("Lambert-93 X", 1.2, "right"),
+        ("Lambert-93 Y", 1.2, "right"),
+    ]
+    rows = [
+        [
+            words["emerging_labels"].get(p["category"], p["category"]),
+            p["commune"],
+            str(p["count"]),
+            str(p["recent"]),
+            f"{p['x']:.0f}",
+            f"{p['y']:.0f}",
+        ]
+        for p in places
+    ]
     _table(figure, body, columns, rows, row_height=EMERGING_ROW_HEIGHT)
     if not places:
         _nothing(figure, body, words)
@@ -260,16 +334,24 @@ def _emerging_page(places, text, words):
 
 def _nothing(figure, body, words):
     left, bottom, right, top = body
-    figure.text(left / PAGE[0], (top - HEADER_HEIGHT - 0.3) / PAGE[1], words["none"], ha="left", va="top",
-                fontsize=9, style="italic")
+    figure.text(
+        left / PAGE[0],
+        (top - HEADER_HEIGHT - 0.3) / PAGE[1],
+        words["none"],
+        ha="left",
+        va="top",
+        fontsize=9,
+        style="italic",
+    )
 
 
 def _weekly_page(data, text, words):
     figure, (left, bottom, right, top) = _page(text, words["weekly"])
     width, height = PAGE
     # Room below for dates written upright and the axis title.
-    axes = figure.add_axes([(left + 0.5) / width, (bottom + 0.95) / height, (right - left - 0.7) / width,
-                            (top - bottom - 1.15) / height])
+    axes = figure.add_axes(
+        [(left + 0.5) / width, (bottom + 0.95) / height, (right - left - 0.7) / width, (top - bottom - 1.15) / height]
+    )
     reports = data.reports
     start, end = pd.Timestamp(data.start), pd.Timestamp(data.end)
     if len(reports):
@@ -283,8 +365,15 @@ def _weekly_page(data, text, words):
         if rows.empty:
             continue
         counts = weekly_counts(rows["observed_at"], start=start, end=end).reindex(weeks, fill_value=0).to_numpy()
-        axes.bar(np.arange(len(weeks)), counts, bottom=base, color=agency["colour"], width=0.8 if len(weeks) < 60
-                 else 1.0, linewidth=0, label=f"{agency['name']} ({french_count(int(counts.sum()))})")
+        axes.bar(
+            np.arange(len(weeks)),
+            counts,
+            bottom=base,
+            color=agency["colour"],
+            width=0.8 if len(weeks) < 60 else 1.0,
+            linewidth=0,
+            label=f"{agency['name']} ({french_count(int(counts.sum()))})",
+        )
         base += counts
     # A week the period cuts (it starts after its Monday or ends before its
     # Sunday) is not a collapse: it is hatched and named so.
@@ -292,8 +381,17 @@ def _weekly_page(data, text, words):
     first_day, last_day = start.normalize(), end.normalize()
     cut = [i for i, w in enumerate(mondays) if w < first_day or w + pd.Timedelta(days=6) > last_day]
     if cut and base.sum():
-        axes.bar(cut, base[cut], width=0.8 if len(weeks) < 60 else 1.0, color="white", alpha=0.55, hatch="////",
-                 edgecolor="#666666", linewidth=0, label=words["partial_week"])
+        axes.bar(
+            cut,
+            base[cut],
+            width=0.8 if len(weeks) < 60 else 1.0,
+            color="white",
+            alpha=0.55,
+            hatch="////",
+            edgecolor="#666666",
+            linewidth=0,
+            label=words["partial_week"],
+        )
     # At most about 26 dated ticks, whatever the period.
     step = max(1, int(np.ceil(len(weeks) / WEEK_TICKS)))
     ticks = np.arange(0, len(weeks), step)
@@ -306,8 +404,7 @@ def _weekly_page(data, text, words):
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     if base.sum():
-        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=3, fontsize=7.5, frameon=False,
-                    borderaxespad=0)
+        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=3, fontsize=7.5, frameon=False, borderaxespad=0)
     else:
         axes.text(0.5, 0.5, words["none"], transform=axes.transAxes, ha="center", va="center")
     return figure
@@ -318,26 +415,48 @@ def _zone_page(data, name, polygon, text, words):
     pad = ZONE_MARGIN * max(xmax - xmin, ymax - ymin, 500)
     inside_reports = data.reports
     if len(inside_reports):
-        keep = shapely.intersects_xy(polygon, inside_reports["x_l93"].to_numpy(float),
-                                     inside_reports["y_l93"].to_numpy(float))
+        keep = shapely.intersects_xy(
+            polygon, inside_reports["x_l93"].to_numpy(float), inside_reports["y_l93"].to_numpy(float)
+        )
         inside_reports = inside_reports.loc[keep]
     spots = [s for s in data.hotspots if s.hull_l93.intersects(polygon)]
     # The points drawn are the zone's, so that the legend's counts are the
     # zone's too (not those of the margin around it).
     shown = data.visible
     if len(shown):
-        shown = shown.loc[shapely.intersects_xy(polygon, shown["x_l93"].to_numpy(float), shown["y_l93"].to_numpy(float))]
-    content = MapContent(communes=data.communes, reports=shown, hotspots=data.hotspots,
-                         agencies=data.agencies, layers=data.layers, basemap=data.basemap,
-                         extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad), outline=data.outline,
-                         status_colours=data.status_colours, **data.extra)
-    summary = words["zone_summary"] % {"count": len(inside_reports), "hotspots": len(spots),
-                                       "area": f"{polygon.area / 1e6:.2f}".replace(".", ",")}
+        shown = shown.loc[
+            shapely.intersects_xy(polygon, shown["x_l93"].to_numpy(float), shown["y_l93"].to_numpy(float))
+        ]
+    content = MapContent(
+        communes=data.communes,
+        reports=shown,
+        hotspots=data.hotspots,
+        agencies=data.agencies,
+        layers=data.layers,
+        basemap=data.basemap,
+        extent=(xmin - pad, ymin - pad, xmax + pad, ymax + pad),
+        outline=data.outline,
+        status_colours=data.status_colours,
+        **data.extra,
+    )
+    summary = words["zone_summary"] % {
+        "count": len(inside_reports),
+        "hotspots": len(spots),
+        "area": f"{polygon.area / 1e6:.2f}".replace(".", ","),
+    }
     zone_text = _with(text, title=words["zone"] % {"name": name}, subtitle=f"{summary} · {text.subtitle}")
     snapshot = render_snapshot(content, zone_text, output="pdf", paper="A4", orientation="landscape")
     for ring in getattr(polygon, "geoms", [polygon]):
-        snapshot.map_axes.add_patch(PathPatch(Path(np.asarray(ring.exterior.coords), closed=True), facecolor="none",
-                                              edgecolor="#000000", linewidth=2, linestyle="--", zorder=8))
+        snapshot.map_axes.add_patch(
+            PathPatch(
+                Path(np.asarray(ring.exterior.coords), closed=True),
+                facecolor="none",
+                edgecolor="#000000",
+                linewidth=2,
+                linestyle="--",
+                zorder=8,
+            )
+        )
     return snapshot.figure
 
 
@@ -349,12 +468,15 @@ def _chunks(items, size):
     items = list(items)
     if not items:
         return [[]]
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _day(value):
-    return pd.Timestamp(value).tz_convert("Europe/Paris").strftime("%d/%m/%Y") if pd.Timestamp(value).tzinfo \
+    return (
+        pd.Timestamp(value).tz_convert("Europe/Paris").strftime("%d/%m/%Y")
+        if pd.Timestamp(value).tzinfo
         else pd.Timestamp(value).strftime("%d/%m/%Y")
+    )
 
 
 def _shorten(value, limit):

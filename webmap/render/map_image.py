@@ -198,8 +198,9 @@ class Snapshot:
         # Type 42 embeds TrueType fonts, whose text PDF readers can search
         # and copy (the default Type 3 glyphs are drawings).
         with matplotlib.rc_context({"pdf.fonttype": 42}):
-            self.figure.savefig(buffer, format="pdf", dpi=PDF_RASTER_DPI,
-                                metadata={"Title": self.figure.get_label() or None})
+            self.figure.savefig(
+                buffer, format="pdf", dpi=PDF_RASTER_DPI, metadata={"Title": self.figure.get_label() or None}
+            )
         return buffer.getvalue()
 
 
@@ -217,8 +218,9 @@ def page_size(*, output, size=None, paper="A4", orientation="landscape"):
     if output == "png":
         width, height = size or DEFAULT_PNG_SIZE
         if not (MIN_PNG_SIDE <= width <= MAX_PNG_SIDE and MIN_PNG_SIDE <= height <= MAX_PNG_SIDE):
-            raise ValueError(f"taille d'image hors limites : {width}×{height} "
-                             f"({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)")
+            raise ValueError(
+                f"taille d'image hors limites : {width}×{height} ({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)"
+            )
         # Bigger than a full-HD slide, the page keeps its size in inches
         # and gains resolution: text then scales with the image instead of
         # shrinking to specks on a 5000-pixel poster.
@@ -260,8 +262,9 @@ def fit_extent(extent, box_width, box_height):
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
-def render_snapshot(content: MapContent, text: PageText, *, output="png", size=None, paper="A4",
-                    orientation="landscape") -> Snapshot:
+def render_snapshot(
+    content: MapContent, text: PageText, *, output="png", size=None, paper="A4", orientation="landscape"
+) -> Snapshot:
     """Draw one page: marking, title, filter sentence, map with its legend,
     scale bar and north arrow, sources, author and page number."""
     (width, height), dpi = page_size(output=output, size=size, paper=paper, orientation=orientation)
@@ -292,9 +295,16 @@ def render_snapshot(content: MapContent, text: PageText, *, output="png", size=N
     room = (top - bottom) if legend_side else (legend_height * 2)
     fontsize = float(np.clip(room * 72 / (1.9 * max(rows, 1)), 6.0, 8.5))
     legend = figure.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=_fraction_point(figure, legend_anchor),
-        frameon=False, fontsize=fontsize, handlelength=1.6, borderaxespad=0, ncols=1 if legend_side else 2,
-        title_fontproperties={"weight": "bold", "size": 9}, alignment="left",
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=_fraction_point(figure, legend_anchor),
+        frameon=False,
+        fontsize=fontsize,
+        handlelength=1.6,
+        borderaxespad=0,
+        ncols=1 if legend_side else 2,
+        title_fontproperties={"weight": "bold", "size": 9},
+        alignment="left",
     )
     legend.set_in_layout(False)
     if axes.images and content.tiles is not None:
@@ -310,26 +320,45 @@ def draw_page_frame(figure, text: PageText, *, title=True):
     returns the free body ``(left, bottom, right, top)`` in inches."""
     width, height = figure.get_figwidth(), figure.get_figheight()
     for y, va in ((height - 0.06, "top"), (0.06, "bottom")):
-        figure.text(0.5, y / height, text.marking, ha="center", va=va, fontsize=11, fontweight="bold",
-                    color=MARKING_COLOUR)
+        figure.text(
+            0.5, y / height, text.marking, ha="center", va=va, fontsize=11, fontweight="bold", color=MARKING_COLOUR
+        )
     top = height - _BAND
     if text.fictitious:
-        figure.text(0.5, (top - 0.02) / height, f"  {text.fictitious}  ", ha="center", va="top", fontsize=9.5,
-                    fontweight="bold", bbox={"facecolor": FICTITIOUS_COLOUR, "edgecolor": "none", "pad": 2})
+        figure.text(
+            0.5,
+            (top - 0.02) / height,
+            f"  {text.fictitious}  ",
+            ha="center",
+            va="top",
+            fontsize=9.5,
+            fontweight="bold",
+            bbox={"facecolor": FICTITIOUS_COLOUR, "edgecolor": "none", "pad": 2},
+        )
         top -= 0.26
     if title:
-        figure.text(_MARGIN / width, (top - 0.05) / height, text.title, ha="left", va="top", fontsize=16,
-                    fontweight="bold")
+        figure.text(
+            _MARGIN / width, (top - 0.05) / height, text.title, ha="left", va="top", fontsize=16, fontweight="bold"
+        )
         # A long filter sentence wraps rather than running off the page.
         chars = max(40, int((width - 2 * _MARGIN) * 72 / (9.5 * 0.55)))
         lines = textwrap.wrap(text.subtitle, chars)[:4] or [""]
-        figure.text(_MARGIN / width, (top - 0.43) / height, "\n".join(lines), ha="left", va="top", fontsize=9.5,
-                    color="#333333", linespacing=1.25)
+        figure.text(
+            _MARGIN / width,
+            (top - 0.43) / height,
+            "\n".join(lines),
+            ha="left",
+            va="top",
+            fontsize=9.5,
+            color="#333333",
+            linespacing=1.25,
+        )
         top -= _TITLE + 0.17 * (len(lines) - 1)
     bottom = _BAND + _FOOTER
     footer_y = (_BAND + 0.08) / height
-    figure.text(_MARGIN / width, footer_y + 0.17 / height, text.sources, ha="left", va="bottom", fontsize=7,
-                color="#444444")
+    figure.text(
+        _MARGIN / width, footer_y + 0.17 / height, text.sources, ha="left", va="bottom", fontsize=7, color="#444444"
+    )
     figure.text(_MARGIN / width, footer_y, text.generated, ha="left", va="bottom", fontsize=7, color="#444444")
     if text.page:
         figure.text(1 - _MARGIN / width, footer_y, text.page, ha="right", va="bottom", fontsize=8)
@@ -377,8 +406,13 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
             handles += _choropleth(axes, communes, content.choropleth, text)
         else:
             # Over tiles, only the boundaries: the tiles are the ground.
-            communes.plot(ax=axes, facecolor="none" if basemap is not None else "#F7F6F2", edgecolor="#B5B5B5",
-                          linewidth=0.35, zorder=1)
+            communes.plot(
+                ax=axes,
+                facecolor="none" if basemap is not None else "#F7F6F2",
+                edgecolor="#B5B5B5",
+                linewidth=0.35,
+                zorder=1,
+            )
             handles.append(Patch(facecolor="#F7F6F2", edgecolor="#B5B5B5", label=text.communes_label))
         if content.outline is not None:
             axes.add_patch(_outline_patch(content.outline))
@@ -399,21 +433,45 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
             if rows.empty:
                 continue
             symbol = MARKERS.get(agency.get("symbol"), "o")
-            axes.scatter(rows["x_l93"], rows["y_l93"], s=marker, c=agency["colour"], marker=symbol, alpha=0.85,
-                         linewidths=0.3, edgecolors="#1A1A1A", zorder=3, rasterized=len(inside) > RASTER_ABOVE)
+            axes.scatter(
+                rows["x_l93"],
+                rows["y_l93"],
+                s=marker,
+                c=agency["colour"],
+                marker=symbol,
+                alpha=0.85,
+                linewidths=0.3,
+                edgecolors="#1A1A1A",
+                zorder=3,
+                rasterized=len(inside) > RASTER_ABOVE,
+            )
             shown = int(inside[rows.index].sum())
-            handles.append(Line2D([], [], linestyle="none", marker=symbol, markersize=7,
-                                  markerfacecolor=agency["colour"], markeredgecolor="#1A1A1A", markeredgewidth=0.5,
-                                  label=f"{agency['name']} ({french_count(shown)})"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=symbol,
+                    markersize=7,
+                    markerfacecolor=agency["colour"],
+                    markeredgecolor="#1A1A1A",
+                    markeredgewidth=0.5,
+                    label=f"{agency['name']} ({french_count(shown)})",
+                )
+            )
 
     if "hotspots" in content.layers and content.hotspots:
         statuses = []
-        in_view = [s for s in content.hotspots
-                   if xmin <= s.centroid_l93[0] <= xmax and ymin <= s.centroid_l93[1] <= ymax]
+        in_view = [
+            s for s in content.hotspots if xmin <= s.centroid_l93[0] <= xmax and ymin <= s.centroid_l93[1] <= ymax
+        ]
         # Across the département, codes of every hotspot would cover each
         # other: only the biggest are named there.
-        named = _spaced_labels(axes, sorted(in_view, key=lambda s: -s.count)[:LABELLED_HOTSPOTS]) \
-            if "hotspots" in content.labels else set()
+        named = (
+            _spaced_labels(axes, sorted(in_view, key=lambda s: -s.count)[:LABELLED_HOTSPOTS])
+            if "hotspots" in content.labels
+            else set()
+        )
         convergent_shown = False
         for spot in content.hotspots:
             status = _status(spot, content.status_colours)
@@ -422,25 +480,53 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
             # As on the page: a convergent hotspot (two agencies or more)
             # has a solid dark outline, the others a dashed one in the
             # colour of their trend.
-            _draw_polygon(axes, spot.hull_l93, facecolor=colour,
-                          edgecolor=CONVERGENT_COLOUR if convergent else colour,
-                          linestyle="-" if convergent else (0, (4, 2)), linewidth=2.4 if convergent else 1.6)
+            _draw_polygon(
+                axes,
+                spot.hull_l93,
+                facecolor=colour,
+                edgecolor=CONVERGENT_COLOUR if convergent else colour,
+                linestyle="-" if convergent else (0, (4, 2)),
+                linewidth=2.4 if convergent else 1.6,
+            )
             cx, cy = spot.centroid_l93
             if xmin <= cx <= xmax and ymin <= cy <= ymax:
                 statuses.append(status)
                 convergent_shown |= convergent
                 if spot.code and id(spot) in named:
-                    axes.annotate(spot.code, (cx, cy), xytext=(0, 7), textcoords="offset points", ha="center",
-                                  va="bottom", fontsize=7, fontweight="bold", color="#222222", zorder=6,
-                                  annotation_clip=True, clip_on=True,
-                                  path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+                    axes.annotate(
+                        spot.code,
+                        (cx, cy),
+                        xytext=(0, 7),
+                        textcoords="offset points",
+                        ha="center",
+                        va="bottom",
+                        fontsize=7,
+                        fontweight="bold",
+                        color="#222222",
+                        zorder=6,
+                        annotation_clip=True,
+                        clip_on=True,
+                        path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
+                    )
         for status, colour in content.status_colours.items():
             if status in statuses:
-                handles.append(Patch(facecolor=colour + "59", edgecolor=_darker(colour), linestyle=(0, (4, 2)),
-                                     label=text.status_labels.get(status, status)))
+                handles.append(
+                    Patch(
+                        facecolor=colour + "59",
+                        edgecolor=_darker(colour),
+                        linestyle=(0, (4, 2)),
+                        label=text.status_labels.get(status, status),
+                    )
+                )
         if convergent_shown:
-            handles.append(Patch(facecolor="none", edgecolor=CONVERGENT_COLOUR, linewidth=2.4,
-                                 label=text.words.get("convergent", "convergent")))
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor=CONVERGENT_COLOUR,
+                    linewidth=2.4,
+                    label=text.words.get("convergent", "convergent"),
+                )
+            )
 
     if "cells" in content.layers and content.cells is not None and len(content.cells):
         handles += _cells(axes, content.cells, content.status_colours, text, (xmin, ymin, xmax, ymax))
@@ -453,16 +539,39 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
                 _outline(axes, polygon, ZONE_COLOUR, "-", 2.2, fill=ZONE_COLOUR + "14")
                 point = polygon.representative_point()
                 if xmin <= point.x <= xmax and ymin <= point.y <= ymax:
-                    axes.text(point.x, point.y, name, fontsize=7.5, fontweight="bold", color=ZONE_COLOUR,
-                              ha="center", va="center", zorder=9, clip_on=True,
-                              path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+                    axes.text(
+                        point.x,
+                        point.y,
+                        name,
+                        fontsize=7.5,
+                        fontweight="bold",
+                        color=ZONE_COLOUR,
+                        ha="center",
+                        va="center",
+                        zorder=9,
+                        clip_on=True,
+                        path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
+                    )
         if shown:
-            handles.append(Patch(facecolor=ZONE_COLOUR + "14", edgecolor=ZONE_COLOUR, linewidth=2.2,
-                                 label=text.words.get("zones", "zones")))
+            handles.append(
+                Patch(
+                    facecolor=ZONE_COLOUR + "14",
+                    edgecolor=ZONE_COLOUR,
+                    linewidth=2.2,
+                    label=text.words.get("zones", "zones"),
+                )
+            )
     if content.drawn_zone is not None:
         _outline(axes, content.drawn_zone, "#B00020", "--", 2.0)
-        handles.append(Patch(facecolor="none", edgecolor="#B00020", linestyle="--", linewidth=2.0,
-                             label=text.words.get("drawn_zone", "zone")))
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor="#B00020",
+                linestyle="--",
+                linewidth=2.0,
+                label=text.words.get("drawn_zone", "zone"),
+            )
+        )
 
     # geopandas names the axes after the CRS; a map for a meeting needs no
     # "Easting [metre]".
@@ -474,8 +583,16 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
     axes.set_aspect("equal", adjustable="box")
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
-    scalebar = ScaleBar(1, "m", location="lower left", frameon=True, box_alpha=0.8, font_properties={"size": 8},
-                        length_fraction=0.2, border_pad=0.6)
+    scalebar = ScaleBar(
+        1,
+        "m",
+        location="lower left",
+        frameon=True,
+        box_alpha=0.8,
+        font_properties={"size": 8},
+        length_fraction=0.2,
+        border_pad=0.6,
+    )
     axes.add_artist(scalebar)
     _north_arrow(axes, text.north, (xmin + xmax) / 2, (ymin + ymax) / 2)
     return handles
@@ -499,8 +616,9 @@ def tile_basemap(provider, extent, pixels, *, timeout=TILE_TIMEOUT):
     # Zoom whose tile pixels are about as fine as the output's.
     metres_per_pixel = (xmax - xmin) / width
     latitude = np.radians(float(np.mean(lat)))
-    zoom = int(np.clip(np.ceil(np.log2(156543.03 * np.cos(latitude) / metres_per_pixel)), 0,
-                       provider.get("max_zoom", 18)))
+    zoom = int(
+        np.clip(np.ceil(np.log2(156543.03 * np.cos(latitude) / metres_per_pixel)), 0, provider.get("max_zoom", 18))
+    )
     while True:
         px, py = _mercator_pixels(lon, lat, zoom)
         tiles_x = np.arange(int(px.min() // 256), int(px.max() // 256) + 1)
@@ -516,20 +634,23 @@ def tile_basemap(provider, extent, pixels, *, timeout=TILE_TIMEOUT):
     mosaic = np.zeros((len(tiles_y) * 256, len(tiles_x) * 256, 4), dtype=np.uint8)
     jobs = [(tx, ty) for ty in tiles_y for tx in tiles_x]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        images = list(pool.map(lambda job: first if job == (tiles_x[0], tiles_y[0])
-                               else _fetch_tile(url, zoom, *job, timeout), jobs))
+        images = list(
+            pool.map(
+                lambda job: first if job == (tiles_x[0], tiles_y[0]) else _fetch_tile(url, zoom, *job, timeout), jobs
+            )
+        )
     if any(image is None for image in images):
         return None
     for (tx, ty), image in zip(jobs, images):
         row, col = (ty - tiles_y[0]) * 256, (tx - tiles_x[0]) * 256
-        mosaic[row:row + 256, col:col + 256] = image
+        mosaic[row : row + 256, col : col + 256] = image
     columns = np.clip((px - tiles_x[0] * 256).astype(int), 0, mosaic.shape[1] - 1)
     rows = np.clip((py - tiles_y[0] * 256).astype(int), 0, mosaic.shape[0] - 1)
     return mosaic[rows, columns].reshape(height, width, 4)
 
 
 def _mercator_pixels(lon, lat, zoom):
-    scale = 256 * 2 ** zoom
+    scale = 256 * 2**zoom
     x = (np.asarray(lon) + 180) / 360 * scale
     sin = np.sin(np.radians(np.asarray(lat)))
     y = (0.5 - np.log((1 + sin) / (1 - sin)) / (4 * np.pi)) * scale
@@ -586,8 +707,16 @@ def _draw_polygon(axes, geometry, *, facecolor, edgecolor, linestyle="-", linewi
             continue
         rings = [np.asarray(polygon.exterior.coords)] + [np.asarray(r.coords) for r in polygon.interiors]
         path = Path.make_compound_path(*[Path(ring, closed=True) for ring in rings])
-        axes.add_patch(PathPatch(path, facecolor=facecolor + "4D", edgecolor=_darker(edgecolor), linewidth=linewidth,
-                                 linestyle=linestyle, zorder=4))
+        axes.add_patch(
+            PathPatch(
+                path,
+                facecolor=facecolor + "4D",
+                edgecolor=_darker(edgecolor),
+                linewidth=linewidth,
+                linestyle=linestyle,
+                zorder=4,
+            )
+        )
 
 
 def _box(xmin, ymin, xmax, ymax):
@@ -600,8 +729,16 @@ def _outline(axes, geometry, colour, linestyle, linewidth, fill="none"):
     for polygon in getattr(geometry, "geoms", [geometry]):
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
-        axes.add_patch(PathPatch(Path(np.asarray(polygon.exterior.coords), closed=True), facecolor=fill,
-                                 edgecolor=colour, linewidth=linewidth, linestyle=linestyle, zorder=8))
+        axes.add_patch(
+            PathPatch(
+                Path(np.asarray(polygon.exterior.coords), closed=True),
+                facecolor=fill,
+                edgecolor=colour,
+                linewidth=linewidth,
+                linestyle=linestyle,
+                zorder=8,
+            )
+        )
 
 
 def _choropleth(axes, communes, choropleth, text):
@@ -613,8 +750,10 @@ def _choropleth(axes, communes, choropleth, text):
     fills = [choropleth_colour(values.get(code, 0), breaks) for code in communes["insee"]]
     communes.plot(ax=axes, color=fills, edgecolor="#8a8a8a", linewidth=0.35, zorder=1, alpha=0.9)
     bounds = [0, *breaks]
-    handles = [Patch(facecolor="none", edgecolor="none", label=text.words.get("choropleth", "")),
-               Patch(facecolor=CHOROPLETH_ZERO, edgecolor="#8a8a8a", label="0")]
+    handles = [
+        Patch(facecolor="none", edgecolor="none", label=text.words.get("choropleth", "")),
+        Patch(facecolor=CHOROPLETH_ZERO, edgecolor="#8a8a8a", label="0"),
+    ]
     for i, colour in enumerate(CHOROPLETH_COLOURS):
         label = f"> {french_number(bounds[i], digits)}"
         if i < 4:
@@ -634,14 +773,27 @@ def _heat(axes, reports, extent):
     if not inside.any():
         return False
     bins = 240
-    grid, _, _ = np.histogram2d(y[inside], x[inside], bins=(int(bins * (ymax - ymin) / (xmax - xmin)) or 1, bins),
-                                range=((ymin, ymax), (xmin, xmax)))
+    grid, _, _ = np.histogram2d(
+        y[inside],
+        x[inside],
+        bins=(int(bins * (ymax - ymin) / (xmax - xmin)) or 1, bins),
+        range=((ymin, ymax), (xmin, xmax)),
+    )
     grid = gaussian_filter(grid, sigma=2.5)
     if grid.max() <= 0:
         return False
     grid = np.ma.masked_less(grid / grid.max(), 0.04)
-    axes.imshow(grid, extent=(xmin, xmax, ymin, ymax), origin="lower", cmap="YlOrRd", alpha=0.65, zorder=2.5,
-                interpolation="bilinear", vmin=0, vmax=1)
+    axes.imshow(
+        grid,
+        extent=(xmin, xmax, ymin, ymax),
+        origin="lower",
+        cmap="YlOrRd",
+        alpha=0.65,
+        zorder=2.5,
+        interpolation="bilinear",
+        vmin=0,
+        vmax=1,
+    )
     return True
 
 
@@ -657,12 +809,24 @@ def _cells(axes, cells, colours, text, extent):
             continue
         if not (xmin - half <= row.x <= xmax + half and ymin - half <= row.y <= ymax + half):
             continue
-        axes.add_patch(Rectangle((row.x - half, row.y - half), CELL_SIDE, CELL_SIDE, facecolor="none",
-                                 edgecolor=colours[category], linewidth=1.8, zorder=5))
+        axes.add_patch(
+            Rectangle(
+                (row.x - half, row.y - half),
+                CELL_SIDE,
+                CELL_SIDE,
+                facecolor="none",
+                edgecolor=colours[category],
+                linewidth=1.8,
+                zorder=5,
+            )
+        )
         shown.append(category)
     names = text.words.get("cell_labels", {})
-    return [Patch(facecolor="none", edgecolor=colour, linewidth=1.8, label=names.get(status, status))
-            for status, colour in colours.items() if status in shown]
+    return [
+        Patch(facecolor="none", edgecolor=colour, linewidth=1.8, label=names.get(status, status))
+        for status, colour in colours.items()
+        if status in shown
+    ]
 
 
 def _outline_patch(outline):
@@ -682,9 +846,18 @@ def _name_communes(axes, communes, xmin, ymin, xmax, ymax):
     points = towns.geometry.representative_point()
     for name, point in zip(towns["name"], points):
         if xmin <= point.x <= xmax and ymin <= point.y <= ymax:
-            axes.text(point.x, point.y, name, fontsize=6.5 if close else 7, color="#333333", ha="center",
-                      va="center", zorder=5, clip_on=True,
-                      path_effects=[patheffects.withStroke(linewidth=1.8, foreground="white")])
+            axes.text(
+                point.x,
+                point.y,
+                name,
+                fontsize=6.5 if close else 7,
+                color="#333333",
+                ha="center",
+                va="center",
+                zorder=5,
+                clip_on=True,
+                path_effects=[patheffects.withStroke(linewidth=1.8, foreground="white")],
+            )
 
 
 def _north_arrow(axes, label, x, y):
@@ -696,11 +869,26 @@ def _north_arrow(axes, label, x, y):
     length = 0.07
     base = (0.95 - length * np.sin(angle) / 2, 0.78)
     tip = (base[0] + length * np.sin(angle), base[1] + length * np.cos(angle) * _aspect(axes))
-    axes.annotate("", xy=tip, xytext=base, xycoords="axes fraction",
-                  arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.6, "mutation_scale": 16},
-                  zorder=7)
-    axes.text(tip[0], tip[1] + 0.01, label, transform=axes.transAxes, ha="center", va="bottom", fontsize=11,
-              fontweight="bold", zorder=7, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")])
+    axes.annotate(
+        "",
+        xy=tip,
+        xytext=base,
+        xycoords="axes fraction",
+        arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.6, "mutation_scale": 16},
+        zorder=7,
+    )
+    axes.text(
+        tip[0],
+        tip[1] + 0.01,
+        label,
+        transform=axes.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        zorder=7,
+        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+    )
 
 
 def _aspect(axes):

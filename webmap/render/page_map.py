@@ -60,8 +60,12 @@ def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_lay
     for name in tile_layers:
         provider = xyzservices.providers.query_name(name)
         folium.TileLayer(
-            tiles=provider.build_url(), attr=provider.html_attribution, name=provider.name,
-            max_zoom=provider.get("max_zoom", 18), overlay=True, show=False,
+            tiles=provider.build_url(),
+            attr=provider.html_attribution,
+            name=provider.name,
+            max_zoom=provider.get("max_zoom", 18),
+            overlay=True,
+            show=False,
         ).add_to(fmap)
 
     add_basemap_layers(fmap, basemaps, fallback_name=labels.get("no_basemap", "Communes"), asset_url=asset_url)
@@ -79,19 +83,29 @@ def build_map(*, communes, cantons, arrondissements, labels, asset_url, tile_lay
         control=True,
     ).add_to(fmap)
     cantons_layer = folium.GeoJson(
-        cantons[["code", "name", "geometry"]], name=labels["cantons"], show=False,
-        style_function=lambda feature: CANTON_STYLE, interactive=False,
+        cantons[["code", "name", "geometry"]],
+        name=labels["cantons"],
+        show=False,
+        style_function=lambda feature: CANTON_STYLE,
+        interactive=False,
     ).add_to(fmap)
     arrondissements_layer = folium.GeoJson(
-        arrondissements[["code", "name", "geometry"]], name=labels["arrondissements"], show=False,
-        style_function=lambda feature: ARRONDISSEMENT_STYLE, interactive=False,
+        arrondissements[["code", "name", "geometry"]],
+        name=labels["arrondissements"],
+        show=False,
+        style_function=lambda feature: ARRONDISSEMENT_STYLE,
+        interactive=False,
     ).add_to(fmap)
 
     # Collapsed: the side panel holds the same switches with counts.
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
-    _PageHandles(attribution=labels["attribution"], communes=layer, control=control,
-                 limits=[cantons_layer, arrondissements_layer]).add_to(fmap)
+    _PageHandles(
+        attribution=labels["attribution"],
+        communes=layer,
+        control=control,
+        limits=[cantons_layer, arrondissements_layer],
+    ).add_to(fmap)
     return fmap
 
 

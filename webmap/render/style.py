@@ -10,6 +10,7 @@ def agency_styles(agencies):
     snapshots draw it with."""
     return [{**agency, "symbol": SYMBOLS[i % len(SYMBOLS)]} for i, agency in enumerate(agencies)]
 
+
 # Hotspot outlines by trend status (Okabe & Ito palette).
 STATUS_COLOURS = {
     "new": "#D55E00",

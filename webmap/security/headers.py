@@ -13,8 +13,22 @@ from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: Secret keys found in tutorials and sample configurations.
-DEFAULT_SECRET_KEYS = {"", "dev", "development", "secret", "secret-key", "secret_key", "changeme", "change-me",
-                       "change_me", "please-change", "crossmap", "default", "test", "testing"}
+DEFAULT_SECRET_KEYS = {
+    "",
+    "dev",
+    "development",
+    "secret",
+    "secret-key",
+    "secret_key",
+    "changeme",
+    "change-me",
+    "change_me",
+    "please-change",
+    "crossmap",
+    "default",
+    "test",
+    "testing",
+}
 MIN_SECRET_LENGTH = 24
 #: Endpoints whose answers the browser may keep.
 CACHEABLE_ENDPOINTS = {"static", "tiles.tile"}
@@ -38,18 +52,20 @@ def with_nonce(html):
 def content_security_policy():
     # Styles stay 'unsafe-inline': Leaflet positions every marker and tile
     # with style attributes. Scripts never do.
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{csp_nonce()}'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{csp_nonce()}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def set_headers(response):
@@ -91,9 +107,11 @@ def check_secret_key(app, demo_mode):
     weak = key.strip().lower() in DEFAULT_SECRET_KEYS or len(key) < MIN_SECRET_LENGTH
     if not weak:
         return
-    message = ("SECRET_KEY manquante, trop courte ou par défaut : définissez CROSSMAP_SECRET_KEY "
-               f"(au moins {MIN_SECRET_LENGTH} caractères aléatoires) ou effacez-la pour utiliser "
-               "la clé générée dans le dossier d'instance.")
+    message = (
+        "SECRET_KEY manquante, trop courte ou par défaut : définissez CROSSMAP_SECRET_KEY "
+        f"(au moins {MIN_SECRET_LENGTH} caractères aléatoires) ou effacez-la pour utiliser "
+        "la clé générée dans le dossier d'instance."
+    )
     if demo_mode():
         app.logger.warning("%s (toléré : données fictives)", message)
         return

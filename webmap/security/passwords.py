@@ -28,8 +28,9 @@ def check_password_rules(password, username=""):
         raise PasswordError(f"le mot de passe doit compter au moins {PASSWORD_MIN_LENGTH} caractères")
     kinds = sum(bool(re.search(pattern, password)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
     if kinds < 3:
-        raise PasswordError("le mot de passe doit mêler au moins trois sortes de caractères "
-                            "(minuscules, majuscules, chiffres, autres)")
+        raise PasswordError(
+            "le mot de passe doit mêler au moins trois sortes de caractères (minuscules, majuscules, chiffres, autres)"
+        )
     if username and username.lower() in password.lower():
         raise PasswordError("le mot de passe ne doit pas contenir le nom d'utilisateur")
 
@@ -50,8 +51,14 @@ def create_user(db_session, username, password, *, role, agency, known_agencies)
     if db_session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"l'utilisateur « {username} » existe déjà")
     check_password_rules(password, username)
-    user = User(username=username, password_hash=hash_password(password), role=role, agency=agency,
-                active=True, session_token=secrets.token_hex(32))
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        agency=agency,
+        active=True,
+        session_token=secrets.token_hex(32),
+    )
     db_session.add(user)
     return user
 

@@ -26,8 +26,10 @@ def enforce_session_limits():
     stamp = datetime.now(timezone.utc).timestamp()
     signed_in = session.get("signed_in_at", 0)
     seen = session.get("seen_at", 0)
-    if (stamp - signed_in > config["SESSION_ABSOLUTE_MINUTES"] * 60
-            or stamp - seen > config["SESSION_IDLE_MINUTES"] * 60):
+    if (
+        stamp - signed_in > config["SESSION_ABSOLUTE_MINUTES"] * 60
+        or stamp - seen > config["SESSION_IDLE_MINUTES"] * 60
+    ):
         logout_user()
         session.clear()
         flash(_("Your session has expired: please sign in again."))

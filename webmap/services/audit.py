@@ -57,8 +57,13 @@ def audit(session, action, *, username=_FROM_REQUEST, agency=_FROM_REQUEST, addr
         agency = actor.agency
     if address is _FROM_REQUEST:
         address = actor.address
-    entry = AuditEntry(action=action, username=username, agency=agency, address=address,
-                       details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True))
+    entry = AuditEntry(
+        action=action,
+        username=username,
+        agency=agency,
+        address=address,
+        details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
+    )
     session.add(entry)
     return entry
 
@@ -87,8 +92,17 @@ def entries_csv(entries) -> bytes:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["n°", "date", "utilisateur", "service", "adresse", "action", "détails"])
     for e in entries:
-        writer.writerow([e.id, e.at.strftime("%d/%m/%Y %H:%M:%S"), neutralize(e.username or ""), e.agency or "",
-                         e.address or "", e.action, neutralize(e.details or "")])
+        writer.writerow(
+            [
+                e.id,
+                e.at.strftime("%d/%m/%Y %H:%M:%S"),
+                neutralize(e.username or ""),
+                e.agency or "",
+                e.address or "",
+                e.action,
+                neutralize(e.details or ""),
+            ]
+        )
     # The BOM lets a spreadsheet open the accents right.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -44,16 +44,44 @@ from webmap.services.importer.columns import (
 
 #: (header, how to get the value) of the spreadsheet exports, in order.
 SPREADSHEET_COLUMNS = (
-    "Référence", "Service", "Date des faits", "Catégorie", "Produit", "Quantité", "Unité", "Cotation",
-    "Résumé", "Lieu indiqué", "Commune", "Code INSEE", "Précision", "Longitude", "Latitude", "X", "Y",
+    "Référence",
+    "Service",
+    "Date des faits",
+    "Catégorie",
+    "Produit",
+    "Quantité",
+    "Unité",
+    "Cotation",
+    "Résumé",
+    "Lieu indiqué",
+    "Commune",
+    "Code INSEE",
+    "Précision",
+    "Longitude",
+    "Latitude",
+    "X",
+    "Y",
     # Last, so that a re-import keeps who may see each report.
     "Diffusion",
 )
 
 #: Field names of the GIS exports, in order.
 GIS_COLUMNS = (
-    "agency_ref", "agency", "observed_at", "category", "substances", "quantity", "unit", "grading",
-    "summary", "place_text", "commune", "insee", "precision", "fictitious", "handling",
+    "agency_ref",
+    "agency",
+    "observed_at",
+    "category",
+    "substances",
+    "quantity",
+    "unit",
+    "grading",
+    "summary",
+    "place_text",
+    "commune",
+    "insee",
+    "precision",
+    "fictitious",
+    "handling",
 )
 
 
@@ -83,18 +111,35 @@ def spreadsheet_rows(reports: pd.DataFrame):
         quantity = None if pd.isna(row["quantity"]) else float(row["quantity"])
         unit = None if row["unit"] is None or pd.isna(row["unit"]) else label(UNIT_WORDS, row["unit"])
         yield [
-            row["agency_ref"], row["agency"], moment, label(CATEGORY_WORDS, row["category"]),
-            _substance_labels(row["substances"]), quantity, unit, f"{row['reliability']}{row['credibility']}",
-            row["summary"], row["place_text"], names.get(row["insee"], ""), row["insee"],
-            label(PRECISION_WORDS, row["precision"]), float(row["lon"]), float(row["lat"]),
-            float(row["x_l93"]), float(row["y_l93"]), label(HANDLING_WORDS, row.get("handling") or "shared"),
+            row["agency_ref"],
+            row["agency"],
+            moment,
+            label(CATEGORY_WORDS, row["category"]),
+            _substance_labels(row["substances"]),
+            quantity,
+            unit,
+            f"{row['reliability']}{row['credibility']}",
+            row["summary"],
+            row["place_text"],
+            names.get(row["insee"], ""),
+            row["insee"],
+            label(PRECISION_WORDS, row["precision"]),
+            float(row["lon"]),
+            float(row["lat"]),
+            float(row["x_l93"]),
+            float(row["y_l93"]),
+            label(HANDLING_WORDS, row.get("handling") or "shared"),
         ]
 
 
 def _french_number(value, decimals=None):
     if value is None:
         return ""
-    text = f"{value:.{decimals}f}" if decimals is not None else (str(int(value)) if float(value).is_integer() else repr(value))
+    text = (
+        f"{value:.{decimals}f}"
+        if decimals is not None
+        else (str(int(value)) if float(value).is_integer() else repr(value))
+    )
     return text.replace(".", ",")
 
 
@@ -109,8 +154,9 @@ def write_csv(reports: pd.DataFrame, out, *, marking: str = "") -> None:
         cells[5] = _french_number(cells[5])
         cells[13], cells[14] = _french_number(cells[13], 6), _french_number(cells[14], 6)
         cells[15], cells[16] = _french_number(cells[15], 1), _french_number(cells[16], 1)
-        writer.writerow([neutralize(cell) if index not in (5, 13, 14, 15, 16) else cell
-                         for index, cell in enumerate(cells)])
+        writer.writerow(
+            [neutralize(cell) if index not in (5, 13, 14, 15, 16) else cell for index, cell in enumerate(cells)]
+        )
     if marking:
         writer.writerow([marking])
     out.write(codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8"))
@@ -148,23 +194,25 @@ def write_xlsx(reports: pd.DataFrame, out, *, marking: str = "") -> None:
 def gis_frame(reports: pd.DataFrame, crs: str) -> gpd.GeoDataFrame:
     """The GIS exports' table: stored codes, one point per report in ``crs``."""
     names = _commune_names()
-    frame = pd.DataFrame({
-        "agency_ref": reports["agency_ref"].astype(str),
-        "agency": reports["agency"].astype(str),
-        "observed_at": [moment.isoformat() for moment in _local_times(reports)] if len(reports) else [],
-        "category": reports["category"].astype(str),
-        "substances": reports["substances"].astype(str),
-        "quantity": pd.to_numeric(reports["quantity"], errors="coerce").astype(float),
-        "unit": reports["unit"].astype(object),
-        "grading": (reports["reliability"].astype(str) + reports["credibility"].astype(str)),
-        "summary": reports["summary"].astype(str),
-        "place_text": reports["place_text"].astype(str),
-        "commune": reports["insee"].map(names).fillna("").astype(str),
-        "insee": reports["insee"].astype(str),
-        "precision": reports["precision"].astype(str),
-        "fictitious": reports["fictitious"].astype(bool),
-        "handling": reports["handling"].astype(str) if "handling" in reports else "shared",
-    })
+    frame = pd.DataFrame(
+        {
+            "agency_ref": reports["agency_ref"].astype(str),
+            "agency": reports["agency"].astype(str),
+            "observed_at": [moment.isoformat() for moment in _local_times(reports)] if len(reports) else [],
+            "category": reports["category"].astype(str),
+            "substances": reports["substances"].astype(str),
+            "quantity": pd.to_numeric(reports["quantity"], errors="coerce").astype(float),
+            "unit": reports["unit"].astype(object),
+            "grading": (reports["reliability"].astype(str) + reports["credibility"].astype(str)),
+            "summary": reports["summary"].astype(str),
+            "place_text": reports["place_text"].astype(str),
+            "commune": reports["insee"].map(names).fillna("").astype(str),
+            "insee": reports["insee"].astype(str),
+            "precision": reports["precision"].astype(str),
+            "fictitious": reports["fictitious"].astype(bool),
+            "handling": reports["handling"].astype(str) if "handling" in reports else "shared",
+        }
+    )
     if crs == LAMBERT93:
         geometry = gpd.points_from_xy(reports["x_l93"].astype(float), reports["y_l93"].astype(float), crs=LAMBERT93)
     else:
@@ -180,8 +228,13 @@ def write_geojson(reports: pd.DataFrame, out, *, marking: str = "") -> None:
             properties["quantity"] = None
         if properties["unit"] is not None and pd.isna(properties["unit"]):
             properties["unit"] = None
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
-                         "properties": properties})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+                "properties": properties,
+            }
+        )
     # RFC 7946 GeoJSON is WGS84 by definition; "marking" is a foreign member.
     document = {"type": "FeatureCollection", "marking": marking, "features": features}
     out.write(json.dumps(document, ensure_ascii=False).encode("utf-8"))
@@ -192,8 +245,13 @@ def write_gpkg(reports: pd.DataFrame, out, *, marking: str = "") -> None:
     # GDAL writes GeoPackages to a path, not a stream.
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.gpkg"
-        frame.to_file(path, layer="signalements", driver="GPKG", engine="pyogrio",
-                      layer_options={"DESCRIPTION": marking} if marking else None)
+        frame.to_file(
+            path,
+            layer="signalements",
+            driver="GPKG",
+            engine="pyogrio",
+            layer_options={"DESCRIPTION": marking} if marking else None,
+        )
         out.write(path.read_bytes())
 
 
@@ -213,8 +271,9 @@ FORMATS = {
 }
 
 
-def export_reports(reports: pd.DataFrame, format_name: str, out, *, marking: str = "",
-                   fictitious_marking: str = "DONNÉES FICTIVES") -> None:
+def export_reports(
+    reports: pd.DataFrame, format_name: str, out, *, marking: str = "", fictitious_marking: str = "DONNÉES FICTIVES"
+) -> None:
     """Write ``reports`` to the binary file object ``out`` in ``format_name``.
     When they include fictitious (demo) reports, ``fictitious_marking`` is
     added to the marking (both from the configuration).

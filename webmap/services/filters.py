@@ -62,11 +62,28 @@ from sqlalchemy import and_, func, literal, literal_column, or_
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from webmap.db.models import PARIS, Report
 
-__all__ = ["ReportFilter", "FilterError", "parse_filter", "apply_filter", "select_reports", "filter_frame",
-           "postgis_conditions"]
+__all__ = [
+    "ReportFilter",
+    "FilterError",
+    "parse_filter",
+    "apply_filter",
+    "select_reports",
+    "filter_frame",
+    "postgis_conditions",
+]
 
-PARAMETERS = ("start", "end", "agencies", "categories", "substances", "min_grading", "bbox", "zone", "weekdays",
-              "hours")
+PARAMETERS = (
+    "start",
+    "end",
+    "agencies",
+    "categories",
+    "substances",
+    "min_grading",
+    "bbox",
+    "zone",
+    "weekdays",
+    "hours",
+)
 #: Every hour of the day, the default of ``hours``.
 ALL_HOURS = (0, 23)
 
@@ -227,8 +244,12 @@ def parse_filter(mapping, *, known_agencies=None) -> ReportFilter:
     end = _date("end", _get(mapping, "end"))
     if start and end and end < start:
         raise FilterError("end", "la date de fin précède la date de début")
-    agencies = _codes("agencies", _get(mapping, "agencies"),
-                      tuple(known_agencies) if known_agencies is not None else None, "service(s)")
+    agencies = _codes(
+        "agencies",
+        _get(mapping, "agencies"),
+        tuple(known_agencies) if known_agencies is not None else None,
+        "service(s)",
+    )
     categories = _codes("categories", _get(mapping, "categories"), CATEGORIES, "catégorie(s)")
     substances = _codes("substances", _get(mapping, "substances"), SUBSTANCES, "produit(s)")
 
@@ -257,8 +278,18 @@ def parse_filter(mapping, *, known_agencies=None) -> ReportFilter:
 
     zone = _get(mapping, "zone")
     zone = _zone(zone) if zone is not None and str(zone).strip() else None
-    return ReportFilter(start, end, agencies, categories, substances, min_grading, bbox, zone,
-                        _weekdays(_get(mapping, "weekdays")), _hours(_get(mapping, "hours")))
+    return ReportFilter(
+        start,
+        end,
+        agencies,
+        categories,
+        substances,
+        min_grading,
+        bbox,
+        zone,
+        _weekdays(_get(mapping, "weekdays")),
+        _hours(_get(mapping, "hours")),
+    )
 
 
 def _weekdays(text):

@@ -78,4 +78,9 @@ def provisional_code(report_ids):
 
 
 def _values(spot, stamp):
-    return {"code": spot.code, "report_ids": orjson.dumps(spot.report_ids).decode(), "hull_wkt": spot.hull_l93.wkt, "updated_at": stamp}
+    return {
+        "code": spot.code,
+        "report_ids": orjson.dumps(spot.report_ids).decode(),
+        "hull_wkt": spot.hull_l93.wkt,
+        "updated_at": stamp,
+    }

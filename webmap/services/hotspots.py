@@ -94,8 +94,19 @@ def parse_cluster_params(args, defaults=None):
     return ClusterParams(**values)
 
 
-def hotspots(session, reports, params, *, history=None, end=None, remember=False, grading_weights=None,
-             dormant_weeks=DORMANT_WEEKS, risk=DEFAULT_RISK, communes=None):
+def hotspots(
+    session,
+    reports,
+    params,
+    *,
+    history=None,
+    end=None,
+    remember=False,
+    grading_weights=None,
+    dormant_weeks=DORMANT_WEEKS,
+    risk=DEFAULT_RISK,
+    communes=None,
+):
     """Cluster the period's ``reports`` and return named, summarised
     hotspots told from their whole history, then the dormant places.
 
@@ -125,33 +136,61 @@ def hotspots(session, reports, params, *, history=None, end=None, remember=False
     # other core while the period's summaries are made; the risk test runs
     # there while the names are found.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        found = pool.submit(hotspot_histories, reports, labels, history, end=end, eps=params.eps,
-                            min_samples=params.min_samples, dormant_weeks=dormant_weeks, weighted=params.weighted,
-                            grading_table=grading_weights,
-                            # A time window of the map's clustering bounds the
-                            # dormant places' too.
-                            **({"dormant_time_eps": params.time_eps} if params.time_eps else {}))
+        found = pool.submit(
+            hotspot_histories,
+            reports,
+            labels,
+            history,
+            end=end,
+            eps=params.eps,
+            min_samples=params.min_samples,
+            dormant_weeks=dormant_weeks,
+            weighted=params.weighted,
+            grading_table=grading_weights,
+            # A time window of the map's clustering bounds the
+            # dormant places' too.
+            **({"dormant_time_eps": params.time_eps} if params.time_eps else {}),
+        )
         spots = summarise(reports, labels)
         found = found.result()
         risk_table = None
         if risk is not None and spots:
-            risk_table = pool.submit(hotspot_excess, [s.hull_l93 for s in spots], reports,
-                                     _communes_l93() if communes is None else communes, eps=params.eps, mode=risk)
+            risk_table = pool.submit(
+                hotspot_excess,
+                [s.hull_l93 for s in spots],
+                reports,
+                _communes_l93() if communes is None else communes,
+                eps=params.eps,
+                mode=risk,
+            )
         # Rows as plain records: a DataFrame lookup per hotspot costs more
         # than the rest of this loop with thousands of hotspots.
         active = found.active.to_dict("records")
         for spot in spots:
             row = active[spot.extra["label"]]
-            spot.extra.update(period_count=spot.count, period_first_seen=spot.first_seen,
-                              period_last_seen=spot.last_seen, history_count=int(row["history_count"]),
-                              trend=row["trend"], status=row["status"], dormant=row["status"] == DORMANT)
+            spot.extra.update(
+                period_count=spot.count,
+                period_first_seen=spot.first_seen,
+                period_last_seen=spot.last_seen,
+                history_count=int(row["history_count"]),
+                trend=row["trend"],
+                status=row["status"],
+                dormant=row["status"] == DORMANT,
+            )
             spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
         asleep = summarise(history.reset_index(drop=True), found.dormant_labels)
         dormant = found.dormant.to_dict("records")
         for spot in asleep:
             row = dormant[spot.extra["label"]]
-            spot.extra.update(period_count=0, period_first_seen=None, period_last_seen=None,
-                              history_count=int(row["history_count"]), trend=row["trend"], status=DORMANT, dormant=True)
+            spot.extra.update(
+                period_count=0,
+                period_first_seen=None,
+                period_last_seen=None,
+                history_count=int(row["history_count"]),
+                trend=row["trend"],
+                status=DORMANT,
+                dormant=True,
+            )
             spot.first_seen, spot.last_seen = row["first_seen"], row["last_seen"]
         with _naming:
             name_hotspots(session, spots + asleep, remember=remember)
@@ -229,8 +268,12 @@ def emerging_cells(history, *, period=None, end=None):
     if period is not None and len(cells):
         shown = period[located(period)]
         size = CELL_LIST_PARAMS.get("cell_size", CELL_SIZE)
-        keys = set(zip(np.floor(shown["x_l93"].to_numpy(float) / size).astype(int).tolist(),
-                       np.floor(shown["y_l93"].to_numpy(float) / size).astype(int).tolist()))
+        keys = set(
+            zip(
+                np.floor(shown["x_l93"].to_numpy(float) / size).astype(int).tolist(),
+                np.floor(shown["y_l93"].to_numpy(float) / size).astype(int).tolist(),
+            )
+        )
         keep = [(i, j) in keys for i, j in zip(cells["i"].tolist(), cells["j"].tolist())]
         cells = cells[keep].reset_index(drop=True)
     insee, name = cell_communes(cells["x"].to_numpy(float), cells["y"].to_numpy(float))

@@ -95,8 +95,13 @@ def parse_table_request(args) -> TableRequest:
     return TableRequest(
         page=_integer(args, "page", 1, 1, 10**9),
         page_size=_integer(args, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
-        sort=sort, descending=descending, insee=insee, hotspot=_text(args, "hotspot"),
-        zone_id=_integer(args, "zone_id", None, 1, 2**31), ref=_text(args, "ref"), place=_text(args, "place"),
+        sort=sort,
+        descending=descending,
+        insee=insee,
+        hotspot=_text(args, "hotspot"),
+        zone_id=_integer(args, "zone_id", None, 1, 2**31),
+        ref=_text(args, "ref"),
+        place=_text(args, "place"),
     )
 
 
@@ -167,7 +172,7 @@ def table_page(rows: pd.DataFrame, request: TableRequest, *, commune_names, agen
         key = _sort_key(rows, request.sort, commune_names)
         key = -key if request.descending else key
         order = np.lexsort((-rows["id"].to_numpy(np.int64), -_nanoseconds(rows["observed_at"]), key))
-        chosen = rows.iloc[order[(page - 1) * request.page_size: page * request.page_size]]
+        chosen = rows.iloc[order[(page - 1) * request.page_size : page * request.page_size]]
     else:
         chosen = rows
     agency_names = agency_names or {}

@@ -86,8 +86,23 @@ from webmap.services.zones import list_zones, zone_geometry
 log = logging.getLogger(__name__)
 
 #: The page's state, beside the filter and clustering parameters.
-VIEW_PARAMETERS = ("view", "bounds", "layers", "choro", "zones", "labels", "convergent", "card", "title", "size",
-                   "paper", "orientation", "tiles", "basemap", "under")
+VIEW_PARAMETERS = (
+    "view",
+    "bounds",
+    "layers",
+    "choro",
+    "zones",
+    "labels",
+    "convergent",
+    "card",
+    "title",
+    "size",
+    "paper",
+    "orientation",
+    "tiles",
+    "basemap",
+    "under",
+)
 #: Choropleth modes -> column of ``commune_figures`` and decimals shown.
 CHOROPLETH = {"count": ("count", 0), "rate": ("rate_per_1000", 2), "smoothed": ("smoothed_rate_per_1000", 2)}
 CHOROPLETH_TITLES = {
@@ -95,8 +110,15 @@ CHOROPLETH_TITLES = {
     "rate": _l("Reports per 1,000 inhabitants"),
     "smoothed": _l("Smoothed rate per 1,000 inhabitants"),
 }
-WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
-                 _l("Sunday"))
+WEEKDAY_NAMES = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 FORMATS = ("png", "pdf")
 ATTRIBUTION = "IGN – ADMIN EXPRESS COG 2018 ; INSEE COG 2026"
 #: A briefing without dates covers the last twelve weeks up to today.
@@ -141,7 +163,9 @@ class SnapshotRequest:
         """What the audit trail keeps of the request."""
         return {
             "filters": self.report_filter.to_params(),
-            "eps": self.params.eps, "min_samples": self.params.min_samples, "time_eps": self.params.time_eps,
+            "eps": self.params.eps,
+            "min_samples": self.params.min_samples,
+            "time_eps": self.params.time_eps,
             "view": list(self.view) if self.view else None,
             "layers": list(self.layers),
             "title": self.title,
@@ -191,7 +215,9 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
         try:
             zones = tuple(int(part) for part in zones.split(",") if part.strip())
         except ValueError:
-            raise FilterError("zones", f"zones invalides « {zones} » (attendu des numéros séparés par des virgules)") from None
+            raise FilterError(
+                "zones", f"zones invalides « {zones} » (attendu des numéros séparés par des virgules)"
+            ) from None
     labels = _text(args, "labels")
     if labels is None:
         labels = LABELS
@@ -201,8 +227,9 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
         labels = tuple(name.strip() for name in labels.split(",") if name.strip())
         unknown = [name for name in labels if name not in LABELS]
         if unknown:
-            raise FilterError("labels", f"étiquette(s) inconnue(s) : {', '.join(unknown)} "
-                                        f"(connues : {', '.join(LABELS)} ou none)")
+            raise FilterError(
+                "labels", f"étiquette(s) inconnue(s) : {', '.join(unknown)} (connues : {', '.join(LABELS)} ou none)"
+            )
     convergent = (_text(args, "convergent") or "0").lower()
     if convergent not in ("0", "1", "true", "false"):
         raise FilterError("convergent", f"attendu 1 ou 0, reçu « {convergent} »")
@@ -213,8 +240,9 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
         except ValueError:
             raise FilterError("size", f"taille invalide « {size} » (attendu LARGEURxHAUTEUR en pixels)") from None
         if not (MIN_PNG_SIDE <= width <= MAX_PNG_SIDE and MIN_PNG_SIDE <= height <= MAX_PNG_SIDE):
-            raise FilterError("size", f"taille hors limites « {size} » "
-                                      f"({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)")
+            raise FilterError(
+                "size", f"taille hors limites « {size} » ({MIN_PNG_SIDE} à {MAX_PNG_SIDE} pixels de côté)"
+            )
         size = (width, height)
     paper = (_text(args, "paper") or "A4").upper()
     if paper not in PAPERS:
@@ -224,16 +252,33 @@ def parse_snapshot_request(args, *, known_agencies, tile_layers=(), basemaps=(),
         raise FilterError("orientation", f"orientation inconnue « {orientation} » (landscape ou portrait)")
     tiles = _text(args, "tiles")
     if tiles and tiles not in tile_layers:
-        raise FilterError("tiles", f"fond de carte non configuré « {tiles} » "
-                                   f"(configurés : {', '.join(tile_layers) or 'aucun'})")
+        raise FilterError(
+            "tiles", f"fond de carte non configuré « {tiles} » (configurés : {', '.join(tile_layers) or 'aucun'})"
+        )
     basemap, under = _text(args, "basemap"), _text(args, "under")
     for name, value in (("basemap", basemap), ("under", under)):
         if value and value not in basemaps:
-            raise FilterError(name, f"fond de carte non installé « {value} » "
-                                    f"(installés : {', '.join(basemaps) or 'aucun'})")
+            raise FilterError(
+                name, f"fond de carte non installé « {value} » (installés : {', '.join(basemaps) or 'aucun'})"
+            )
     title = _text(args, "title")
-    return SnapshotRequest(report_filter, params, view, layers, title[:200] if title else None, size, paper,
-                           orientation, tiles, basemap, under, choro, zones, labels, convergent in ("1", "true"))
+    return SnapshotRequest(
+        report_filter,
+        params,
+        view,
+        layers,
+        title[:200] if title else None,
+        size,
+        paper,
+        orientation,
+        tiles,
+        basemap,
+        under,
+        choro,
+        zones,
+        labels,
+        convergent in ("1", "true"),
+    )
 
 
 def _text(args, name):
@@ -258,11 +303,19 @@ def filter_sentence(report_filter: ReportFilter, params: service.ClusterParams, 
     names = {a["code"]: a["name"] for a in agencies}
     parts.append(", ".join(names.get(code, code) for code in f.agencies) if f.agencies else _("All agencies"))
     if f.categories:
-        parts.append(_("categories: %(list)s",
-                       list=", ".join(str(labels.CATEGORY_LABELS.get(c, c)).lower() for c in f.categories)))
+        parts.append(
+            _(
+                "categories: %(list)s",
+                list=", ".join(str(labels.CATEGORY_LABELS.get(c, c)).lower() for c in f.categories),
+            )
+        )
     if f.substances:
-        parts.append(_("substances: %(list)s",
-                       list=", ".join(str(labels.SUBSTANCE_LABELS.get(s, s)).lower() for s in f.substances)))
+        parts.append(
+            _(
+                "substances: %(list)s",
+                list=", ".join(str(labels.SUBSTANCE_LABELS.get(s, s)).lower() for s in f.substances),
+            )
+        )
     if f.min_grading:
         parts.append(_("grading %(grading)s or better", grading=f.min_grading))
     if f.weekdays:
@@ -290,17 +343,24 @@ def page_text(*, title, subtitle, author, fictitious, generated_at=None, page=""
         subtitle=subtitle,
         marking=config["MARKING"],
         fictitious=config["FICTITIOUS_MARKING"] if fictitious else None,
-        generated=_("Generated on %(date)s at %(time)s by %(author)s with crossmap",
-                    date=generated_at.strftime("%d/%m/%Y"), time=generated_at.strftime("%H:%M"), author=author),
-        sources=_("Sources: %(sources)s; reports of the agencies of the %(cell)s", sources=sources,
-                  cell=config["CELL_NAME"]),
+        generated=_(
+            "Generated on %(date)s at %(time)s by %(author)s with crossmap",
+            date=generated_at.strftime("%d/%m/%Y"),
+            time=generated_at.strftime("%H:%M"),
+            author=author,
+        ),
+        sources=_(
+            "Sources: %(sources)s; reports of the agencies of the %(cell)s", sources=sources, cell=config["CELL_NAME"]
+        ),
         page=page,
         status_labels={code: _("Hotspots: %(status)s", status=label) for code, label in STATUS_LABELS.items()},
         communes_label=_("Communes"),
         north=_("N"),
         words={
             "convergent": _("Convergent hotspot (two agencies or more)"),
-            "cell_labels": {code: _("Emerging cell: %(status)s", status=label) for code, label in STATUS_LABELS.items()},
+            "cell_labels": {
+                code: _("Emerging cell: %(status)s", status=label) for code, label in STATUS_LABELS.items()
+            },
             "zones": _("Operation zones"),
             "drawn_zone": _("Drawn zone (filter)"),
             "heat": _("Density of reports"),
@@ -350,11 +410,25 @@ def map_data(session, report_filter, params, *, with_history=False):
     config = current_app.config
     agency = viewer_agency()
     reports = visible_reports(select_reports(session, report_filter), agency)
-    history = (visible_reports(select_reports(session, replace(report_filter, start=None)), agency)
-               if report_filter.start else reports)
-    spots = service.hotspots(session, reports, params, history=history, end=report_filter.end,
-                             grading_weights=config["GRADING_WEIGHTS"], dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
-                             risk=config["HOTSPOT_RISK"]) if len(reports) else []
+    history = (
+        visible_reports(select_reports(session, replace(report_filter, start=None)), agency)
+        if report_filter.start
+        else reports
+    )
+    spots = (
+        service.hotspots(
+            session,
+            reports,
+            params,
+            history=history,
+            end=report_filter.end,
+            grading_weights=config["GRADING_WEIGHTS"],
+            dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
+            risk=config["HOTSPOT_RISK"],
+        )
+        if len(reports)
+        else []
+    )
     return (reports, spots, history) if with_history else (reports, spots)
 
 
@@ -366,11 +440,19 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
-    content = MapContent(communes=communes, reports=reports, hotspots=spots,
-                         agencies=agency_styles(current_app.config["AGENCIES"]), layers=snapshot_request.layers, extent=extent,
-                         outline=_outline_l93(), status_colours=dict(STATUS_COLOURS),
-                         tiles=tile_provider(snapshot_request.tiles), basemap=basemap,
-                         **page_layers(session, snapshot_request, reports))
+    content = MapContent(
+        communes=communes,
+        reports=reports,
+        hotspots=spots,
+        agencies=agency_styles(current_app.config["AGENCIES"]),
+        layers=snapshot_request.layers,
+        extent=extent,
+        outline=_outline_l93(),
+        status_colours=dict(STATUS_COLOURS),
+        tiles=tile_provider(snapshot_request.tiles),
+        basemap=basemap,
+        **page_layers(session, snapshot_request, reports),
+    )
     text = page_text(
         title=snapshot_request.title or _("%(cell)s – map of reports", cell=config["CELL_NAME"]),
         subtitle=filter_sentence(snapshot_request.report_filter, snapshot_request.params, config["AGENCIES"]),
@@ -381,8 +463,14 @@ def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author,
         sources=_sources(basemap),
     )
     text.words["choropleth"] = choropleth_title(snapshot_request)
-    return render_snapshot(content, text, output=output, size=snapshot_request.size or _default_size(),
-                           paper=snapshot_request.paper, orientation=snapshot_request.orientation)
+    return render_snapshot(
+        content,
+        text,
+        output=output,
+        size=snapshot_request.size or _default_size(),
+        paper=snapshot_request.paper,
+        orientation=snapshot_request.orientation,
+    )
 
 
 def page_layers(session, snapshot_request: SnapshotRequest, reports, cells=None) -> dict:
@@ -403,8 +491,9 @@ def page_layers(session, snapshot_request: SnapshotRequest, reports, cells=None)
         extra["cells"] = cells
     if "zones" in snapshot_request.layers:
         wanted = snapshot_request.zones
-        extra["zones"] = [(name, polygon) for zone_id, name, polygon in _zones(session)
-                          if wanted is None or zone_id in wanted]
+        extra["zones"] = [
+            (name, polygon) for zone_id, name, polygon in _zones(session) if wanted is None or zone_id in wanted
+        ]
     if snapshot_request.report_filter.zone is not None:
         extra["drawn_zone"] = _project(snapshot_request.report_filter.zone)
     return extra
@@ -457,17 +546,30 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
         sources=_sources(basemap),
     )
     pack = briefing.BriefingData(
-        reports=reports, visible=reports, hotspots=spots, emerging=emerging,
-        communes=_communes_l93(), outline=_outline_l93(), agencies=agency_styles(current_app.config["AGENCIES"]),
-        status_colours=dict(STATUS_COLOURS), start=report_filter.start, end=report_filter.end,
+        reports=reports,
+        visible=reports,
+        hotspots=spots,
+        emerging=emerging,
+        communes=_communes_l93(),
+        outline=_outline_l93(),
+        agencies=agency_styles(current_app.config["AGENCIES"]),
+        status_colours=dict(STATUS_COLOURS),
+        start=report_filter.start,
+        end=report_filter.end,
         zones=[(name, polygon) for _id, name, polygon in _zones(session)],
-        layers=snapshot_request.layers, extent=request_extent(snapshot_request), basemap=basemap,
+        layers=snapshot_request.layers,
+        extent=request_extent(snapshot_request),
+        basemap=basemap,
         extra=page_layers(session, replace(snapshot_request, report_filter=report_filter), reports, emerging),
         forecast=labels.backtest_sentence(forecast) if forecast else None,
     )
     text.words["choropleth"] = choropleth_title(snapshot_request)
-    return briefing.render_briefing(pack, text, briefing_words(), page_label=lambda page, pages: _(
-        "Page %(page)s of %(pages)s", page=page, pages=pages))
+    return briefing.render_briefing(
+        pack,
+        text,
+        briefing_words(),
+        page_label=lambda page, pages: _("Page %(page)s of %(pages)s", page=page, pages=pages),
+    )
 
 
 def briefing_words():
@@ -475,10 +577,14 @@ def briefing_words():
     return {
         "cover": _("Map of the period"),
         "hotspots": _("Main hotspots"),
-        "hotspots_note": _("Ranked by reports in the period; status and dates from the whole history up to the "
-                           "period's end; convergent: reported by two agencies or more."),
+        "hotspots_note": _(
+            "Ranked by reports in the period; status and dates from the whole history up to the "
+            "period's end; convergent: reported by two agencies or more."
+        ),
         "emerging": _("Emerging places"),
-        "emerging_note": _("500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."),
+        "emerging_note": _(
+            "500 m cells whose recent weeks depart from their own history (exact permutation test, Mann-Kendall)."
+        ),
         "weekly": _("Reports per week by agency"),
         "zone": _("Operation zone: %(name)s"),
         "code": _("Code"),

@@ -31,8 +31,21 @@ FRAME_COLUMNS = ["id", "fictitious", "handling", *REPORT_COLUMNS]
 # What clustering, trends and commune figures read: no free text, which is
 # most of the bytes of a report.
 ANALYSIS_COLUMNS = [
-    "id", "fictitious", "handling", "agency", "observed_at", "category", "substances",
-    "reliability", "credibility", "x_l93", "y_l93", "lon", "lat", "insee", "precision",
+    "id",
+    "fictitious",
+    "handling",
+    "agency",
+    "observed_at",
+    "category",
+    "substances",
+    "reliability",
+    "credibility",
+    "x_l93",
+    "y_l93",
+    "lon",
+    "lat",
+    "insee",
+    "precision",
 ]
 
 

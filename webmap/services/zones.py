@@ -196,8 +196,13 @@ def zone_contents(geometry, reports, hotspots, communes):
         "by_category": {k: int(v) for k, v in inside["category"].value_counts().items()},
         "report_ids": [int(i) for i in inside["id"]],
         "hotspots": [
-            {"code": s.code, "status": s.extra.get("status"), "count": s.extra.get("period_count", s.count),
-             "by_agency": s.by_agency, "convergent": s.convergent}
+            {
+                "code": s.code,
+                "status": s.extra.get("status"),
+                "count": s.extra.get("period_count", s.count),
+                "by_agency": s.by_agency,
+                "convergent": s.convergent,
+            }
             for s in spots
         ],
         "communes": covered,

@@ -30,13 +30,11 @@ def _filters(args):
     }
 
 
-
 @bp.get("/journal")
 def index():
     filters = _filters(request.args)
     entries = search(get_session(), **filters)
-    return render_template("admin/audit.html", entries=entries, actions=ACTIONS, args=request.args,
-                           page_size=PAGE_SIZE)
+    return render_template("admin/audit.html", entries=entries, actions=ACTIONS, args=request.args, page_size=PAGE_SIZE)
 
 
 @bp.get("/journal.csv")

@@ -74,8 +74,9 @@ def login():
     if user is None:
         audit_trail.audit(db_session, "login_failed", username=username[:80] or None, agency=None)
         db_session.commit()
-        return render_template("auth/login.html", next=target, username=username,
-                               error=_("Unknown user name or wrong password.")), 401
+        return render_template(
+            "auth/login.html", next=target, username=username, error=_("Unknown user name or wrong password.")
+        ), 401
     # A new session on sign-in: nothing set before it survives.
     session.clear()
     login_user(user)
@@ -116,11 +117,20 @@ def too_many_attempts(error):
     # An attacker's made-up names are not written: only an existing account.
     account = db_session.scalar(select(User.username).where(User.username == typed)) if typed else None
     if _first_block((current_app.config["DATABASE_URL"], request.remote_addr, account)):
-        audit_trail.audit(db_session, "login_blocked", username=account, agency=None, limit=str(error.description),
-                          aggregated_seconds=BLOCK_AUDIT_SECONDS)
+        audit_trail.audit(
+            db_session,
+            "login_blocked",
+            username=account,
+            agency=None,
+            limit=str(error.description),
+            aggregated_seconds=BLOCK_AUDIT_SECONDS,
+        )
         db_session.commit()
-    return render_template("auth/login.html", next=_safe_next(request.values.get("next")),
-                           error=_("Too many failed attempts: wait a few minutes before trying again.")), 429
+    return render_template(
+        "auth/login.html",
+        next=_safe_next(request.values.get("next")),
+        error=_("Too many failed attempts: wait a few minutes before trying again."),
+    ), 429
 
 
 @bp.post("/deconnexion")
@@ -143,12 +153,15 @@ def _safe_next(target):
     Browsers drop tabs and line breaks and read a backslash as a slash, so
     ``/%09/evil.example`` (a tab) would be ``//evil.example``: any control character,
     backslash, scheme or host refuses it."""
-    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
-            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return url_for("map.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or parts.path.startswith("//"):
         return url_for("map.index")
     return target
-
-

@@ -17,7 +17,10 @@ MESSAGES = {
     405: ("Method not allowed", "This page cannot be used this way."),
     413: ("Request too large", "The request is larger than the server accepts."),
     429: ("Too many requests", "Too many requests: wait a few minutes before trying again."),
-    500: ("Server error", "An unexpected error occurred. It has been recorded; try again or contact the administrator."),
+    500: (
+        "Server error",
+        "An unexpected error occurred. It has been recorded; try again or contact the administrator.",
+    ),
 }
 TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
 
@@ -35,9 +38,11 @@ def error_page(status, detail=None):
     except Exception:  # noqa: BLE001 - the page itself failed (e.g. the database): still French and marked
         current_app.logger.exception("error page %s could not be rendered", status)
         marking = current_app.config.get("MARKING", "")
-        return (f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{status}</title>'
-                f'<p role="note">{marking}</p><h1>{status}</h1><p>{escape(text)}</p><p><a href="/">{_("Back to the map")}</a></p>'
-                f'</html>'), status
+        return (
+            f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{status}</title>'
+            f'<p role="note">{marking}</p><h1>{status}</h1><p>{escape(text)}</p><p><a href="/">{_("Back to the map")}</a></p>'
+            f"</html>"
+        ), status
 
 
 def handle_http(error: HTTPException):

@@ -44,8 +44,14 @@ def _known_agencies():
 
 @bp.get("/signalements/export")
 def export_form():
-    return render_template("exports/reports.html", formats=exporter.FORMATS, agencies=_known_agencies(),
-                           categories=labels.CATEGORY_LABELS, substances=labels.SUBSTANCE_LABELS, args=request.args)
+    return render_template(
+        "exports/reports.html",
+        formats=exporter.FORMATS,
+        agencies=_known_agencies(),
+        categories=labels.CATEGORY_LABELS,
+        substances=labels.SUBSTANCE_LABELS,
+        args=request.args,
+    )
 
 
 @bp.get("/signalements/export/fichier")
@@ -69,12 +75,21 @@ def export_file():
     audit(session, "export", format=format_name, count=len(reports), **report_filter.to_params(), **chosen)
     session.commit()
     buffer = io.BytesIO()
-    exporter.export_reports(reports, format_name, buffer, marking=current_app.config["MARKING"],
-                            fictitious_marking=current_app.config["FICTITIOUS_MARKING"])
+    exporter.export_reports(
+        reports,
+        format_name,
+        buffer,
+        marking=current_app.config["MARKING"],
+        fictitious_marking=current_app.config["FICTITIOUS_MARKING"],
+    )
     buffer.seek(0)
     export_format = exporter.FORMATS[format_name]
-    return send_file(buffer, mimetype=export_format.mimetype, as_attachment=True,
-                     download_name=f"signalements-{now():%Y%m%d-%H%M}.{export_format.extension}")
+    return send_file(
+        buffer,
+        mimetype=export_format.mimetype,
+        as_attachment=True,
+        download_name=f"signalements-{now():%Y%m%d-%H%M}.{export_format.extension}",
+    )
 
 
 @bp.errorhandler(FilterError)
@@ -106,9 +121,12 @@ def briefing_pack():
 
 
 def _request():
-    return parse_snapshot_request(request.args, known_agencies=agency_codes(current_app.config),
-                                  tile_layers=current_app.config.get("TILE_LAYERS") or (),
-                                  basemaps=installed_basemap_names())
+    return parse_snapshot_request(
+        request.args,
+        known_agencies=agency_codes(current_app.config),
+        tile_layers=current_app.config.get("TILE_LAYERS") or (),
+        basemaps=installed_basemap_names(),
+    )
 
 
 def _download(body, output, filename):

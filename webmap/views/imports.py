@@ -143,14 +143,16 @@ def _selectable_agencies():
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(error):
     limit = current_app.config["IMPORT_MAX_BYTES"] / 1e6
-    return render_template("imports/error.html",
-                           message=_("File too large: the maximum is %(limit)s MB.", limit=f"{limit:.0f}")), 413
+    return render_template(
+        "imports/error.html", message=_("File too large: the maximum is %(limit)s MB.", limit=f"{limit:.0f}")
+    ), 413
 
 
 @bp.get("/import")
 def upload_form():
-    return render_template("imports/upload.html", agencies=_selectable_agencies(),
-                           profiles=importer.list_profiles(get_session()))
+    return render_template(
+        "imports/upload.html", agencies=_selectable_agencies(), profiles=importer.list_profiles(get_session())
+    )
 
 
 @bp.post("/import")
@@ -170,13 +172,26 @@ def upload():
     try:
         # Read once, in a bounded worker; the preview and the confirmation
         # use what it kept.
-        read_upload(folder / stored, filename=file.filename, max_bytes=config["IMPORT_MAX_BYTES"],
-                    max_rows=config["IMPORT_MAX_ROWS"], cpu_seconds=config["IMPORT_CPU_SECONDS"])
+        read_upload(
+            folder / stored,
+            filename=file.filename,
+            max_bytes=config["IMPORT_MAX_BYTES"],
+            max_rows=config["IMPORT_MAX_ROWS"],
+            cpu_seconds=config["IMPORT_CPU_SECONDS"],
+        )
     except importer.ImportFileError as error:
         shutil.rmtree(folder, ignore_errors=True)
         return render_template("imports/error.html", message=str(error)), 400
-    (folder / "meta.json").write_text(json.dumps({"filename": file.filename, "stored": stored,
-                                                  "uploaded_by": current_actor().name, "uploaded_at": now().isoformat()}))
+    (folder / "meta.json").write_text(
+        json.dumps(
+            {
+                "filename": file.filename,
+                "stored": stored,
+                "uploaded_by": current_actor().name,
+                "uploaded_at": now().isoformat(),
+            }
+        )
+    )
     params = {key: request.form[key] for key in ("agency", "profile", "allow_outside") if request.form.get(key)}
     return redirect(url_for(".preview", token=token, **params))
 
@@ -203,16 +218,30 @@ def _shown(source) -> str:
 
 def preview_page(token, filename, path, options, show="all"):
     try:
-        result = importer.preview_file(path, filename=filename, options=options, session=get_session(),
-                                       geocoder=importer.geocoder_from_config(current_app.config),
-                                       known_agencies=_known_agencies(), show=show,
-                                       vocabularies=importer.vocabularies_from_config(current_app.config),
-                                       table=_table(path))
+        result = importer.preview_file(
+            path,
+            filename=filename,
+            options=options,
+            session=get_session(),
+            geocoder=importer.geocoder_from_config(current_app.config),
+            known_agencies=_known_agencies(),
+            show=show,
+            vocabularies=importer.vocabularies_from_config(current_app.config),
+            table=_table(path),
+        )
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
-    return render_template("imports/preview.html", token=token, filename=filename, preview=result,
-                           options=options, options_params=_options_params(options, result.mapping), agencies=_selectable_agencies(), field_labels=FIELD_LABELS,
-                           profiles=importer.list_profiles(get_session()))
+    return render_template(
+        "imports/preview.html",
+        token=token,
+        filename=filename,
+        preview=result,
+        options=options,
+        options_params=_options_params(options, result.mapping),
+        agencies=_selectable_agencies(),
+        field_labels=FIELD_LABELS,
+        profiles=importer.list_profiles(get_session()),
+    )
 
 
 @bp.post("/import/<token>/verifier")
@@ -231,37 +260,63 @@ def confirm(token):
     profile_name = request.form.get("save_profile", "").strip()
     try:
         result = importer.import_and_commit(
-            session, path, filename=filename, options=options,
-            geocoder=importer.geocoder_from_config(current_app.config), known_agencies=_known_agencies(),
+            session,
+            path,
+            filename=filename,
+            options=options,
+            geocoder=importer.geocoder_from_config(current_app.config),
+            known_agencies=_known_agencies(),
             vocabularies=importer.vocabularies_from_config(current_app.config),
-            save_profile_as=profile_name if options.mapping else None, table=_table(path),
+            save_profile_as=profile_name if options.mapping else None,
+            table=_table(path),
         )
     except importer.ImportFileError as error:
         return render_template("imports/error.html", message=str(error)), 400
     if not result.written:
         flash(_("Import cancelled: %(num)s rows rejected, nothing was saved.", num=result.rejected))
         return preview_page(token, filename, path, _options(request.form))
-    audit(session, "import", batch=result.batch_id, filename=filename, added=result.added, updated=result.updated,
-          unchanged=result.unchanged, rejected=result.rejected,
-          agencies=sorted(importer.batch_agencies(session, [session.get(importer.ImportBatch, result.batch_id)])
-                          [result.batch_id]))
+    audit(
+        session,
+        "import",
+        batch=result.batch_id,
+        filename=filename,
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=result.rejected,
+        agencies=sorted(
+            importer.batch_agencies(session, [session.get(importer.ImportBatch, result.batch_id)])[result.batch_id]
+        ),
+    )
     session.commit()
     # The batch keeps the file's name and hash; the upload itself can go.
     shutil.rmtree(path.parent, ignore_errors=True)
-    flash(_("Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
-            id=result.batch_id, added=result.added, updated=result.updated, unchanged=result.unchanged,
-            rejected=result.rejected))
+    flash(
+        _(
+            "Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
+            id=result.batch_id,
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            rejected=result.rejected,
+        )
+    )
     return redirect(url_for(".batches"))
 
 
 @bp.get("/import/<token>/rejets.csv")
 def preview_rejections(token):
     path, filename = _upload(token)
-    result = importer.preview_file(path, filename=filename, options=_options(request.args), session=get_session(),
-                                   geocoder=importer.geocoder_from_config(current_app.config),
-                                   known_agencies=_known_agencies(),
-                                   vocabularies=importer.vocabularies_from_config(current_app.config),
-                                   table=_table(path))
+    result = importer.preview_file(
+        path,
+        filename=filename,
+        options=_options(request.args),
+        session=get_session(),
+        geocoder=importer.geocoder_from_config(current_app.config),
+        known_agencies=_known_agencies(),
+        vocabularies=importer.vocabularies_from_config(current_app.config),
+        table=_table(path),
+    )
     return _csv_download(importer.rejections_csv(result.rejections), f"{Path(filename).stem}-rejets.csv")
 
 
@@ -281,8 +336,14 @@ def rollback(batch_id):
         session.rollback()
         flash(str(error))
         return redirect(url_for(".batches"))
-    flash(_("Batch %(id)s rolled back: %(removed)s reports removed, %(restored)s restored.",
-            id=batch_id, removed=outcome["removed"], restored=outcome["restored"]))
+    flash(
+        _(
+            "Batch %(id)s rolled back: %(removed)s reports removed, %(restored)s restored.",
+            id=batch_id,
+            removed=outcome["removed"],
+            restored=outcome["restored"],
+        )
+    )
     return redirect(url_for(".batches"))
 
 
@@ -294,8 +355,13 @@ def batch_decisions(batch_id):
     if batch is None or not importer.owns_batch(session, batch, own_agency()):
         abort(404)
     decisions = importer.batch_decisions(session, batch_id)
-    return render_template("imports/decisions.html", batch=batch, decisions=decisions, how_label=importer.how_label,
-                           field_labels=DECISION_FIELD_LABELS)
+    return render_template(
+        "imports/decisions.html",
+        batch=batch,
+        decisions=decisions,
+        how_label=importer.how_label,
+        field_labels=DECISION_FIELD_LABELS,
+    )
 
 
 @bp.get("/lots/<int:batch_id>/rejets.csv")

@@ -49,8 +49,9 @@ def _data_span(session, agency):
     title bar. Need-to-know: another agency's newest restricted report
     would otherwise give its exact time."""
     return session.execute(
-        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id))
-        .where(or_(Report.handling != RESTRICTED, Report.agency == agency))
+        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id)).where(
+            or_(Report.handling != RESTRICTED, Report.agency == agency)
+        )
     ).one()
 
 
@@ -58,21 +59,35 @@ def basemap():
     """The folium basemap for the current request's settings. ``crossmap
     serve`` calls it once before taking requests, so that the first visitor
     after a start does not wait for it."""
-    return _basemap(url_for("static", filename=""), tuple(current_app.config.get("TILE_LAYERS") or ()), str(get_locale()),
-                    installed_basemaps())
+    return _basemap(
+        url_for("static", filename=""),
+        tuple(current_app.config.get("TILE_LAYERS") or ()),
+        str(get_locale()),
+        installed_basemaps(),
+    )
 
 
 def installed_basemaps():
     """The cell's basemaps as the page shows them; part of the folium map's
     cache key, so that ``crossmap basemap add`` shows on the next page."""
+
     def tile_url(b):
         return url_for("tiles.tile", slug=b.slug, z=0, x=0, y=0, ext=b.format).replace(
-            f"/0/0/0.{b.format}", f"/{{z}}/{{x}}/{{y}}.{b.format}")
+            f"/0/0/0.{b.format}", f"/{{z}}/{{x}}/{{y}}.{b.format}"
+        )
 
     return tuple(
-        PageBasemap(name=b.name, url=tile_url(b), kind=b.kind,
-                    minzoom=b.minzoom, maxzoom=b.maxzoom, bounds=tuple(b.bounds), attribution=b.attribution,
-                    default=b.default, role=b.role)
+        PageBasemap(
+            name=b.name,
+            url=tile_url(b),
+            kind=b.kind,
+            minzoom=b.minzoom,
+            maxzoom=b.maxzoom,
+            bounds=tuple(b.bounds),
+            attribution=b.attribution,
+            default=b.default,
+            role=b.role,
+        )
         for b in BasemapRegistry(current_app.instance_path).list()
     )
 
@@ -108,7 +123,9 @@ def _page_config(first, last):
         "categories": {code: str(labels.CATEGORY_LABELS.get(code, code)) for code in CATEGORIES},
         "substances": {code: str(labels.SUBSTANCE_LABELS.get(code, code)) for code in SUBSTANCES},
         "precisions": {code: str(label) for code, label in labels.PRECISION_LABELS.items()},
-        "statuses": {code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()},
+        "statuses": {
+            code: {"label": label, "colour": STATUS_COLOURS[code]} for code, label in _status_labels().items()
+        },
         "communes": _commune_index(),
         # Drawing zones is for commanders (webmap.security.access); everyone may measure.
         # Reports placed outside it were accepted on request at import: the
@@ -118,7 +135,11 @@ def _page_config(first, last):
         "can_export": bool(current_user.is_authenticated and allowed(current_user.role, "export")),
         "first_day": first.date().isoformat() if first else None,
         "last_day": last.date().isoformat() if last else None,
-        "ssmsi": {"indicator": SSMSI_INDICATOR, "years": [int(y) for y in ssmsi["year"]], "counts": [int(n) for n in ssmsi["count"]]},
+        "ssmsi": {
+            "indicator": SSMSI_INDICATOR,
+            "years": [int(y) for y in ssmsi["year"]],
+            "counts": [int(n) for n in ssmsi["count"]],
+        },
         "text": _script_texts(),
     }
 
@@ -127,9 +148,13 @@ def _page_config(first, last):
 def _commune_index():
     """Name, population and bounds of each commune, for the search box."""
     return [
-        {"insee": row.insee, "name": row.name, "population": int(row.population),
-         "postal_codes": list(row.postal_codes),
-         "bounds": [round(v, 5) for v in row.geometry.bounds]}
+        {
+            "insee": row.insee,
+            "name": row.name,
+            "population": int(row.population),
+            "postal_codes": list(row.postal_codes),
+            "bounds": [round(v, 5) for v in row.geometry.bounds],
+        }
         for row in load_communes().itertuples(index=False)
     ]
 

@@ -137,7 +137,11 @@ def planted_hotspots(api, demo_app, demo_truth):
     features = get_json(api, "/api/hotspots")["features"]
     with demo_app.app_context():
         ids = dict(get_session().execute(select(Report.agency_ref, Report.id)).all())
-    detail = {f["id"]: get_json(api, f"/api/hotspots/{f['id']}")["properties"] for f in features if f["properties"]["count"] >= 10}
+    detail = {
+        f["id"]: get_json(api, f"/api/hotspots/{f['id']}")["properties"]
+        for f in features
+        if f["properties"]["count"] >= 10
+    }
     members = {code: {r["id"] for r in d["reports"]} for code, d in detail.items()}
     found = {}
     for planted in demo_truth["hotspots"]:
@@ -194,8 +198,15 @@ def test_large_answers_are_gzipped(api):
 
 def test_openapi_describes_every_endpoint(api):
     document = get_json(api, "/api/openapi.json")
-    assert set(document["paths"]) == {"/api/reports", "/api/reports/table", "/api/hotspots", "/api/hotspots/{code}",
-                                      "/api/emerging", "/api/communes", "/api/backtest"}
+    assert set(document["paths"]) == {
+        "/api/reports",
+        "/api/reports/table",
+        "/api/hotspots",
+        "/api/hotspots/{code}",
+        "/api/emerging",
+        "/api/communes",
+        "/api/backtest",
+    }
     names = {p["name"] for p in document["paths"]["/api/hotspots"]["get"]["parameters"]}
     assert {"start", "end", "agencies", "eps", "min_samples", "time_eps", "bbox", "beyond_expected"} <= names
 
@@ -203,9 +214,28 @@ def test_openapi_describes_every_endpoint(api):
 def test_emerging_cells_carry_a_category(api):
     cells = get_json(api, "/api/emerging")["cells"]
     assert cells
-    assert {c["category"] for c in cells} <= {"new", "consecutive", "intensifying", "persistent", "diminishing",
-                                              "sporadic", "oscillating", "historical"} | {
-        f"{k}_cold" for k in ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")}
+    assert {c["category"] for c in cells} <= {
+        "new",
+        "consecutive",
+        "intensifying",
+        "persistent",
+        "diminishing",
+        "sporadic",
+        "oscillating",
+        "historical",
+    } | {
+        f"{k}_cold"
+        for k in (
+            "new",
+            "consecutive",
+            "intensifying",
+            "persistent",
+            "diminishing",
+            "sporadic",
+            "oscillating",
+            "historical",
+        )
+    }
 
 
 def test_weighted_clustering_follows_the_grading_table(app):
@@ -229,7 +259,10 @@ def test_weighted_clustering_follows_the_grading_table(app):
     weighted = get_json(client, "/api/hotspots?weighted=true")["features"]
     assert len(plain) == 1 and plain[0]["properties"]["count"] == 5
     assert weighted == []
-    app.config["GRADING_WEIGHTS"] = {"reliability": dict.fromkeys("ABCDEF", 1.0), "credibility": dict.fromkeys("123456", 1.0)}
+    app.config["GRADING_WEIGHTS"] = {
+        "reliability": dict.fromkeys("ABCDEF", 1.0),
+        "credibility": dict.fromkeys("123456", 1.0),
+    }
     assert len(get_json(client, "/api/hotspots?weighted=1&eps=250")["features"]) == 1
     assert get_json(client, "/api/hotspots?weighted=peut-etre", status=400)["parameter"] == "weighted"
 
@@ -271,8 +304,11 @@ def test_over_ninety_days_planted_places_keep_their_kind(api, demo_app, demo_tru
     features = get_json(api, f"/api/hotspots?{query}")["features"]
     with demo_app.app_context():
         ids = dict(get_session().execute(select(Report.agency_ref, Report.id)).all())
-    members = {f["id"]: {r["id"] for r in get_json(api, f"/api/hotspots/{f['id']}?{query}")["properties"]["reports"]}
-               for f in features if not f["properties"]["dormant"] and f["properties"]["count"] >= 5}
+    members = {
+        f["id"]: {r["id"] for r in get_json(api, f"/api/hotspots/{f['id']}?{query}")["properties"]["reports"]}
+        for f in features
+        if not f["properties"]["dormant"] and f["properties"]["count"] >= 5
+    }
     status = {f["id"]: f["properties"]["status"] for f in features}
     found = []
     for planted in demo_truth["hotspots"]:

@@ -45,8 +45,23 @@ def test_circle_polygon_has_the_radius_on_the_ground():
         ({"name": "x" * 121, "geometry": None}, "trop long"),
         ({"name": "A", "shape": "star"}, "forme inconnue"),
         ({"name": "A", "geometry": {"type": "Point", "coordinates": [6, 48]}}, "Point"),
-        ({"name": "A", "geometry": {"type": "Polygon", "coordinates": [[[6, 48], [6.1, 48.1], [6.1, 48], [6, 48.1], [6, 48]]]}}, "recoupe"),
-        ({"name": "A", "geometry": {"type": "Polygon", "coordinates": [[[960000, 6780000], [961000, 6780000], [961000, 6781000], [960000, 6780000]]]}}, "WGS84"),
+        (
+            {
+                "name": "A",
+                "geometry": {"type": "Polygon", "coordinates": [[[6, 48], [6.1, 48.1], [6.1, 48], [6, 48.1], [6, 48]]]},
+            },
+            "recoupe",
+        ),
+        (
+            {
+                "name": "A",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[960000, 6780000], [961000, 6780000], [961000, 6781000], [960000, 6780000]]],
+                },
+            },
+            "WGS84",
+        ),
         ({"name": "A", "shape": "circle", "center": [6.45, 48.17], "radius_m": 0}, "rayon"),
         ({"name": "A", "shape": "circle", "center": [6.45, 48.17], "radius_m": 60_000}, "rayon"),
         ({"name": "A", "shape": "circle", "center": "here", "radius_m": 100}, "cercle invalide"),
@@ -112,8 +127,11 @@ def test_zone_lifecycle_through_the_api(demo_app):
 
     token = csrf_token(client)
     lon, lat = to_wgs84(X0, Y0)
-    updated = client.put(f"/api/zones/{zone['id']}", headers={"X-CSRFToken": token},
-                         json={"name": "Opération Gare bis", "shape": "circle", "center": [float(lon), float(lat)], "radius_m": 800})
+    updated = client.put(
+        f"/api/zones/{zone['id']}",
+        headers={"X-CSRFToken": token},
+        json={"name": "Opération Gare bis", "shape": "circle", "center": [float(lon), float(lat)], "radius_m": 800},
+    )
     assert updated.status_code == 200
     props = updated.get_json()["properties"]
     assert (props["name"], props["shape"], props["radius_m"]) == ("Opération Gare bis", "circle", 800)

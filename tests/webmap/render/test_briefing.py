@@ -20,8 +20,10 @@ HOTSPOT_HEADER = "Code Période Statut Services"
 EMERGING_HEADING = "Lieux émergents"
 NONE = "Aucun sur cette période."
 # A square of about 2 km around the centre of Épinal.
-ZONE = {"type": "Polygon", "coordinates": [[[6.435, 48.165], [6.465, 48.165], [6.465, 48.182], [6.435, 48.182],
-                                            [6.435, 48.165]]]}
+ZONE = {
+    "type": "Polygon",
+    "coordinates": [[[6.435, 48.165], [6.465, 48.165], [6.465, 48.182], [6.435, 48.182], [6.435, 48.165]]],
+}
 
 
 def pages_text(body):
@@ -48,8 +50,11 @@ def pack(demo_instance, tmp_path_factory):
             hotspots = client.get(f"/api/hotspots?{query}").get_json()["features"]
             with app.app_context():
                 reports = select_reports(db.get_session(), parse_filter(PERIOD))
-                audited = db.get_session().scalars(select(AuditEntry).where(AuditEntry.action == "snapshot")
-                                                   .order_by(AuditEntry.id.desc())).first()
+                audited = (
+                    db.get_session()
+                    .scalars(select(AuditEntry).where(AuditEntry.action == "snapshot").order_by(AuditEntry.id.desc()))
+                    .first()
+                )
                 audited = json.loads(audited.details)
         finally:
             with app.app_context():
@@ -66,7 +71,8 @@ def test_every_page_is_a4_landscape_marked_and_numbered(pack):
     assert total >= 5
     for number, (page, text) in enumerate(zip(reader.pages, texts), start=1):
         assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx(
-            (PAPERS["A4"][1] * 72, PAPERS["A4"][0] * 72), abs=1)
+            (PAPERS["A4"][1] * 72, PAPERS["A4"][0] * 72), abs=1
+        )
         assert text.count("DIFFUSION RESTREINTE") == 2
         assert "DONNÉES FICTIVES" in text
         assert f"Page {number} / {total}" in text
@@ -134,8 +140,9 @@ def test_empty_database_gives_a_pack_that_says_so(app):
 
 def test_cli_briefing_defaults_to_twelve_whole_weeks(demo_app, tmp_path):
     out = tmp_path / "dossier.pdf"
-    result = demo_app.test_cli_runner().invoke(args=["briefing", "--out", str(out), "--to", "2026-11-26",
-                                                     "--agencies", "GN"])
+    result = demo_app.test_cli_runner().invoke(
+        args=["briefing", "--out", str(out), "--to", "2026-11-26", "--agencies", "GN"]
+    )
     assert result.exit_code == 0, result.output
     _, texts = pages_text(out.read_bytes())
     # 2026-11-26 is a Thursday: twelve weeks back from its Monday.
@@ -151,8 +158,10 @@ def test_cover_map_shows_the_filter_zone(demo_app):
     from webmap.services.snapshots import make_briefing, parse_snapshot_request
 
     with demo_app.app_context():
-        request = parse_snapshot_request({"zone": json.dumps(ZONE), "start": "2026-01-01"},
-                                         known_agencies=["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"])
+        request = parse_snapshot_request(
+            {"zone": json.dumps(ZONE), "start": "2026-01-01"},
+            known_agencies=["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"],
+        )
         body = make_briefing(db.get_session(), request, author="test")
     _, texts = pages_text(body)
     assert "dans la zone dessinée" in texts[0]
@@ -165,8 +174,11 @@ def test_cover_map_shows_the_filter_zone(demo_app):
 def test_the_first_hotspot_page_says_how_well_the_hotspots_forecast(pack):
     _, texts = pages_text(pack["response"].data)
     first = next(text for text in texts if "Principaux points chauds" in text)
-    found = re.search(r"Les points chauds des 12 dernières semaines ont capté (\d+)\u202f% des signalements des 4 "
-                      r"semaines suivantes sur ([\d,]+)\u202f% du territoire", " ".join(first.split("\n")))
+    found = re.search(
+        r"Les points chauds des 12 dernières semaines ont capté (\d+)\u202f% des signalements des 4 "
+        r"semaines suivantes sur ([\d,]+)\u202f% du territoire",
+        " ".join(first.split("\n")),
+    )
     assert found, first
     # A share of the reports caught on a much smaller share of the land.
     assert 0 < int(found[1]) <= 100 and float(found[2].replace(",", ".")) < int(found[1])

@@ -17,8 +17,7 @@ from webmap.render.map_image import PAPERS, view_to_extent
 from webmap.services.snapshots import make_snapshot, parse_snapshot_request
 
 AGENCY_CODES = ["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"]
-SENTENCE = ("Du 01/09/2026 au 30/11/2026 · Gendarmerie nationale, Douane · "
-            "rayon 250 m, 5 signalements minimum")
+SENTENCE = "Du 01/09/2026 au 30/11/2026 · Gendarmerie nationale, Douane · rayon 250 m, 5 signalements minimum"
 BACKGROUND = (0xEE, 0xF3, 0xF7)
 
 
@@ -68,7 +67,7 @@ def test_planted_hotspot_is_drawn_where_its_position_projects(demo_app, demo_tru
 
     # The hotspot's outline covers the planted centre: not the map's
     # background colour there, while a corner of the map is background.
-    around = image[int(row) - 2:int(row) + 3, int(col) - 2:int(col) + 3].reshape(-1, 3)
+    around = image[int(row) - 2 : int(row) + 3, int(col) - 2 : int(col) + 3].reshape(-1, 3)
     assert not (np.abs(around.astype(int) - BACKGROUND) <= 2).all(axis=1).any()
     corner_col, corner_row = result.pixel(xmin + 0.03 * (xmax - xmin), ymax - 0.1 * (ymax - ymin))
     assert tuple(image[int(corner_row), int(corner_col)]) == pytest.approx(BACKGROUND, abs=2)
@@ -82,8 +81,9 @@ def test_view_and_layers_are_those_of_the_page(demo_app):
     # The whole asked view is shown, widened in one direction only to fit
     # the page's shape.
     assert shown[0] <= xmin and shown[1] <= ymin and shown[2] >= xmax and shown[3] >= ymax
-    assert (shown[0] == pytest.approx(xmin) and shown[2] == pytest.approx(xmax)) or \
-           (shown[1] == pytest.approx(ymin) and shown[3] == pytest.approx(ymax))
+    assert (shown[0] == pytest.approx(xmin) and shown[2] == pytest.approx(xmax)) or (
+        shown[1] == pytest.approx(ymin) and shown[3] == pytest.approx(ymax)
+    )
     assert any(label.startswith("Gendarmerie nationale") for label in result.legend_labels)
     assert not any(label.startswith(("Points chauds", "Communes")) for label in result.legend_labels)
 
@@ -95,14 +95,23 @@ def test_view_and_layers_are_those_of_the_page(demo_app):
 
 @pytest.mark.parametrize(("paper", "orientation"), [("A4", "landscape"), ("A4", "portrait"), ("A3", "landscape")])
 def test_pdf_page_size_and_searchable_text(demo_app, paper, orientation):
-    result = snapshot(demo_app, output="pdf", title="Réunion du CROSS – secteur Épinal", start="2026-09-01",
-                      end="2026-11-30", agencies="GN,DOUANE", paper=paper, orientation=orientation)
+    result = snapshot(
+        demo_app,
+        output="pdf",
+        title="Réunion du CROSS – secteur Épinal",
+        start="2026-09-01",
+        end="2026-11-30",
+        agencies="GN,DOUANE",
+        paper=paper,
+        orientation=orientation,
+    )
     reader, text = pdf_text(result.pdf())
     assert len(reader.pages) == 1
     short, long = (v * 72 for v in PAPERS[paper])
     box = reader.pages[0].mediabox
-    assert (float(box.width), float(box.height)) == pytest.approx((long, short) if orientation == "landscape"
-                                                                 else (short, long), abs=1)
+    assert (float(box.width), float(box.height)) == pytest.approx(
+        (long, short) if orientation == "landscape" else (short, long), abs=1
+    )
     assert "Réunion du CROSS – secteur Épinal" in text
     assert SENTENCE in text
     assert text.count("DIFFUSION RESTREINTE") == 2
@@ -128,14 +137,18 @@ def test_marking_wording_is_configurable(tmp_path, monkeypatch):
 
 def test_web_snapshot_follows_the_page_state_and_is_audited(demo_app):
     client = demo_app.test_client()
-    response = client.get("/export/snapshot.png?size=800x450&view=6.40,48.13,6.52,48.21&layers=communes,reports"
-                          "&agencies=GN&title=Essai")
+    response = client.get(
+        "/export/snapshot.png?size=800x450&view=6.40,48.13,6.52,48.21&layers=communes,reports&agencies=GN&title=Essai"
+    )
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert Image.open(io.BytesIO(response.data)).size == (800, 450)
     with demo_app.app_context():
-        entry = db.get_session().scalars(select(AuditEntry).where(AuditEntry.action == "snapshot")
-                                         .order_by(AuditEntry.id.desc())).first()
+        entry = (
+            db.get_session()
+            .scalars(select(AuditEntry).where(AuditEntry.action == "snapshot").order_by(AuditEntry.id.desc()))
+            .first()
+        )
     details = json.loads(entry.details)
     assert entry.username == "test-admin"
     assert details["format"] == "png" and details["filters"] == {"agencies": "GN"}
@@ -176,10 +189,21 @@ def test_snapshot_needs_the_export_permission(app):
 
 def test_cli_snapshot(demo_app, tmp_path, demo_truth):
     out = tmp_path / "carte.pdf"
-    result = demo_app.test_cli_runner().invoke(args=[
-        "snapshot", "--out", str(out), "--start", "2026-09-01", "--end", "2026-11-30", "--agencies", "GN,DOUANE",
-        "--title", "Point hebdomadaire",
-    ])
+    result = demo_app.test_cli_runner().invoke(
+        args=[
+            "snapshot",
+            "--out",
+            str(out),
+            "--start",
+            "2026-09-01",
+            "--end",
+            "2026-11-30",
+            "--agencies",
+            "GN,DOUANE",
+            "--title",
+            "Point hebdomadaire",
+        ]
+    )
     assert result.exit_code == 0, result.output
     _, text = pdf_text(out.read_bytes())
     assert "Point hebdomadaire" in text and SENTENCE in text
@@ -192,8 +216,9 @@ def test_cli_snapshot(demo_app, tmp_path, demo_truth):
 
 
 def test_cli_refuses_a_bad_filter_by_option_name(demo_app, tmp_path):
-    result = demo_app.test_cli_runner().invoke(args=["snapshot", "--out", str(tmp_path / "x.png"),
-                                                     "--min-grading", "Z9"])
+    result = demo_app.test_cli_runner().invoke(
+        args=["snapshot", "--out", str(tmp_path / "x.png"), "--min-grading", "Z9"]
+    )
     assert result.exit_code != 0 and "--min-grading" in result.output
     assert not (tmp_path / "x.png").exists()
 
@@ -236,7 +261,8 @@ def test_exporter_control_sends_the_page_state(demo_app, artifacts):
         assert params["layers"] == "communes,reports,hotspots,zones"
         assert params["paper"] == "A4" and params["orientation"] == "portrait"
         assert [float(v) for v in params["view"].split(",")] == pytest.approx(
-            [float(v) for v in bounds.split(",")], abs=1e-4)
+            [float(v) for v in bounds.split(",")], abs=1e-4
+        )
 
         response = page.request.get(url + opened[0])
         assert response.status == 200 and response.headers["content-type"] == "application/pdf"
@@ -289,8 +315,9 @@ def local_tiles(monkeypatch, base_url):
 
 def tiled_snapshot(app, output="png", **params):
     with app.app_context():
-        request = parse_snapshot_request({"tiles": "Local", "layers": "hotspots", **params},
-                                         known_agencies=AGENCY_CODES, tile_layers=("Local",))
+        request = parse_snapshot_request(
+            {"tiles": "Local", "layers": "hotspots", **params}, known_agencies=AGENCY_CODES, tile_layers=("Local",)
+        )
         return make_snapshot(db.get_session(), request, output=output, author="test")
 
 

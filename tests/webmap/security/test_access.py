@@ -40,7 +40,7 @@ def test_every_rule_names_a_real_endpoint_and_permission(app):
     endpoints = {endpoint for endpoint, method, url in routes(app)}
     assert sorted(set(RULES) - endpoints) == []
     for rule in RULES.values():
-        for permission in (rule.values() if isinstance(rule, dict) else [rule]):
+        for permission in rule.values() if isinstance(rule, dict) else [rule]:
             assert permission == PUBLIC or permission in PERMISSIONS
 
 
@@ -93,17 +93,25 @@ def test_a_route_without_a_rule_is_refused_even_to_an_admin(tmp_path, monkeypatc
     assert app.test_client().get("/nouvelle-page").status_code == 403
 
 
-NAVIGATION = {"/": "Carte", "/signalements": "Signalements", "/signalements/import": "Importer",
-              "/signalements/lots": "Lots",
-              "/signalements/export": "Exports", "/admin/journal": "Journal d'audit"}
+NAVIGATION = {
+    "/": "Carte",
+    "/signalements": "Signalements",
+    "/signalements/import": "Importer",
+    "/signalements/lots": "Lots",
+    "/signalements/export": "Exports",
+    "/admin/journal": "Journal d'audit",
+}
 
 
-@pytest.mark.parametrize(("role", "links"), [
-    ("viewer", {"/", "/signalements"}),
-    ("commander", {"/", "/signalements", "/signalements/export"}),
-    ("analyst", {"/", "/signalements", "/signalements/import", "/signalements/lots", "/signalements/export"}),
-    ("admin", set(NAVIGATION)),
-])
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        ("viewer", {"/", "/signalements"}),
+        ("commander", {"/", "/signalements", "/signalements/export"}),
+        ("analyst", {"/", "/signalements", "/signalements/import", "/signalements/lots", "/signalements/export"}),
+        ("admin", set(NAVIGATION)),
+    ],
+)
 def test_the_header_offers_what_the_role_may_open(roles_app, role, links):
     client = roles_app.test_client(user=f"user-{role}")
     for page in ("/", "/signalements"):

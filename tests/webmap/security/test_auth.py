@@ -81,11 +81,14 @@ def test_passwords_are_hashed_with_scrypt(web):
     assert stored.startswith("scrypt:") and TEST_PASSWORD not in stored
 
 
-@pytest.mark.parametrize("password, problem", [
-    ("Court-1", "au moins 12"),
-    ("toutenminuscules", "trois sortes"),
-    ("alice-Alice-2026", "nom d'utilisateur"),
-])
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("Court-1", "au moins 12"),
+        ("toutenminuscules", "trois sortes"),
+        ("alice-Alice-2026", "nom d'utilisateur"),
+    ],
+)
 def test_password_rules(password, problem):
     with pytest.raises(PasswordError, match=problem):
         check_password_rules(password, "alice")
@@ -123,8 +126,8 @@ def test_failed_attempts_are_rate_limited_per_account(web):
         address = f"10.0.0.{attempt % 2 + 1}"
         assert sign_in(client, password="Mauvais-mot-2026", environ_base={"REMOTE_ADDR": address}).status_code == 401
     blocked = web.test_client(user=None).post(
-        "/connexion", data={"username": TEST_ADMIN, "password": TEST_PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        "/connexion", data={"username": TEST_ADMIN, "password": TEST_PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+    )
     assert blocked.status_code == 429
     assert "Trop de tentatives" in blocked.get_data(as_text=True)
     assert actions(web).count("login_failed") == 5 and actions(web)[-1] == "login_blocked"
@@ -175,8 +178,9 @@ def test_session_cookie_flags(web):
 
 def test_behind_a_proxy_the_forwarded_address_and_scheme_are_used(tmp_path, monkeypatch):
     app = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, PROXY_FIX_HOPS=1)
-    response = sign_in(app.test_client(user=None), headers={"X-Forwarded-For": "192.0.2.7",
-                                                            "X-Forwarded-Proto": "https"})
+    response = sign_in(
+        app.test_client(user=None), headers={"X-Forwarded-For": "192.0.2.7", "X-Forwarded-Proto": "https"}
+    )
     assert "Secure" in response.headers["Set-Cookie"]
     with app.app_context():
         assert audit.search(db.get_session(), action="login")[0].address == "192.0.2.7"
@@ -205,8 +209,9 @@ def test_data_and_exports_are_never_cached(client, url):
 
 
 def test_users_command(app, runner):
-    result = runner.invoke(args=["users", "create", "lea.martin", "--role", "analyst", "--agency", "DOUANE"],
-                           input="Saisie-Douane-2026\n")
+    result = runner.invoke(
+        args=["users", "create", "lea.martin", "--role", "analyst", "--agency", "DOUANE"], input="Saisie-Douane-2026\n"
+    )
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["users", "list"]).output
     assert "lea.martin\tanalyst\tDOUANE\tactif" in listing
@@ -220,12 +225,16 @@ def test_users_command(app, runner):
     assert sign_in(client, "lea.martin", "Nouveau-Secret-2027").status_code == 302
     assert client.get("/signalements/import").status_code == 403  # commanders do not import
     assert [a for a in actions(app) if a not in ("login", "login_failed")] == [
-        "user_created", "role_changed", "password_reset"]
+        "user_created",
+        "role_changed",
+        "password_reset",
+    ]
 
 
 def test_password_is_never_a_command_line_argument(runner):
-    result = runner.invoke(args=["users", "create", "bob", "--role", "viewer", "--agency", "GN",
-                                 "--password", "Secret-Secret-2026"])
+    result = runner.invoke(
+        args=["users", "create", "bob", "--role", "viewer", "--agency", "GN", "--password", "Secret-Secret-2026"]
+    )
     assert result.exit_code == 2 and "No such option" in result.output
 
 

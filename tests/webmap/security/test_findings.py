@@ -26,8 +26,9 @@ def entries(app, action=None):
 
 
 def write_csv(path, rows):
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n" + "".join(r + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune\n" + "".join(r + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -47,9 +48,20 @@ def test_dates_before_1900_are_refused_even_when_confirmed(web, tmp_path, day):
 # -- 7. open redirect --------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["/%09/evil.example/phish", "/%0A/evil.example", "/%0D%0ALocation:%20//evil.example",
-                                    "/\\evil.example", "//evil.example", "https://evil.example/", "/%5Cevil.example",
-                                    "javascript:alert(1)", "/%2F/evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example/phish",
+        "/%0A/evil.example",
+        "/%0D%0ALocation:%20//evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/%5Cevil.example",
+        "javascript:alert(1)",
+        "/%2F/evil.example",
+    ],
+)
 def test_next_is_only_a_path_of_this_site(web, target):
     """Signed in, ``/connexion?next=`` redirects at once: only to a path here."""
     response = web.test_client().get(f"/connexion?next={target}")
@@ -87,13 +99,19 @@ def test_custom_parameters_write_no_lasting_name(web, tmp_path):
     rows = [f"GN-{i};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,17{i};6,45{i}" for i in range(6)]
     rows += [f"GN-{i + 6};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,190{i};6,470{i}" for i in range(6)]
     path = tmp_path / "gn.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n" + "\n".join(rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
     result = web.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
     client = web.test_client()
-    for query in ("eps=60&min_samples=3", "eps=250&min_samples=5&start=2026-03-01", "agencies=GN",
-                  "eps=5000&min_samples=3&weighted=1"):
+    for query in (
+        "eps=60&min_samples=3",
+        "eps=250&min_samples=5&start=2026-03-01",
+        "agencies=GN",
+        "eps=5000&min_samples=3&weighted=1",
+    ):
         response = client.get(f"/api/hotspots?{query}")
         assert response.status_code == 200
         assert all(f["id"].startswith(("P-", "H-")) for f in response.get_json()["features"])
@@ -101,7 +119,9 @@ def test_custom_parameters_write_no_lasting_name(web, tmp_path):
     # The reference run (no filter, default parameters) names them.
     spots = client.get("/api/hotspots").get_json()["features"]
     assert spots and names(web) == len(spots)
-    assert {f["id"] for f in spots} == {f["id"] for f in client.get("/api/hotspots?eps=250&min_samples=5").get_json()["features"]}
+    assert {f["id"] for f in spots} == {
+        f["id"] for f in client.get("/api/hotspots?eps=250&min_samples=5").get_json()["features"]
+    }
 
 
 def test_lasting_names_hold_no_restricted_report(web, tmp_path):
@@ -112,8 +132,10 @@ def test_lasting_names_hold_no_restricted_report(web, tmp_path):
     rows = [f"GN-{i};GN;0{i + 1}/03/2026 10:00;Saisie;B2;48,170{i};6,450{i};Partagé" for i in range(6)]
     rows += [f"DOU-{i};DOUANE;0{i + 1}/03/2026 10:00;Saisie;A1;48,190{i};6,470{i};Restreint" for i in range(6)]
     path = tmp_path / "mix.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion\n"
-                    + "\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
     assert web.test_cli_runner().invoke(args=["import", str(path)]).exit_code == 0
     add_user(web, "analyst-douane", role="analyst", agency="DOUANE")
     add_user(web, "viewer-gn", role="viewer", agency="GN")
@@ -169,15 +191,17 @@ def test_zones_belong_to_their_creators_agency(web):
     other = web.test_client(user="commander-douane")
     assert other.put(url, json={"name": "Volée", "geometry": square}).status_code == 403
     assert other.delete(url).status_code == 403
-    assert web.test_client(user="commander-gn").put(url, json={"name": "Renommée", "geometry": square}).status_code == 200
+    assert (
+        web.test_client(user="commander-gn").put(url, json={"name": "Renommée", "geometry": square}).status_code == 200
+    )
     # The test admin (of GN too) may; an admin of any agency would.
     assert web.test_client().delete(url).status_code == 204
 
 
-
 def post_login(app, username, password, address="10.1.1.1"):
-    return app.test_client(user=None).post("/connexion", data={"username": username, "password": password},
-                                           environ_base={"REMOTE_ADDR": address})
+    return app.test_client(user=None).post(
+        "/connexion", data={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def test_one_users_mistakes_do_not_lock_out_colleagues_behind_the_same_address(web):
@@ -206,8 +230,11 @@ def test_blocked_sign_ins_are_aggregated_without_made_up_names(web):
 
 def test_a_csv_in_an_unknown_encoding_is_refused(web, tmp_path):
     path = tmp_path / "sjis.csv"
-    path.write_bytes("Référence;Service;Date des faits;Nature;Cotation;Commune\nサイズ-1;GN;01/03/2026;Saisie;B2;東京\n"
-                     .encode("shift_jis", errors="replace"))
+    path.write_bytes(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune\nサイズ-1;GN;01/03/2026;Saisie;B2;東京\n".encode(
+            "shift_jis", errors="replace"
+        )
+    )
     result = web.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code != 0 and "encodage non reconnu" in result.output
 
@@ -221,8 +248,11 @@ def test_unconfirmed_uploads_are_purged(web, tmp_path):
 
     def upload():
         data = "Référence;Service;Date des faits;Nature;Cotation;Commune\nGN-1;GN;01/03/2026;Saisie;B2;Épinal\n"
-        response = client.post("/signalements/import", data={"file": (io.BytesIO(data.encode()), "gn.csv")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/signalements/import",
+            data={"file": (io.BytesIO(data.encode()), "gn.csv")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 302
         return response.headers["Location"]
 
@@ -238,7 +268,10 @@ def test_unconfirmed_uploads_are_purged(web, tmp_path):
 
 def test_a_csv_field_over_128_kb_is_refused_in_french(web, tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune;Résumé\n"
-                    f"GN-1;GN;01/03/2026;Saisie;B2;Épinal;\"{'x' * 140_000}\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune;Résumé\n"
+        f'GN-1;GN;01/03/2026;Saisie;B2;Épinal;"{"x" * 140_000}\n',
+        encoding="utf-8",
+    )
     result = web.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code != 0 and "CSV illisible" in result.output

@@ -29,8 +29,20 @@ from tests.signin import add_user
 
 HEADER = "Référence;Service;Date des faits;Nature;Produit;Cotation;Latitude;Longitude;Diffusion;Résumé"
 # Six shared gendarmerie reports in Épinal (88160): a hotspot everyone sees.
-SHARED = [(f"GN-{i}", "GN", f"0{i + 1}/03/2026 10:00", "deal_point", "cannabis_herb", "B2",
-           48.1720 + i * 0.0001, 6.4470 + i * 0.0001, "Partagé") for i in range(6)]
+SHARED = [
+    (
+        f"GN-{i}",
+        "GN",
+        f"0{i + 1}/03/2026 10:00",
+        "deal_point",
+        "cannabis_herb",
+        "B2",
+        48.1720 + i * 0.0001,
+        6.4470 + i * 0.0001,
+        "Partagé",
+    )
+    for i in range(6)
+]
 
 
 def restricted(world):
@@ -39,12 +51,36 @@ def restricted(world):
     Saint-Dié-des-Vosges (88413) in the week of 9 March. World "b" moves
     each within its commune and week and changes what it says."""
     if world == "a":
-        group = [(f"DOU-{i}", "DOUANE", f"02/03/2026 0{i + 1}:00", "deal_point", "cocaine", "A1",
-                  48.1790 + i * 0.0001, 6.4533 + i * 0.0001, "Restreint") for i in range(5)]
+        group = [
+            (
+                f"DOU-{i}",
+                "DOUANE",
+                f"02/03/2026 0{i + 1}:00",
+                "deal_point",
+                "cocaine",
+                "A1",
+                48.1790 + i * 0.0001,
+                6.4533 + i * 0.0001,
+                "Restreint",
+            )
+            for i in range(5)
+        ]
         lone = [("DOU-9", "DOUANE", "09/03/2026 08:00", "seizure", "heroin", "A1", 48.2969, 6.9413, "Restreint")]
     else:
-        group = [(f"DOU-{i}", "DOUANE", f"08/03/2026 1{i + 5}:00", "seizure", "cannabis_resin", "C3",
-                  48.1700 - i * 0.0003, 6.4700 + i * 0.0004, "Restreint") for i in range(5)]
+        group = [
+            (
+                f"DOU-{i}",
+                "DOUANE",
+                f"08/03/2026 1{i + 5}:00",
+                "seizure",
+                "cannabis_resin",
+                "C3",
+                48.1700 - i * 0.0003,
+                6.4700 + i * 0.0004,
+                "Restreint",
+            )
+            for i in range(5)
+        ]
         lone = [("DOU-9", "DOUANE", "15/03/2026 23:00", "tip", "cocaine", "F6", 48.2900, 6.9500, "Restreint")]
     return group + lone
 
@@ -52,9 +88,11 @@ def restricted(world):
 def build_world(path, monkeypatch, world, with_restricted=True):
     app = make_app(path / world / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
     rows = SHARED + (restricted(world) if with_restricted else [])
-    lines = [HEADER] + [f"{ref};{agency};{when};{cat};{subst};{grading};{str(lat).replace('.', ',')};"
-                        f"{str(lon).replace('.', ',')};{handling};résumé {ref}"
-                        for ref, agency, when, cat, subst, grading, lat, lon, handling in rows]
+    lines = [HEADER] + [
+        f"{ref};{agency};{when};{cat};{subst};{grading};{str(lat).replace('.', ',')};"
+        f"{str(lon).replace('.', ',')};{handling};résumé {ref}"
+        for ref, agency, when, cat, subst, grading, lat, lon, handling in rows
+    ]
     source = path / f"{world}.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(source)])
@@ -76,8 +114,18 @@ def worlds(tmp_path_factory):
             # restricted report of world a, one of world b, a large one.
             client = app.test_client()
             for lon, lat, d in ((6.4533, 48.1790, 0.00002), (6.4700, 48.1700, 0.00002), (6.46, 48.175, 0.02)):
-                square = {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d],
-                                                              [lon - d, lat + d], [lon - d, lat - d]]]}
+                square = {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [lon - d, lat - d],
+                            [lon + d, lat - d],
+                            [lon + d, lat + d],
+                            [lon - d, lat + d],
+                            [lon - d, lat - d],
+                        ]
+                    ],
+                }
                 assert client.post("/api/zones", json={"name": "Piège", "geometry": square}).status_code == 201
         yield apps
 
@@ -248,8 +296,11 @@ def requests(draw):
     if draw(st.booleans()):
         params["eps"] = str(draw(st.integers(50, 3000)))
         params["min_samples"] = str(draw(st.integers(3, 8)))
-    endpoint = draw(st.sampled_from(["/api/communes", "/api/hotspots", "/api/reports", "/api/emerging",
-                                     "/api/reports?format=compact", "zone"]))
+    endpoint = draw(
+        st.sampled_from(
+            ["/api/communes", "/api/hotspots", "/api/reports", "/api/emerging", "/api/reports?format=compact", "zone"]
+        )
+    )
     if endpoint == "zone":
         endpoint = f"/api/zones/{draw(st.integers(1, 3))}/contents"
     if endpoint.startswith("/api/reports"):

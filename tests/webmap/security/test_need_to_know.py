@@ -35,8 +35,10 @@ def cell(tmp_path, monkeypatch):
     analyst."""
     app = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
     lines = ["Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion;Résumé;Adresse"]
-    lines += [f"{ref};{agency};{when};Point de deal;B2;{lat};{lon};{handling};{summary};{place}"
-              for ref, agency, when, lat, lon, handling, summary, place in ROWS]
+    lines += [
+        f"{ref};{agency};{when};Point de deal;B2;{lat};{lon};{handling};{summary};{place}"
+        for ref, agency, when, lat, lon, handling, summary, place in ROWS
+    ]
     path = tmp_path / "cell.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(path)])
@@ -60,15 +62,23 @@ def test_import_reads_the_handling_column(cell):
     with cell.app_context():
         frame = reports_frame(get_session())
     assert dict(zip(frame["agency_ref"], frame["handling"])) == {
-        "GN-1": "shared", "GN-2": "shared", "GN-3": "shared", "GN-4": "shared", "GN-5": "shared",
-        SECRET_REF: "restricted"}
+        "GN-1": "shared",
+        "GN-2": "shared",
+        "GN-3": "shared",
+        "GN-4": "shared",
+        "GN-5": "shared",
+        SECRET_REF: "restricted",
+    }
 
 
 def test_unknown_handling_is_rejected(tmp_path, monkeypatch):
     app = make_app(tmp_path / "instance", monkeypatch)
     path = tmp_path / "bad.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune;Diffusion\n"
-                    "X-1;GN;01/03/2026;Saisie;B2;Épinal;Très secret\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune;Diffusion\n"
+        "X-1;GN;01/03/2026;Saisie;B2;Épinal;Très secret\n",
+        encoding="utf-8",
+    )
     result = app.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code != 0
     assert "diffusion inconnue" in result.output
@@ -114,7 +124,12 @@ def test_a_lone_restricted_report_adds_to_no_figure_of_another_agency(cell):
     card = get_json(client, f"/api/hotspots/{spots[0]['id']}")
     assert card["properties"]["count"] == 5
     assert sorted(r["properties"]["agency_ref"] for r in card["properties"]["reports"]) == [
-        "GN-1", "GN-2", "GN-3", "GN-4", "GN-5"]
+        "GN-1",
+        "GN-2",
+        "GN-3",
+        "GN-4",
+        "GN-5",
+    ]
     communes = {c["insee"]: c for c in get_json(client, "/api/communes")["communes"]}
     assert communes["88160"]["count"] == 5 and communes["88160"]["by_agency"] == {"GN": 5}  # Épinal
     douane = cell.test_client(user="analyst-douane")
@@ -135,8 +150,14 @@ def _get_urls(app):
     """Every GET route, with arguments filled in from the data."""
     with app.test_request_context():
         spots = json.loads(app.test_client().get("/api/hotspots").data)["features"]
-    values = {"code": spots[0]["id"], "zone_id": 1, "batch_id": 1, "output": "png", "token": "x" * 20,
-              "filename": "css/crossmap.css"}
+    values = {
+        "code": spots[0]["id"],
+        "zone_id": 1,
+        "batch_id": 1,
+        "output": "png",
+        "token": "x" * 20,
+        "filename": "css/crossmap.css",
+    }
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
@@ -170,8 +191,12 @@ def test_no_get_route_leaks_the_restricted_report(cell):
 def test_a_tiny_zone_does_not_locate_the_restricted_report(cell):
     lon, lat = 6.4533017, 48.1790017
     d = 0.000001  # ten centimetres: GN-1 lies 20 cm away
-    square = {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d],
-                                                  [lon - d, lat + d], [lon - d, lat - d]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+        ],
+    }
     created = cell.test_client().post("/api/zones", json={"name": "Piège", "geometry": square})
     assert created.status_code == 201
     url = f"/api/zones/{created.get_json()['id']}/contents"

@@ -32,8 +32,11 @@ def cell(tmp_path, monkeypatch):
 
 
 def upload(client, text, name="gn.csv", **form):
-    response = client.post("/signalements/import", data={"file": (io.BytesIO(text.encode("utf-8")), name), **form},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/signalements/import",
+        data={"file": (io.BytesIO(text.encode("utf-8")), name), **form},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     return response.headers["Location"]
 
@@ -42,8 +45,16 @@ def test_an_analyst_cannot_write_over_another_agencys_report(cell):
     """The review's attack: a GN file with a row "Service = DOUANE" carrying
     DOUANE's reference, shared and moved."""
     client = cell.test_client(user="analyst-gn")
-    text = "\n".join([HEADER, "DOU-1;DOUANE;05/03/2026 10:00;Saisie;A1;48,30;6,90;Partagé;écrasé",
-                      "GN-1;GN;05/03/2026 11:00;Saisie;B2;48,1790;6,4533;Partagé;à nous"]) + "\n"
+    text = (
+        "\n".join(
+            [
+                HEADER,
+                "DOU-1;DOUANE;05/03/2026 10:00;Saisie;A1;48,30;6,90;Partagé;écrasé",
+                "GN-1;GN;05/03/2026 11:00;Saisie;B2;48,1790;6,4533;Partagé;à nous",
+            ]
+        )
+        + "\n"
+    )
     preview_url = upload(client, text)
     page = client.get(preview_url).get_data(as_text=True)
     # The upload is for the analyst's own agency: a row of another is refused.
@@ -76,7 +87,9 @@ def test_the_form_agency_is_the_users_own(cell):
         from webmap.db.models import Report
 
         agencies = sorted(get_session().scalars(select(Report.agency).where(Report.agency_ref == "DOU-2")))
-        summary = get_session().scalar(select(Report.summary).where(Report.agency == "DOUANE", Report.agency_ref == "DOU-2"))
+        summary = get_session().scalar(
+            select(Report.summary).where(Report.agency == "DOUANE", Report.agency_ref == "DOU-2")
+        )
     assert agencies == ["DOUANE", "GN"] and summary == "Secret-Rose"
 
 

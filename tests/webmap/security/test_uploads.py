@@ -57,8 +57,12 @@ def test_too_many_rows_stop_the_reading(tmp_path, count):
 
 def test_a_row_far_too_wide_is_refused(tmp_path):
     def change(xml):
-        return xml.replace(b"</sheetData>", b'<row r="3"><c r="A3" t="inlineStr"><is><t>GN-2</t></is></c>'
-                                            b'<c r="XFD3" t="inlineStr"><is><t>loin</t></is></c></row></sheetData>')
+        return xml.replace(
+            b"</sheetData>",
+            b'<row r="3"><c r="A3" t="inlineStr"><is><t>GN-2</t></is></c>'
+            b'<c r="XFD3" t="inlineStr"><is><t>loin</t></is></c></row></sheetData>',
+        )
+
     error, seconds = read(tmp_path, rewrite_sheet(workbook_bytes(), change))
     assert isinstance(error, ImportFileError) and "trop large" in str(error)
 
@@ -77,8 +81,11 @@ def test_the_worker_stops_at_its_cpu_limit(tmp_path, monkeypatch):
 def test_an_accepted_upload_is_parsed_once(tmp_path, monkeypatch):
     app = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
     client = app.test_client()
-    response = client.post("/signalements/import", data={"file": (io.BytesIO(workbook_bytes()), "gn.xlsx")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/signalements/import",
+        data={"file": (io.BytesIO(workbook_bytes()), "gn.xlsx")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     preview_url = response.headers["Location"]
 
@@ -98,8 +105,9 @@ def test_a_hostile_upload_is_refused_on_the_page_in_french(tmp_path, monkeypatch
     app = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False)
     bomb = zip_bomb()
     started = time.perf_counter()
-    response = app.test_client().post("/signalements/import", data={"file": (io.BytesIO(bomb), "bombe.xlsx")},
-                                      content_type="multipart/form-data")
+    response = app.test_client().post(
+        "/signalements/import", data={"file": (io.BytesIO(bomb), "bombe.xlsx")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400 and time.perf_counter() - started < 5
     assert "se décompresse en" in response.get_data(as_text=True)
     assert not any((tmp_path / "instance" / "uploads").iterdir())

@@ -31,10 +31,13 @@ def entries(app, action=None):
         return audit.search(db.get_session(), action=action)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_entry SET username = 'quelqu''un d''autre'",
-    "DELETE FROM audit_entry",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entry SET username = 'quelqu''un d''autre'",
+        "DELETE FROM audit_entry",
+    ],
+)
 def test_the_database_refuses_to_change_or_remove_an_entry(app, statement):
     with app.app_context():
         session = db.get_session()
@@ -54,8 +57,12 @@ def test_no_route_can_change_the_trail(app):
 def test_import_rollback_and_export_are_recorded_with_who_and_where(web):
     client = web.test_client()
     data = (DATA / "reports-gn-cp1252.csv").read_bytes()
-    upload = client.post("/signalements/import", data={"file": (io.BytesIO(data), "gn.csv")},
-                         content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    upload = client.post(
+        "/signalements/import",
+        data={"file": (io.BytesIO(data), "gn.csv")},
+        content_type="multipart/form-data",
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
     token = upload.headers["Location"].split("/")[-1].split("?")[0]
     assert client.post(f"/signalements/import/{token}").status_code == 302
     assert client.get("/signalements/export/fichier?format=csv&agencies=GN").status_code == 200
@@ -98,7 +105,10 @@ def test_csv_export_holds_every_entry_and_is_itself_recorded(web):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["n°", "date", "utilisateur", "service", "adresse", "action", "détails"]
     assert rows[1][2] == "'=HYPERLINK(1)"  # no formula runs in a spreadsheet
-    assert entries(web)[0].action == "export" and json.loads(entries(web)[0].details) == {"what": "audit_trail", "filters": {}}
+    assert entries(web)[0].action == "export" and json.loads(entries(web)[0].details) == {
+        "what": "audit_trail",
+        "filters": {},
+    }
 
 
 def test_only_admins_read_the_trail(web):
@@ -112,8 +122,11 @@ def test_purge_removes_old_reports_and_is_recorded(app, runner):
     assert runner.invoke(args=["import", str(DATA / "reports-gn-cp1252.csv")]).exit_code == 0
     with app.app_context():
         session = db.get_session()
-        session.execute(sqlalchemy.update(Report).where(Report.agency_ref == "GN-2025-001")
-                        .values(observed_at=datetime(2019, 5, 1, tzinfo=PARIS)))
+        session.execute(
+            sqlalchemy.update(Report)
+            .where(Report.agency_ref == "GN-2025-001")
+            .values(observed_at=datetime(2019, 5, 1, tzinfo=PARIS))
+        )
         session.commit()
     refused = runner.invoke(args=["purge-reports"])
     assert refused.exit_code != 0 and "REPORT_RETENTION_YEARS" in refused.output
@@ -136,8 +149,10 @@ def test_purge_uses_the_configured_retention(tmp_path, monkeypatch):
 
 def test_zone_changes_and_hotspot_cards_are_recorded(web):
     client = web.test_client()
-    square = {"type": "Polygon", "coordinates": [[[6.44, 48.17], [6.46, 48.17], [6.46, 48.19], [6.44, 48.19],
-                                                  [6.44, 48.17]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[6.44, 48.17], [6.46, 48.17], [6.46, 48.19], [6.44, 48.19], [6.44, 48.17]]],
+    }
     created = client.post("/api/zones", json={"name": "Opération Tulipe", "geometry": square})
     assert created.status_code == 201
     zone_id = created.get_json()["id"]

@@ -20,16 +20,58 @@ from webmap.services import importer
 DATA = Path(__file__).parents[2] / "data"
 # derandomize: the same examples on every run, so that the suite is stable;
 # a wider search is one setting away when hunting.
-FUZZ = settings(max_examples=60, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-HEADERS = ["Référence", "Service", "Date des faits", "Heure", "Nature", "Produit", "Quantité", "Unité",
-           "Cotation", "Commune", "Code postal", "Code INSEE", "Adresse", "Latitude", "Longitude", "X", "Y",
-           "Résumé", "Diffusion"]
-cells = st.one_of(st.text(max_size=30), st.integers(-10**12, 10**12),
-                  st.floats(allow_nan=True, allow_infinity=True), st.none(),
-                  st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
-                  st.sampled_from(["48,17", "6,45", "88160", "Épinal", "B2", "Saisie", "résine", "12,5", "kg",
-                                   "25/11/2025 22:40", "Restreint", "950000", "6800000"]))
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+HEADERS = [
+    "Référence",
+    "Service",
+    "Date des faits",
+    "Heure",
+    "Nature",
+    "Produit",
+    "Quantité",
+    "Unité",
+    "Cotation",
+    "Commune",
+    "Code postal",
+    "Code INSEE",
+    "Adresse",
+    "Latitude",
+    "Longitude",
+    "X",
+    "Y",
+    "Résumé",
+    "Diffusion",
+]
+cells = st.one_of(
+    st.text(max_size=30),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from(
+        [
+            "48,17",
+            "6,45",
+            "88160",
+            "Épinal",
+            "B2",
+            "Saisie",
+            "résine",
+            "12,5",
+            "kg",
+            "25/11/2025 22:40",
+            "Restreint",
+            "950000",
+            "6800000",
+        ]
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +97,9 @@ def test_any_bytes_give_a_table_or_an_import_file_error(tmp_path_factory, data, 
 def test_any_rows_are_imported_or_rejected_with_a_reason(geocoder, rows):
     table = importer.Table(headers=HEADERS, rows=rows, lines=list(range(2, len(rows) + 2)), filename="f.csv")
     try:
-        prepared = importer.prepare(table, geocoder=geocoder, known_agencies=AGENCIES,
-                                    now_=datetime(2026, 11, 26, tzinfo=PARIS))
+        prepared = importer.prepare(
+            table, geocoder=geocoder, known_agencies=AGENCIES, now_=datetime(2026, 11, 26, tzinfo=PARIS)
+        )
     except importer.ImportFileError:
         return
     rejected = {r.line for r in prepared.rejections}
@@ -82,9 +125,15 @@ def test_geocoding_any_text_finds_a_place_or_says_why(geocoder, text):
 
 
 @FUZZ
-@given(values=st.fixed_dictionaries({}, optional={
-    name: st.one_of(st.text(max_size=20), st.floats(allow_nan=True, allow_infinity=True), st.integers())
-    for name in ("lon", "lat", "x", "y", "insee", "postal_code", "commune", "address")}))
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.one_of(st.text(max_size=20), st.floats(allow_nan=True, allow_infinity=True), st.integers())
+            for name in ("lon", "lat", "x", "y", "insee", "postal_code", "commune", "address")
+        },
+    )
+)
 def test_locating_any_values_finds_a_place_or_says_why(geocoder, values):
     try:
         geocoder.locate(**values)
@@ -119,8 +168,7 @@ def test_no_api_answer_is_a_server_error(fuzz_app, operation):
     client = fuzz_app.test_client()
     assert client.get("/api/openapi.json").status_code == 200  # signed in
 
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def call(case):
         response = client.open(case.formatted_path, method=case.method, query_string=case.query or {})
@@ -140,13 +188,15 @@ HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
 def web(tmp_path, monkeypatch):
     from tests.apps import make_app
 
-    return make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, IMPORT_MAX_BYTES=4000,
-                    MAX_CONTENT_LENGTH=6000)
+    return make_app(
+        tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, IMPORT_MAX_BYTES=4000, MAX_CONTENT_LENGTH=6000
+    )
 
 
 def upload(client, name, data):
-    return client.post("/signalements/import", data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/signalements/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_oversized_upload_is_refused(web):
@@ -170,11 +220,14 @@ def test_path_traversal_in_file_names_stays_in_the_upload_folder(web, name):
     assert (Path(web.instance_path) / "secret_key").read_bytes() == secret
 
 
-@pytest.mark.parametrize("name, data", [
-    ("image.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),
-    ("classeur.xlsx", b"pas un classeur"),
-    ("donnees.geojson", b"{pas du json"),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("image.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),
+        ("classeur.xlsx", b"pas un classeur"),
+        ("donnees.geojson", b"{pas du json"),
+    ],
+)
 def test_wrong_content_types_are_refused_with_a_message(web, name, data):
     client = web.test_client()
     # Read once, at upload: refused there (issue #16).
@@ -185,15 +238,19 @@ def test_wrong_content_types_are_refused_with_a_message(web, name, data):
 
 def test_html_in_every_free_text_field_is_shown_escaped(web, tmp_path):
     client = web.test_client()
-    line = (f"{HOSTILE[:40]};GN;01/03/2026 10:00;Saisie;Résine;1;kg;B2;Épinal;;;{HOSTILE};;;{HOSTILE}\n")
+    line = f"{HOSTILE[:40]};GN;01/03/2026 10:00;Saisie;Résine;1;kg;B2;Épinal;;;{HOSTILE};;;{HOSTILE}\n"
     header = (DATA / "reports-gn-cp1252.csv").read_bytes().decode("cp1252").splitlines()[0]
     data = (header + "\n" + line).encode("utf-8")
     location = upload(client, "hostile.csv", data).headers["Location"]
     preview = client.get(location).get_data(as_text=True)
     token = location.split("/")[-1].split("?")[0]
     client.post(f"/signalements/import/{token}")
-    pages = [preview, client.get("/signalements/lots").get_data(as_text=True), client.get("/").get_data(as_text=True),
-             client.get("/admin/journal").get_data(as_text=True)]
+    pages = [
+        preview,
+        client.get("/signalements/lots").get_data(as_text=True),
+        client.get("/").get_data(as_text=True),
+        client.get("/admin/journal").get_data(as_text=True),
+    ]
     for page in pages:
         assert "<img src=x" not in page and '<script>alert("x")' not in page
     assert "&lt;img src=x" in preview

@@ -14,12 +14,20 @@ from webmap.services.hotspot_names import name_hotspots
 
 def spots(xs, ids):
     n = len(xs)
-    frame = pd.DataFrame({
-        "id": ids, "x_l93": np.asarray(xs, float), "y_l93": 0.0,
-        "observed_at": pd.date_range("2026-01-05", periods=n, freq="D", tz="Europe/Paris"),
-        "agency": "GN", "category": "tip", "substances": "cocaine", "insee": "88160",
-        "reliability": "B", "credibility": 2,
-    })
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "x_l93": np.asarray(xs, float),
+            "y_l93": 0.0,
+            "observed_at": pd.date_range("2026-01-05", periods=n, freq="D", tz="Europe/Paris"),
+            "agency": "GN",
+            "category": "tip",
+            "substances": "cocaine",
+            "insee": "88160",
+            "reliability": "B",
+            "credibility": 2,
+        }
+    )
     return summarise(frame, np.zeros(n, int))
 
 

@@ -32,8 +32,11 @@ def dump(app):
         finally:
             connection.close()
     with app.app_context(), db.get_engine().connect() as connection:
-        return [f'INSERT INTO "{name}" VALUES{tuple(row)}' for name in sorted(Base.metadata.tables)
-                for row in connection.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+        return [
+            f'INSERT INTO "{name}" VALUES{tuple(row)}'
+            for name in sorted(Base.metadata.tables)
+            for row in connection.execute(text(f"SELECT * FROM {name} ORDER BY 1"))
+        ]
 
 
 def written_bytes(app):
@@ -137,8 +140,9 @@ def test_every_kind_of_rejection_and_nothing_is_written(app, runner, tmp_path):
     assert result.exit_code == 1
     assert "Import annulé" in result.output and "13 ligne(s) rejetée(s) sur 14" in result.output
     for line, (column, reason) in EXPECTED_REJECTIONS.items():
-        assert any(f"ligne {line}, colonne « {column} »" in out and reason in out
-                   for out in result.output.splitlines()), (line, reason)
+        assert any(
+            f"ligne {line}, colonne « {column} »" in out and reason in out for out in result.output.splitlines()
+        ), (line, reason)
     assert dump(app) == before
     content = errors.read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
@@ -149,8 +153,9 @@ def test_every_kind_of_rejection_and_nothing_is_written(app, runner, tmp_path):
 
 def test_before_2000_is_accepted_once_confirmed(app, runner, tmp_path):
     path = tmp_path / "old.csv"
-    path.write_text("Référence;Service;Date;Nature;Cotation;Commune\nOLD-1;GN;03/02/1998 10:00;Saisie;B2;Épinal\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date;Nature;Cotation;Commune\nOLD-1;GN;03/02/1998 10:00;Saisie;B2;Épinal\n", encoding="utf-8"
+    )
     assert invoke(runner, path).exit_code == 1
     assert invoke(runner, path, "--allow-before-2000").exit_code == 0
 
@@ -240,8 +245,13 @@ def test_crash_during_write_leaves_the_database_as_before(app, runner):
     with app.app_context():
         session = db.get_session()
         with pytest.raises(RuntimeError):
-            importer.import_file(session, DATA / "reports-gn-cp1252.csv", known_agencies=app.config["AGENCIES"],
-                                 geocoder=importer.geocoder_from_config(app.config), progress=crash)
+            importer.import_file(
+                session,
+                DATA / "reports-gn-cp1252.csv",
+                known_agencies=app.config["AGENCIES"],
+                geocoder=importer.geocoder_from_config(app.config),
+                progress=crash,
+            )
         session.rollback()
     assert dump(app) == before
 
@@ -256,7 +266,10 @@ def test_kill_in_the_middle_leaves_the_database_as_before(app, runner, tmp_path)
     environment = {**os.environ, "CROSSMAP_INSTANCE_PATH": app.instance_path, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [Path(sys.executable).parent / "crossmap", "import", str(big)],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     written = written_bytes(app)
     try:
@@ -308,8 +321,11 @@ def test_size_and_row_limits(tmp_path, monkeypatch):
     result = invoke(runner, DATA / "reports-douane-utf8bom.csv")
     assert result.exit_code == 0
     six_rows = tmp_path / "six.csv"
-    six_rows.write_text("Référence;Service;Date;Nature;Cotation;Commune\n"
-                        + "".join(f"R{i};GN;01/10/2025;Saisie;B2;Golbey\n" for i in range(6)), encoding="utf-8")
+    six_rows.write_text(
+        "Référence;Service;Date;Nature;Cotation;Commune\n"
+        + "".join(f"R{i};GN;01/10/2025;Saisie;B2;Golbey\n" for i in range(6)),
+        encoding="utf-8",
+    )
     result = invoke(runner, six_rows)
     assert result.exit_code == 1 and "Trop de lignes : plus de 5 (maximum 5)" in result.output
 
@@ -318,9 +334,24 @@ def test_profile_maps_unknown_headers_and_is_reused(app, runner, tmp_path):
     path = tmp_path / "sp.csv"
     path.write_text("Num PV;Quand;Quoi;Cote;Où\nSP-1;01/10/2025 10:00;Saisie;B2;Épinal\n", encoding="utf-8")
     assert "Colonnes manquantes" in invoke(runner, path, "--agency", "PN-SP").output
-    result = invoke(runner, path, "--agency", "PN-SP", "--map", "Num PV=agency_ref", "--map", "Quand=observed_at",
-                    "--map", "Quoi=category", "--map", "Cote=grading", "--map", "Où=commune",
-                    "--save-profile", "SP Épinal")
+    result = invoke(
+        runner,
+        path,
+        "--agency",
+        "PN-SP",
+        "--map",
+        "Num PV=agency_ref",
+        "--map",
+        "Quand=observed_at",
+        "--map",
+        "Quoi=category",
+        "--map",
+        "Cote=grading",
+        "--map",
+        "Où=commune",
+        "--save-profile",
+        "SP Épinal",
+    )
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["profiles"]).output
     assert "SP Épinal (service : PN-SP)" in listing and "Num PV → Référence" in listing
@@ -344,7 +375,7 @@ def test_geocode_command_prints_json(runner):
 
 MIXED = (
     "Référence;Service;Date des faits;Nature;Produit;Cotation;Lieu\n"
-    "M-1;Police nationale;01/10/2025 10:00;Saisie;Cannabis résine;B2;\"48,1725 ; 6,4497\"\n"
+    'M-1;Police nationale;01/10/2025 10:00;Saisie;Cannabis résine;B2;"48,1725 ; 6,4497"\n'
     "M-2;CSP Épinal;01/10/2025 11:00;Point de deal;Résine de cannabis;B2;Capavenir Vosges\n"
     "M-3;commissariat de Saint-Dié;01/10/2025 12:00;Trafic;Cannabis (résine), cocaïne;C3;Saint-Dié-des-Vosges\n"
 )
@@ -366,8 +397,10 @@ def test_a_file_as_agencies_write_it_imports_with_every_decision_kept(app, runne
 
     history = runner.invoke(args=["batches", "--decisions", "1"]).output
     assert "« 48,1725 ; 6,4497 » → point, latitude, longitude (degrés décimaux) → Épinal (88160)" in history
-    assert "« Capavenir Vosges » → nom de commune, centre de la commune · commune renommée depuis → " \
-           "Thaon-les-Vosges (88465)" in history
+    assert (
+        "« Capavenir Vosges » → nom de commune, centre de la commune · commune renommée depuis → "
+        "Thaon-les-Vosges (88465)" in history
+    )
     assert "« Cannabis résine » → valeur reconnue (autre écriture) → cannabis_resin" in history
     assert "« Police nationale » → valeur reconnue (autre écriture) → PN-SP" in history
     assert "ancien nom de Thaon-les-Vosges" in history
@@ -376,10 +409,13 @@ def test_a_file_as_agencies_write_it_imports_with_every_decision_kept(app, runne
 
 def test_a_pinned_agency_takes_every_row(app, runner, tmp_path):
     path = tmp_path / "gn.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n"
-                    "P-1;BTA Bruyères;01/10/2025 10:00;Saisie;B2;Bruyères\n"
-                    "P-2;;01/10/2025 10:00;Saisie;B2;Bruyères\n"
-                    "P-3;Unité 12;01/10/2025 10:00;Saisie;B2;Bruyères\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune\n"
+        "P-1;BTA Bruyères;01/10/2025 10:00;Saisie;B2;Bruyères\n"
+        "P-2;;01/10/2025 10:00;Saisie;B2;Bruyères\n"
+        "P-3;Unité 12;01/10/2025 10:00;Saisie;B2;Bruyères\n",
+        encoding="utf-8",
+    )
     output = invoke(runner, path).output
     assert "ligne 3, colonne « Service », valeur «  » : service manquant" in output
     assert "ligne 4, colonne « Service », valeur « Unité 12 » : service inconnu" in output
@@ -389,15 +425,20 @@ def test_a_pinned_agency_takes_every_row(app, runner, tmp_path):
     history = runner.invoke(args=["batches", "--decisions", "1"]).output
     assert "« BTA Bruyères » → valeur approchée (mots en plus) → GN [approximation]" in history
     assert "« Unité 12 » → service du fichier retenu → GN [approximation]" in history
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Commune\n"
-                    "P-4;Douane;01/10/2025 10:00;Saisie;B2;Bruyères\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Commune\nP-4;Douane;01/10/2025 10:00;Saisie;B2;Bruyères\n",
+        encoding="utf-8",
+    )
     assert "service différent de celui annoncé" in invoke(runner, path, "--agency", "GN").output
 
 
 def test_points_outside_the_departement_need_the_option(app, runner, tmp_path):
     path = tmp_path / "nancy.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n"
-                    "N-1;GN;01/10/2025 10:00;Saisie;B2;48,6921;6,1844\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude\n"
+        "N-1;GN;01/10/2025 10:00;Saisie;B2;48,6921;6,1844\n",
+        encoding="utf-8",
+    )
     result = invoke(runner, path)
     assert result.exit_code == 1 and "hors du département" in result.output
     result = invoke(runner, path, "--allow-outside")
@@ -409,8 +450,11 @@ def test_points_outside_the_departement_need_the_option(app, runner, tmp_path):
 
 def test_unknown_product_gets_suggestions(app, runner, tmp_path):
     path = tmp_path / "typo.csv"
-    path.write_text("Référence;Service;Date des faits;Nature;Produit;Cotation;Commune\n"
-                    "T-1;GN;01/10/2025 10:00;Saisie;cannabis;B2;Épinal\n", encoding="utf-8")
+    path.write_text(
+        "Référence;Service;Date des faits;Nature;Produit;Cotation;Commune\n"
+        "T-1;GN;01/10/2025 10:00;Saisie;cannabis;B2;Épinal\n",
+        encoding="utf-8",
+    )
     output = invoke(runner, path).output
     assert "produit inconnu : « cannabis »" in output
     assert "Valeurs proches : « Herbe de cannabis », « Résine de cannabis »" in output

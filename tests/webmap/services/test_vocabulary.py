@@ -60,8 +60,9 @@ def test_category_respelt_keeps_its_meaning(case):
 def test_any_wording_is_a_known_code_or_nothing(text):
     match = VOCABULARIES["substances"].match(text)
     assert match is None or match.code in SUBSTANCES
-    assert all(label in {words[0] for words in SUBSTANCE_WORDS.values()}
-               for label in VOCABULARIES["substances"].suggest(text))
+    assert all(
+        label in {words[0] for words in SUBSTANCE_WORDS.values()} for label in VOCABULARIES["substances"].suggest(text)
+    )
 
 
 @pytest.mark.parametrize(

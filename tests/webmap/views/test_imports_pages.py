@@ -20,8 +20,9 @@ def web(tmp_path, monkeypatch):
 
 def upload(client, name, data=None, **form):
     data = data if data is not None else (DATA / name).read_bytes()
-    return client.post("/signalements/import", data={"file": (io.BytesIO(data), name), **form},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/signalements/import", data={"file": (io.BytesIO(data), name), **form}, content_type="multipart/form-data"
+    )
 
 
 def test_pages_carry_the_csrf_token(client):
@@ -49,10 +50,40 @@ def test_upload_preview_confirm_then_rollback(web):
     assert "Géocodeur d&#39;adresses désactivé" in page
 
     token_url = preview_url.split("?")[0]
-    headers = ["Référence", "Service", "Date des faits", "Nature", "Produit", "Quantité", "Unité", "Cotation", "Commune",
-               "Code postal", "Code INSEE", "Adresse", "Latitude", "Longitude", "Résumé"]
-    fields = ["agency_ref", "agency", "observed_at", "category", "substances", "quantity", "unit", "grading", "commune",
-              "postal_code", "insee", "address", "lat", "lon", "summary"]
+    headers = [
+        "Référence",
+        "Service",
+        "Date des faits",
+        "Nature",
+        "Produit",
+        "Quantité",
+        "Unité",
+        "Cotation",
+        "Commune",
+        "Code postal",
+        "Code INSEE",
+        "Adresse",
+        "Latitude",
+        "Longitude",
+        "Résumé",
+    ]
+    fields = [
+        "agency_ref",
+        "agency",
+        "observed_at",
+        "category",
+        "substances",
+        "quantity",
+        "unit",
+        "grading",
+        "commune",
+        "postal_code",
+        "insee",
+        "address",
+        "lat",
+        "lon",
+        "summary",
+    ]
     response = client.post(token_url, data={"header": headers, "field": fields, "save_profile": "GN Vosges"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/signalements/lots")
     page = client.get("/signalements/lots").get_data(as_text=True)
@@ -103,8 +134,9 @@ def test_wrong_files_get_a_clear_error(web, name, content, message):
 
 
 def test_upload_too_large_is_refused_clearly(tmp_path, monkeypatch):
-    app = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, MAX_CONTENT_LENGTH=2000,
-                   IMPORT_MAX_BYTES=1000)
+    app = make_app(
+        tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, MAX_CONTENT_LENGTH=2000, IMPORT_MAX_BYTES=1000
+    )
     response = upload(app.test_client(), "big.csv", b"x" * 5000)
     assert response.status_code == 413
     assert "Fichier trop volumineux" in response.get_data(as_text=True)
@@ -131,8 +163,11 @@ def test_columns_mapped_on_the_page_and_saved_as_a_profile(web):
     page = client.get(preview_url).get_data(as_text=True)
     assert "Colonnes manquantes" in page
     token_url = preview_url.split("?")[0]
-    choices = {"header": ["Num PV", "Quand", "Quoi", "Cote", "Où"],
-               "field": ["agency_ref", "observed_at", "category", "grading", "commune"], "agency": "PN-SP"}
+    choices = {
+        "header": ["Num PV", "Quand", "Quoi", "Cote", "Où"],
+        "field": ["agency_ref", "observed_at", "category", "grading", "commune"],
+        "agency": "PN-SP",
+    }
     page = client.post(token_url + "/verifier", data=choices).get_data(as_text=True)
     assert "1 valides" in page and "Colonnes manquantes" not in page
     response = client.post(token_url, data={**choices, "save_profile": "SP Épinal"})
@@ -159,7 +194,7 @@ def test_preview_shows_every_decision_with_filters_and_the_batch_keeps_them(web)
     app, client = web
     preview_url = upload(client, "ddpn.csv", MIXED).headers["Location"]
     page = client.get(preview_url).get_data(as_text=True)
-    readings = page[page.index('id="readings"'):]
+    readings = page[page.index('id="readings"') :]
     # Place as given → how it was read → what is stored, for every row.
     assert "48,1725 ; 6,4497" in readings and "latitude, longitude (degrés décimaux)" in readings
     assert "Épinal (88160), 48.17250 ; 6.44970" in readings
@@ -171,10 +206,10 @@ def test_preview_shows_every_decision_with_filters_and_the_batch_keeps_them(web)
     assert "hors du département" in readings  # Nancy, refused without the option
     glue = "&" if "?" in preview_url else "?"
     approximations = client.get(preview_url + glue + "show=approximations").get_data(as_text=True)
-    approximations = approximations[approximations.index('id="readings"'):]
+    approximations = approximations[approximations.index('id="readings"') :]
     assert "marocaine" in approximations and "48,1725 ; 6,4497" not in approximations
     rejections = client.get(preview_url + glue + "show=rejections").get_data(as_text=True)
-    rejections = rejections[rejections.index('id="readings"'):]
+    rejections = rejections[rejections.index('id="readings"') :]
     assert "Nancy" in rejections and "Capavenir" not in rejections
 
     token_url = preview_url.split("?")[0]
@@ -185,8 +220,15 @@ def test_preview_shows_every_decision_with_filters_and_the_batch_keeps_them(web)
     assert response.status_code == 302
     assert 'href="/signalements/lots/1/decisions"' in client.get("/signalements/lots").get_data(as_text=True)
     history = client.get("/signalements/lots/1/decisions").get_data(as_text=True)
-    for expected in ("48,1725 ; 6,4497", "Thaon-les-Vosges (88465)", "Cannabis résine", "Police nationale",
-                     "hors du département (accepté)", "approximation", "Lieu"):
+    for expected in (
+        "48,1725 ; 6,4497",
+        "Thaon-les-Vosges (88465)",
+        "Cannabis résine",
+        "Police nationale",
+        "hors du département (accepté)",
+        "approximation",
+        "Lieu",
+    ):
         assert expected in history, expected
 
 

@@ -14,7 +14,9 @@ from tests.browser import browser_page, serve
 
 pytestmark = pytest.mark.browser
 
-READY = "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+READY = (
+    "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+)
 
 
 def wait_ready(page, after=0):
@@ -115,7 +117,9 @@ def test_filters_follow_the_api_and_the_url_keeps_them(demo_app, artifacts):
         page.click("#charts summary")
         page.wait_for_selector("#chart-hours td")
         cells = page.locator("#chart-hours td").evaluate_all("cells => cells.map(c => Number(c.title))")
-        weeks = page.locator("#chart-weeks rect").evaluate_all("bars => new Set(bars.map(b => b.getAttribute('x'))).size")
+        weeks = page.locator("#chart-weeks rect").evaluate_all(
+            "bars => new Set(bars.map(b => b.getAttribute('x'))).size"
+        )
         assert len(cells) == 7 * 24 and sum(cells) == census["total"]
         # 1 January to 30 June 2026: 27 weeks, from Monday 29 December.
         assert weeks == 27
@@ -228,6 +232,7 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
     assert shown == len(inside) > 0
     assert all(z["properties"]["name"] != "Opération Moselle 2" for z in api(demo_app, "/api/zones")["features"])
 
+
 def test_playback_advances_week_by_week_and_stops(demo_app):
     with serve(demo_app) as url, browser_page() as browser:
         page = browser.page
@@ -254,7 +259,9 @@ def test_empty_database_draws_the_basemap_without_errors(app):
     with serve(app) as url, browser_page() as browser:
         browser.page.goto(url + "/")
         census = wait_ready(browser.page)
-        assert browser.page.locator("#emerging li").all_inner_texts() == ["Rien de nouveau ni en hausse avec ces filtres."]
+        assert browser.page.locator("#emerging li").all_inner_texts() == [
+            "Rien de nouveau ni en hausse avec ces filtres."
+        ]
         assert_clean(browser)
     assert census["total"] == 0 and census["hotspots"] == 0
 
@@ -275,5 +282,6 @@ def test_hotspot_card_tells_its_life_and_the_panel_its_forecast(demo_app):
         assert page.locator("#card .life").inner_text().startswith(f"actif depuis le {first} · ")
         assert "signalements sur la période" in page.locator("#card .life").inner_text()
         page.wait_for_function(
-            "() => document.getElementById('backtest-line').textContent.startsWith('Les points chauds des 12 dernières')")
+            "() => document.getElementById('backtest-line').textContent.startsWith('Les points chauds des 12 dernières')"
+        )
         assert_clean(browser)

@@ -21,7 +21,9 @@ from tests.webmap.views.test_page_state import saved_zone  # noqa: F401  (fixtur
 
 pytestmark = pytest.mark.browser
 
-READY = "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+READY = (
+    "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
+)
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
@@ -44,8 +46,11 @@ def pdf_words(body):
 
 
 def legend_counts(text, agencies):
-    return {a["code"]: int(m.group(1).replace("\u202f", "").replace(" ", ""))
-            for a in agencies if (m := re.search(re.escape(a["name"]) + r" \(([\d\u202f ]+)\)", text))}
+    return {
+        a["code"]: int(m.group(1).replace("\u202f", "").replace(" ", ""))
+        for a in agencies
+        if (m := re.search(re.escape(a["name"]) + r" \(([\d\u202f ]+)\)", text))
+    }
 
 
 def test_commanders_path(demo_app, saved_zone, artifacts):  # noqa: F811
@@ -158,8 +163,9 @@ def test_analysts_path(demo_app, artifacts):
         for mode in ("sliding", "cumulative"):
             page.select_option("#play-mode", mode)
             page.click("#play")
-            page.wait_for_function("() => document.querySelector('#play').getAttribute('aria-pressed') === 'false'",
-                                   timeout=60000)
+            page.wait_for_function(
+                "() => document.querySelector('#play').getAttribute('aria-pressed') === 'false'", timeout=60000
+            )
             period, steps = page.evaluate("() => [window.crossmap.census.playPeriod, window.crossmap.census.playSteps]")
             assert len(steps) >= 3
             assert all(period[0] <= start <= end <= period[1] for start, end in steps), (mode, period, steps)
@@ -167,7 +173,9 @@ def test_analysts_path(demo_app, artifacts):
             if mode == "cumulative":
                 assert {start for start, _ in steps} == {period[0]}
                 assert [end for _, end in steps] == sorted(end for _, end in steps)
-            s0, s1 = page.evaluate("() => [+document.querySelector('#slider-start').value, +document.querySelector('#slider-end').value]")
+            s0, s1 = page.evaluate(
+                "() => [+document.querySelector('#slider-start').value, +document.querySelector('#slider-end').value]"
+            )
             assert s0 <= s1
             wait_ready(page, 0)
             assert query(page).get("start") == ninety.get("start")
@@ -181,8 +189,12 @@ def test_analysts_path(demo_app, artifacts):
         page.wait_for_selector(".legend strong:has-text('Signalements par commune')")
 
         # Search: abbreviations, accents optional, postal and INSEE codes.
-        for typed, expected in (("St Dié", "Saint-Dié-des-Vosges"), ("st die", "Saint-Dié-des-Vosges"),
-                                ("88100", "Saint-Dié-des-Vosges"), ("88160", "Épinal")):
+        for typed, expected in (
+            ("St Dié", "Saint-Dié-des-Vosges"),
+            ("st die", "Saint-Dié-des-Vosges"),
+            ("88100", "Saint-Dié-des-Vosges"),
+            ("88160", "Épinal"),
+        ):
             page.fill("#commune-search", typed)
             page.wait_for_selector(f"#commune-options li:has-text('{expected}')")
         page.fill("#commune-search", "Zzyzx")
@@ -238,16 +250,30 @@ def test_screenshots_of_the_map_and_the_table(demo_app, artifacts, size):
 
 def test_snapshot_and_briefing_pictures(demo_client, artifacts):
     """The pictures of the README: a snapshot and a briefing page."""
-    png = demo_client.get("/export/snapshot.png?choro=rate&layers=communes,reports,hotspots,cells&hours=18-23"
-                          "&size=1920x1080")
+    png = demo_client.get(
+        "/export/snapshot.png?choro=rate&layers=communes,reports,hotspots,cells&hours=18-23&size=1920x1080"
+    )
     assert png.status_code == 200
     (artifacts / "snapshot-1920x1080.png").write_bytes(png.data)
     pdf = demo_client.get("/export/briefing.pdf?start=2026-09-07&end=2026-11-29")
     assert pdf.status_code == 200
     (artifacts / "briefing.pdf").write_bytes(pdf.data)
     if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "4", str(artifacts / "briefing.pdf"),
-                        str(artifacts / "briefing")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "110",
+                "-f",
+                "1",
+                "-l",
+                "4",
+                str(artifacts / "briefing.pdf"),
+                str(artifacts / "briefing"),
+            ],
+            check=True,
+        )
 
 
 def test_charts_have_a_scale_a_legend_and_mark_partial_weeks(demo_app, artifacts):
@@ -263,7 +289,8 @@ def test_charts_have_a_scale_a_legend_and_mark_partial_weeks(demo_app, artifacts
         assert "0" in labels and "02/09/2026" not in labels and "31/08/2026" in labels
         assert page.locator("#chart-weeks-large .chart-legend span").count() >= 3
         weeks = page.locator("#chart-weeks-large rect").evaluate_all(
-            "bars => [...new Set(bars.map(b => b.getAttribute('x') + (b.classList.contains('partial') ? 'p' : '')))]")
+            "bars => [...new Set(bars.map(b => b.getAttribute('x') + (b.classList.contains('partial') ? 'p' : '')))]"
+        )
         partial = [w for w in weeks if w.endswith("p")]
         assert len(partial) == 2 and len(weeks) == 13
         assert page.locator("#chart-hours-large .hours-scale span").count() == 5

@@ -17,15 +17,26 @@ from webmap.services.snapshots import make_snapshot, parse_snapshot_request
 AGENCY_CODES = ["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"]
 # Épinal and around, as a zoomed page would send it.
 BOUNDS = "6.35,48.12,6.56,48.22"
-DRAWN = ('{"type":"Polygon","coordinates":[[[6.38,48.14],[6.53,48.14],[6.53,48.21],[6.38,48.21],'
-         '[6.38,48.14]]]}')
+DRAWN = '{"type":"Polygon","coordinates":[[[6.38,48.14],[6.53,48.14],[6.53,48.21],[6.38,48.21],[6.38,48.14]]]}'
 # Every field of the page's state away from its default.
 STATE = {
-    "start": "2026-03-01", "end": "2026-11-30", "weekdays": "4,5", "hours": "18-23",
-    "agencies": "GN,PN-SP,DOUANE", "categories": "deal_point,seizure,tip,arrest",
-    "substances": "cannabis_resin,cannabis_herb,cocaine,heroin", "min_grading": "D4",
-    "eps": "300", "min_samples": "4", "layers": "communes,reports,hotspots,cells,zones,heat", "choro": "rate",
-    "labels": "communes", "convergent": "1", "view": "13/48.17/6.45", "bounds": BOUNDS, "zone": DRAWN,
+    "start": "2026-03-01",
+    "end": "2026-11-30",
+    "weekdays": "4,5",
+    "hours": "18-23",
+    "agencies": "GN,PN-SP,DOUANE",
+    "categories": "deal_point,seizure,tip,arrest",
+    "substances": "cannabis_resin,cannabis_herb,cocaine,heroin",
+    "min_grading": "D4",
+    "eps": "300",
+    "min_samples": "4",
+    "layers": "communes,reports,hotspots,cells,zones,heat",
+    "choro": "rate",
+    "labels": "communes",
+    "convergent": "1",
+    "view": "13/48.17/6.45",
+    "bounds": BOUNDS,
+    "zone": DRAWN,
     "card": "commune:88160",
 }
 
@@ -36,8 +47,10 @@ def saved_zone(demo_app):
     shared by the session)."""
     with demo_app.app_context():
         session = db.get_session()
-        zone = zones.save_zone(session, zones.parse_zone(
-            {"name": "Secteur gare", "shape": "circle", "center": [6.44, 48.175], "radius_m": 800}))
+        zone = zones.save_zone(
+            session,
+            zones.parse_zone({"name": "Secteur gare", "shape": "circle", "center": [6.44, 48.175], "radius_m": 800}),
+        )
         session.commit()
         zone_id = zone.id
     yield zone_id
@@ -79,8 +92,9 @@ def test_snapshot_honours_every_field_of_the_page_state(demo_app, saved_zone):
     assert expected and set(expected) <= set(names)
     for code, count in expected.items():
         assert legend_count(labels, names[code]) == count, code
-    everything = shown_counts(demo_app, {k: v for k, v in STATE.items() if k not in ("weekdays", "hours")},
-                              result.extent)
+    everything = shown_counts(
+        demo_app, {k: v for k, v in STATE.items() if k not in ("weekdays", "hours")}, result.extent
+    )
     assert sum(everything.values()) > sum(expected.values()), "the hours and weekdays must narrow what is drawn"
     assert not any(label.startswith(("Police judiciaire", "Police aux frontières")) for label in labels)
     # Layers and choropleth: one legend entry each, classes with values.
@@ -112,23 +126,41 @@ def test_png_and_pdf_endpoints_take_the_page_query_string_whole(demo_client, sav
     assert pdf.status_code == 200, pdf.data[:300]
     text = pdf_text(pdf.data)
     # The filters in words, hours and weekdays included.
-    for words in ("Du 01/03/2026 au 30/11/2026", "jours : vendredi, samedi", "de 18:00 à 23:59",
-                  "cotation D4 ou meilleure", "produits : ", "dans la zone dessinée", "rayon 300 m, 4 signalements minimum",
-                  "Gendarmerie nationale", "Signalements pour 1 000 habitants", "Zones d'opération",
-                  "Zone dessinée (filtre)"):
+    for words in (
+        "Du 01/03/2026 au 30/11/2026",
+        "jours : vendredi, samedi",
+        "de 18:00 à 23:59",
+        "cotation D4 ou meilleure",
+        "produits : ",
+        "dans la zone dessinée",
+        "rayon 300 m, 4 signalements minimum",
+        "Gendarmerie nationale",
+        "Signalements pour 1 000 habitants",
+        "Zones d'opération",
+        "Zone dessinée (filtre)",
+    ):
         assert words in text, words
 
     briefing = demo_client.get(f"/export/briefing.pdf?{query}")
     assert briefing.status_code == 200, briefing.data[:300]
     text = pdf_text(briefing.data)
-    for words in ("de 18:00 à 23:59", "jours : vendredi, samedi", "Signalements pour 1 000 habitants",
-                  "Zone dessinée (filtre)"):
+    for words in (
+        "de 18:00 à 23:59",
+        "jours : vendredi, samedi",
+        "Signalements pour 1 000 habitants",
+        "Zone dessinée (filtre)",
+    ):
         assert words in text, words
 
 
 def test_a_bad_state_field_is_named(demo_client):
-    for query, name in (("choro=density", "choro"), ("hours=7", "hours"), ("labels=streets", "labels"),
-                        ("weekdays=9", "weekdays"), ("zones=a", "zones")):
+    for query, name in (
+        ("choro=density", "choro"),
+        ("hours=7", "hours"),
+        ("labels=streets", "labels"),
+        ("weekdays=9", "weekdays"),
+        ("zones=a", "zones"),
+    ):
         response = demo_client.get(f"/export/snapshot.png?{query}")
         assert response.status_code == 400
         assert response.get_data(as_text=True).startswith(name)

@@ -5,7 +5,6 @@ from alembic import context
 from webmap.db.models import Base
 
 
-
 def include_object(item, name, type_, reflected, compare_to):
     # The PostGIS point (migration 0007) lives in the database only: the
     # models leave it out so that they stay the same on SQLite.

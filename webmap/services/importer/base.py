@@ -28,8 +28,24 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 CHUNK = 5_000
 #: Columns a report's content is made of: what the fingerprint covers.
 CONTENT_COLUMNS = (
-    "agency", "agency_ref", "observed_at", "category", "substances", "quantity", "unit", "reliability",
-    "credibility", "summary", "place_text", "x_l93", "y_l93", "lon", "lat", "insee", "precision", "handling",
+    "agency",
+    "agency_ref",
+    "observed_at",
+    "category",
+    "substances",
+    "quantity",
+    "unit",
+    "reliability",
+    "credibility",
+    "summary",
+    "place_text",
+    "x_l93",
+    "y_l93",
+    "lon",
+    "lat",
+    "insee",
+    "precision",
+    "handling",
 )
 
 

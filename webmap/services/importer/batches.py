@@ -31,7 +31,9 @@ def list_batches(session, limit=200, agency=None) -> list[ImportBatch]:
     (``None``: every batch, for admins and the command line)."""
     if agency is None:
         return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
-    batches = list(session.scalars(select(ImportBatch).where(ImportBatch.kind == "file").order_by(ImportBatch.id.desc())))
+    batches = list(
+        session.scalars(select(ImportBatch).where(ImportBatch.kind == "file").order_by(ImportBatch.id.desc()))
+    )
     owners = batch_agencies(session, batches)
     return [b for b in batches if owners[b.id] == {agency}][:limit]
 
@@ -42,7 +44,9 @@ def batch_rejections(session, batch_id, agency=None) -> list[Rejection] | None:
     if not owns_batch(session, session.get(ImportBatch, batch_id), agency):
         return None
     rows = session.scalars(
-        select(ImportRejection).where(ImportRejection.batch_id == batch_id).order_by(ImportRejection.line, ImportRejection.id)
+        select(ImportRejection)
+        .where(ImportRejection.batch_id == batch_id)
+        .order_by(ImportRejection.line, ImportRejection.id)
     )
     return [Rejection(r.line, r.column, r.value, r.reason) for r in rows]
 
@@ -53,10 +57,13 @@ def get_batch(session, batch_id) -> ImportBatch | None:
 
 def batch_decisions(session, batch_id) -> list[ImportDecision]:
     """What a batch decided, identical decisions folded, in file order."""
-    return list(session.scalars(
-        select(ImportDecision).where(ImportDecision.batch_id == batch_id).order_by(ImportDecision.first_line,
-                                                                                    ImportDecision.id)
-    ))
+    return list(
+        session.scalars(
+            select(ImportDecision)
+            .where(ImportDecision.batch_id == batch_id)
+            .order_by(ImportDecision.first_line, ImportDecision.id)
+        )
+    )
 
 
 def rollback_batch(session, batch_id: int, user: str | None = None, agency: str | None = None) -> dict:
@@ -83,11 +90,15 @@ def rollback_batch(session, batch_id: int, user: str | None = None, agency: str 
         )
     reports = Report.__table__
     copied = [c.name for c in history.columns if c.name in reports.c and c.name != "id"]
-    versions = session.execute(
-        select(history.c.report_id, *[history.c[c] for c in copied if c != "report_id"]).where(
-            history.c.superseded_by == batch_id
+    versions = (
+        session.execute(
+            select(history.c.report_id, *[history.c[c] for c in copied if c != "report_id"]).where(
+                history.c.superseded_by == batch_id
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     # Raw values round-trip: read through the typed columns, written back
     # through them.
     restored = [dict(version, _id=version["report_id"]) for version in versions]

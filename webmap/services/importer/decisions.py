@@ -146,9 +146,15 @@ def group_decisions(decisions, max_lines: int = 200) -> list[dict]:
         group = groups.get(key)
         if group is None:
             group = groups[key] = {
-                "field": decision.field, "given": decision.given, "how": ",".join(decision.how),
-                "stored": decision.stored, "note": decision.note, "approximate": decision.approximate,
-                "count": 0, "first_line": decision.line, "_lines": [],
+                "field": decision.field,
+                "given": decision.given,
+                "how": ",".join(decision.how),
+                "stored": decision.stored,
+                "note": decision.note,
+                "approximate": decision.approximate,
+                "count": 0,
+                "first_line": decision.line,
+                "_lines": [],
             }
         group["count"] += 1
         if len(group["_lines"]) < max_lines:

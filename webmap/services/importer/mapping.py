@@ -42,7 +42,10 @@ def resolve_mapping(table: Table, mapping: dict[str, str] | None, agency: str | 
         missing.append("Lieu (coordonnées, adresse, commune, code INSEE ou code postal)")
     if missing:
         raise ImportFileError(
-            "Colonnes manquantes : " + ", ".join(missing) + ". Colonnes du fichier : "
-            + ", ".join(f"« {h} »" for h in table.headers if h) + "."
+            "Colonnes manquantes : "
+            + ", ".join(missing)
+            + ". Colonnes du fichier : "
+            + ", ".join(f"« {h} »" for h in table.headers if h)
+            + "."
         )
     return mapping

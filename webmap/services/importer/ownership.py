@@ -24,9 +24,14 @@ def restrict_to_agency(prepared: Prepared, agency: str | None, lines: list[int] 
             kept.append(record)
             continue
         line = record.get("_line")
-        prepared.rejections.append(Rejection(
-            line if line is not None else 0, "Service", str(record["agency"]),
-            f"service « {record['agency']} » : vous ne pouvez importer que les signalements de votre service ({agency})"))
+        prepared.rejections.append(
+            Rejection(
+                line if line is not None else 0,
+                "Service",
+                str(record["agency"]),
+                f"service « {record['agency']} » : vous ne pouvez importer que les signalements de votre service ({agency})",
+            )
+        )
         if line is not None:
             prepared.rejected_lines.add(line)
     prepared.records = kept
@@ -40,7 +45,9 @@ def batch_agencies(session, batches) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {i: set() for i in ids}
     if ids:
         table = Report.__table__.c
-        for batch_id, agency in session.execute(select(table.batch_id, table.agency).distinct().where(table.batch_id.in_(ids))):
+        for batch_id, agency in session.execute(
+            select(table.batch_id, table.agency).distinct().where(table.batch_id.in_(ids))
+        ):
             found[batch_id].add(agency)
     for batch in batches:
         if not found[batch.id] and batch.agency:

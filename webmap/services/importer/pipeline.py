@@ -11,8 +11,18 @@ from webmap.services.importer.validation import prepare
 from webmap.services.importer.writer import write
 
 
-def import_file(session, path, *, geocoder, known_agencies, options: ImportOptions | None = None, filename=None,
-                progress=None, vocabularies=None, table=None) -> ImportResult:
+def import_file(
+    session,
+    path,
+    *,
+    geocoder,
+    known_agencies,
+    options: ImportOptions | None = None,
+    filename=None,
+    progress=None,
+    vocabularies=None,
+    table=None,
+) -> ImportResult:
     """Read, validate, geocode and upsert one file in ``session``; the
     caller commits (or rolls back). See the module docstring. ``table``:
     the file already read (``.worker.read_upload``), not read again."""
@@ -25,8 +35,14 @@ def import_file(session, path, *, geocoder, known_agencies, options: ImportOptio
         progress("lecture", 0, 1)
     if table is None:
         table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
-    prepared = prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options, progress=progress,
-                       vocabularies=vocabularies)
+    prepared = prepare(
+        table,
+        geocoder=geocoder,
+        known_agencies=known_agencies,
+        options=options,
+        progress=progress,
+        vocabularies=vocabularies,
+    )
     prepared = restrict_to_agency(prepared, options.only_agency)
     return write(session, prepared, table, options, progress=progress)
 
@@ -39,7 +55,9 @@ def import_and_commit(session, path, *, save_profile_as=None, profile_mapping=No
         result = import_file(session, path, **kwargs)
         if result.written and save_profile_as:
             options = kwargs.get("options") or ImportOptions()
-            save_profile(session, save_profile_as, profile_mapping or options.mapping, options.agency, options.created_by)
+            save_profile(
+                session, save_profile_as, profile_mapping or options.mapping, options.agency, options.created_by
+            )
         if result.written:
             session.commit()
         else:

@@ -61,8 +61,19 @@ class Preview:
     decided_rows: int = 0
 
 
-def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOptions, session=None,
-                 rows=10, show="all", vocabularies=None, table=None) -> Preview:
+def preview_file(
+    path,
+    *,
+    filename,
+    geocoder,
+    known_agencies,
+    options: ImportOptions,
+    session=None,
+    rows=10,
+    show="all",
+    vocabularies=None,
+    table=None,
+) -> Preview:
     """Read and validate a file without writing anything. A file-level
     problem (missing columns, say) is returned in ``error`` with whatever
     could be read, so the page can still show the columns to map.
@@ -80,18 +91,34 @@ def preview_file(path, *, filename, geocoder, known_agencies, options: ImportOpt
         table = read_table(path, filename=filename, max_bytes=options.max_bytes, max_rows=options.max_rows)
     first_rows = [[cell_text(cell) for cell in row] for row in table.rows[:rows]]
     try:
-        prepared = restrict_to_agency(prepare(table, geocoder=geocoder, known_agencies=known_agencies, options=options,
-                                              vocabularies=vocabularies), options.only_agency)
+        prepared = restrict_to_agency(
+            prepare(
+                table, geocoder=geocoder, known_agencies=known_agencies, options=options, vocabularies=vocabularies
+            ),
+            options.only_agency,
+        )
     except ImportFileError as error:
         mapping = options.mapping if options.mapping is not None else guess_mapping(table.headers)
         return Preview(table.headers, first_rows, mapping, len(table.rows), 0, [], 0, [], error=str(error))
-    preview = Preview(table.headers, first_rows, prepared.mapping, len(table.rows), len(prepared.records),
-                      prepared.rejections, len(prepared.rejected_lines), prepared.warnings, shown=show)
+    preview = Preview(
+        table.headers,
+        first_rows,
+        prepared.mapping,
+        len(table.rows),
+        len(prepared.records),
+        prepared.rejections,
+        len(prepared.rejected_lines),
+        prepared.warnings,
+        shown=show,
+    )
     every_row = preview_rows(prepared, geocoder)
     preview.approximate_rows = sum(row.approximate for row in every_row)
     preview.decided_rows = sum(bool(row.decisions) for row in every_row)
-    keep = {"all": lambda row: True, "approximations": lambda row: row.approximate,
-            "rejections": lambda row: bool(row.rejections)}[show]
+    keep = {
+        "all": lambda row: True,
+        "approximations": lambda row: row.approximate,
+        "rejections": lambda row: bool(row.rejections),
+    }[show]
     chosen = [row for row in every_row if keep(row)]
     preview.matching_rows = len(chosen)
     preview.rows = chosen[:PREVIEW_ROWS]
@@ -114,7 +141,9 @@ def preview_rows(prepared: Prepared, geocoder) -> list[PreviewRow]:
             commune = geocoder.commune(record["insee"])
             row.place_given = record["place_text"]
             row.place_how = HOW_LABELS["point"]
-            row.place_stored = f"{commune.name if commune else ''} ({record['insee']}), {record['lat']:.5f} ; {record['lon']:.5f}"
+            row.place_stored = (
+                f"{commune.name if commune else ''} ({record['insee']}), {record['lat']:.5f} ; {record['lon']:.5f}"
+            )
     for rejection in prepared.rejections:
         rows.setdefault(rejection.line, PreviewRow(rejection.line)).rejections.append(rejection)
     return [rows[line] for line in sorted(rows)]

@@ -37,14 +37,10 @@ def read_table(path, *, filename=None, max_bytes=None, max_rows=None) -> Table:
     filename = filename or path.name
     extension = Path(filename).suffix.lower().lstrip(".")
     if extension not in READERS:
-        raise ImportFileError(
-            f"Format non pris en charge : « {filename} » (formats acceptés : .csv, .xlsx, .geojson)."
-        )
+        raise ImportFileError(f"Format non pris en charge : « {filename} » (formats acceptés : .csv, .xlsx, .geojson).")
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise ImportFileError(
-            f"Fichier trop volumineux : {size / 1e6:.1f} Mo (maximum {max_bytes / 1e6:.1f} Mo)."
-        )
+        raise ImportFileError(f"Fichier trop volumineux : {size / 1e6:.1f} Mo (maximum {max_bytes / 1e6:.1f} Mo).")
     data = path.read_bytes()
     table = READERS[extension](data, filename, max_rows=max_rows)
     if max_rows is not None and len(table.rows) > max_rows:
@@ -62,7 +58,7 @@ def _decode(data: bytes, filename: str) -> str:
     if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportFileError(f"« {filename} » n'est pas un fichier texte : est-ce bien un CSV ?")
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     try:

@@ -76,8 +76,9 @@ def parse_date(value) -> datetime:
     try:
         if match := _DMY.match(text):
             day, month, year, hour, minute, second = match.groups()
-            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                            tzinfo=PARIS)
+            return datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=PARIS
+            )
         if match := _ISO.match(text):
             year, month, day, hour, minute, second, zone = match.groups()
             moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
@@ -129,8 +130,7 @@ class _RowValidator:
             match = self.agencies.match(options.agency)
             if match is None or not match.exact:
                 raise ImportFileError(
-                    f"Service inconnu : « {options.agency} » (services connus : "
-                    + ", ".join(self.agency_codes) + ")."
+                    f"Service inconnu : « {options.agency} » (services connus : " + ", ".join(self.agency_codes) + ")."
                 )
             self.default_agency = match.code
 
@@ -209,8 +209,12 @@ class _RowValidator:
                 self.decisions.append(("agency", text, None, self.default_agency))
             return self.default_agency
         if match is None:
-            raise _Invalid("service inconnu (services connus : " + ", ".join(self.agency_codes) + ")."
-                           + self.suggestion("agency", text))
+            raise _Invalid(
+                "service inconnu (services connus : "
+                + ", ".join(self.agency_codes)
+                + ")."
+                + self.suggestion("agency", text)
+            )
         return match.code
 
     @staticmethod
@@ -237,8 +241,10 @@ class _RowValidator:
             raise _Invalid("catégorie manquante")
         match = self.read("category", text)
         if match is None:
-            raise _Invalid("catégorie inconnue (attendu : point de deal, trafic, saisie, interpellation, "
-                           "renseignement, surveillance ou autre)." + self.suggestion("category", text))
+            raise _Invalid(
+                "catégorie inconnue (attendu : point de deal, trafic, saisie, interpellation, "
+                "renseignement, surveillance ou autre)." + self.suggestion("category", text)
+            )
         return match.code
 
     def handling(self, value):
@@ -260,8 +266,10 @@ class _RowValidator:
                 continue
             match = self.read("substances", part)
             if match is None:
-                raise _Invalid(f"produit inconnu : « {part} » (attendu : résine, herbe, cocaïne, crack, héroïne, "
-                               "drogues de synthèse ou autre)." + self.suggestion("substances", part))
+                raise _Invalid(
+                    f"produit inconnu : « {part} » (attendu : résine, herbe, cocaïne, crack, héroïne, "
+                    "drogues de synthèse ou autre)." + self.suggestion("substances", part)
+                )
             if match.code not in codes:
                 codes.append(match.code)
         return ",".join(codes)
@@ -311,8 +319,16 @@ class _Problems(Exception):
         self.problems = problems
 
 
-def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | None = None,
-            progress=None, now_=None, vocabularies=None) -> Prepared:
+def prepare(
+    table: Table,
+    *,
+    geocoder,
+    known_agencies,
+    options: ImportOptions | None = None,
+    progress=None,
+    now_=None,
+    vocabularies=None,
+) -> Prepared:
     """Map, validate and geocode every row of ``table``; write nothing.
 
     Parameters
@@ -366,13 +382,21 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
             reject(line, "observed_at", values["observed_at"], "date antérieure à 1900 : impossible, même confirmée")
             continue
         if record["observed_at"] < OLDEST_WITHOUT_CONFIRMATION and not options.allow_before_2000:
-            reject(line, "observed_at", values["observed_at"],
-                   "date antérieure à 2000 : à confirmer (option --allow-before-2000 ou case à cocher)")
+            reject(
+                line,
+                "observed_at",
+                values["observed_at"],
+                "date antérieure à 2000 : à confirmer (option --allow-before-2000 ou case à cocher)",
+            )
             continue
         key = (record["agency"], record["agency_ref"])
         if key in seen_refs:
-            reject(line, "agency_ref", values.get("agency_ref"),
-                   f"référence en double dans le fichier (déjà ligne {seen_refs[key]})")
+            reject(
+                line,
+                "agency_ref",
+                values.get("agency_ref"),
+                f"référence en double dans le fichier (déjà ligne {seen_refs[key]})",
+            )
             continue
         seen_refs[key] = line
         place = {name: values.get(name) for name in PLACE_FIELDS if name in values}
@@ -388,8 +412,14 @@ def prepare(table: Table, *, geocoder, known_agencies, options: ImportOptions | 
 
 def _value_decision(line, field_name, given, match, stored) -> Decision:
     if match is None:  # an unreadable agency in a file pinned to one
-        return Decision(line, field_name, given, ("pinned",), stored,
-                        f"Service « {given} » non reconnu : service du fichier retenu ({stored}).")
+        return Decision(
+            line,
+            field_name,
+            given,
+            ("pinned",),
+            stored,
+            f"Service « {given} » non reconnu : service du fichier retenu ({stored}).",
+        )
     return value_decision(line, field_name, given, match, stored)
 
 
@@ -443,17 +473,31 @@ def _geocode_all(candidates, geocoder, reject, progress, allow_outside=False):
         if progress and i % CHUNK == 0:
             progress("géocodage", i, total)
         if insee[i] is not None:
-            located = dict(lon=float(lon[i]), lat=float(lat[i]), x_l93=float(x[i]), y_l93=float(y[i]),
-                           insee=insee[i], precision="point")
+            located = dict(
+                lon=float(lon[i]),
+                lat=float(lat[i]),
+                x_l93=float(x[i]),
+                y_l93=float(y[i]),
+                insee=insee[i],
+                precision="point",
+            )
         else:
             try:
-                result = geocoder.locate(**{name: place.get(name) for name in PLACE_FIELDS}, allow_outside=allow_outside)
+                result = geocoder.locate(
+                    **{name: place.get(name) for name in PLACE_FIELDS}, allow_outside=allow_outside
+                )
             except GeocodingError as error:
                 column = _place_column(place)
                 reject(line, column, "" if column is None else place.get(column), error.message)
                 continue
-            located = dict(lon=result.lon, lat=result.lat, x_l93=result.x_l93, y_l93=result.y_l93,
-                           insee=result.insee, precision=result.precision)
+            located = dict(
+                lon=result.lon,
+                lat=result.lat,
+                x_l93=result.x_l93,
+                y_l93=result.y_l93,
+                insee=result.insee,
+                precision=result.precision,
+            )
             place_text = _place_text(place)
             t = read_as.get((place_text, result))
             if t is None:
@@ -506,8 +550,9 @@ def content_hash(record: dict) -> str:
 def _geocoder(departement, enabled, domain, scheme, timeout):
     from geo.geocoder import Geocoder
 
-    return Geocoder(departement=departement, ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme,
-                    ban_timeout=timeout)
+    return Geocoder(
+        departement=departement, ban_enabled=enabled, ban_domain=domain, ban_scheme=scheme, ban_timeout=timeout
+    )
 
 
 def geocoder_from_config(config) -> "Geocoder":
@@ -516,9 +561,13 @@ def geocoder_from_config(config) -> "Geocoder":
     import)."""
     from geo.reference import DEPARTEMENT
 
-    return _geocoder(config.get("DEPARTEMENT", DEPARTEMENT), bool(config.get("GEOCODER_BAN_ENABLED")),
-                     config.get("GEOCODER_BAN_DOMAIN"), config.get("GEOCODER_BAN_SCHEME", "https"),
-                     float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)))
+    return _geocoder(
+        config.get("DEPARTEMENT", DEPARTEMENT),
+        bool(config.get("GEOCODER_BAN_ENABLED")),
+        config.get("GEOCODER_BAN_DOMAIN"),
+        config.get("GEOCODER_BAN_SCHEME", "https"),
+        float(config.get("GEOCODER_BAN_TIMEOUT", 3.0)),
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ from webmap.services.importer.readers import read_table
 TABLE_FILE = "table.pickle"
 #: Seconds of CPU the worker may use; a 200,000-row workbook needs ~15.
 CPU_SECONDS = 60
-MEMORY_BYTES = 3 * 1024 ** 3
+MEMORY_BYTES = 3 * 1024**3
 
 
 def _address_space():
@@ -63,8 +63,9 @@ def _work(connection, path, filename, max_bytes, max_rows, out, cpu_seconds, mem
         connection.close()
 
 
-def read_upload(path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CPU_SECONDS,
-                memory_bytes=MEMORY_BYTES) -> Path:
+def read_upload(
+    path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CPU_SECONDS, memory_bytes=MEMORY_BYTES
+) -> Path:
     """Read ``path`` in a worker process and keep its :class:`Table` beside
     it; return the kept table's path. Raises :class:`ImportFileError` (French)
     when the file is refused or the worker goes beyond its limits."""
@@ -76,8 +77,11 @@ def read_upload(path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CP
     # to it, and the import lock is taken around fork by CPython itself.
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_work, daemon=True,
-                             args=(sender, str(path), filename, max_bytes, max_rows, str(out), cpu_seconds, memory_bytes))
+    worker = context.Process(
+        target=_work,
+        daemon=True,
+        args=(sender, str(path), filename, max_bytes, max_rows, str(out), cpu_seconds, memory_bytes),
+    )
     worker.start()
     sender.close()
     try:
@@ -99,7 +103,7 @@ def read_upload(path, *, filename, max_bytes=None, max_rows=None, cpu_seconds=CP
         raise ImportFileError(detail)
     raise ImportFileError(
         f"« {filename} » : lecture interrompue, le fichier demandait plus de {cpu_seconds} s de calcul "
-        f"ou plus de {memory_bytes // 1024 ** 2} Mo de mémoire. Découpez-le ou enregistrez-le à nouveau."
+        f"ou plus de {memory_bytes // 1024**2} Mo de mémoire. Découpez-le ou enregistrez-le à nouveau."
     )
 
 

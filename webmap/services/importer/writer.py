@@ -28,12 +28,25 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
     With rejections and without ``options.skip_invalid`` nothing is
     written and ``written`` is False.
     """
-    result = ImportResult(batch_id=None, total_rows=prepared.total_rows, rejected=len(prepared.rejected_lines),
-                          rejections=prepared.rejections, warnings=prepared.warnings, decisions=prepared.decisions)
+    result = ImportResult(
+        batch_id=None,
+        total_rows=prepared.total_rows,
+        rejected=len(prepared.rejected_lines),
+        rejections=prepared.rejections,
+        warnings=prepared.warnings,
+        decisions=prepared.decisions,
+    )
     if prepared.rejections and not options.skip_invalid:
         return result
-    batch = ImportBatch(kind="file", filename=table.filename, sha256=table.sha256, created_by=options.created_by,
-                        agency=options.agency, profile=options.profile, rejected=result.rejected)
+    batch = ImportBatch(
+        kind="file",
+        filename=table.filename,
+        sha256=table.sha256,
+        created_by=options.created_by,
+        agency=options.agency,
+        profile=options.profile,
+        rejected=result.rejected,
+    )
     session.add(batch)
     session.flush()
     imported_at = now()
@@ -68,22 +81,26 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
     for start in range(0, len(new), CHUNK):
         if progress:
             progress("enregistrement", done, total)
-        session.execute(insert(table_), new[start:start + CHUNK])
-        done += len(new[start:start + CHUNK])
+        session.execute(insert(table_), new[start : start + CHUNK])
+        done += len(new[start : start + CHUNK])
     history = ReportHistory.__table__
     copied = [c.name for c in history.columns if c.name in table_.c and c.name != "id"]
     for start in range(0, len(changed), CHUNK):
         if progress:
             progress("enregistrement", done, total)
-        chunk = changed[start:start + CHUNK]
+        chunk = changed[start : start + CHUNK]
         ids = [row["_id"] for row in chunk]
         # Copy the stored version as is (raw UTC timestamps included) before
         # overwriting it.
         session.execute(
             insert(history).from_select(
                 ["report_id", "superseded_by", "superseded_at", *[c for c in copied if c != "report_id"]],
-                select(table_.c.id, literal(batch.id), literal(imported_at, history.c.superseded_at.type),
-                       *[table_.c[c] for c in copied if c != "report_id"]).where(table_.c.id.in_(ids)),
+                select(
+                    table_.c.id,
+                    literal(batch.id),
+                    literal(imported_at, history.c.superseded_at.type),
+                    *[table_.c[c] for c in copied if c != "report_id"],
+                ).where(table_.c.id.in_(ids)),
             )
         )
         update_by_id(session, table_, chunk)
@@ -91,13 +108,17 @@ def write(session, prepared: Prepared, table: Table, options: ImportOptions, pro
     if progress:
         progress("enregistrement", total, total)
     if prepared.decisions:
-        session.execute(insert(ImportDecision.__table__),
-                        [dict(group, batch_id=batch.id) for group in group_decisions(prepared.decisions)])
+        session.execute(
+            insert(ImportDecision.__table__),
+            [dict(group, batch_id=batch.id) for group in group_decisions(prepared.decisions)],
+        )
     if prepared.rejections:
         session.execute(
             insert(ImportRejection.__table__),
-            [dict(batch_id=batch.id, line=r.line, column=r.column, value=r.value, reason=r.reason)
-             for r in prepared.rejections],
+            [
+                dict(batch_id=batch.id, line=r.line, column=r.column, value=r.value, reason=r.reason)
+                for r in prepared.rejections
+            ],
         )
     batch.added, batch.updated, batch.unchanged = len(new), len(changed), result.unchanged
     session.flush()

@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -51,8 +52,7 @@ def upgrade():
         return
     for name, when in TRIGGERS.items():
         op.execute(
-            f"CREATE TRIGGER {name} {when} BEGIN "
-            "UPDATE data_version SET version = version + 1 WHERE id = 1; END"
+            f"CREATE TRIGGER {name} {when} BEGIN UPDATE data_version SET version = version + 1 WHERE id = 1; END"
         )
 
 

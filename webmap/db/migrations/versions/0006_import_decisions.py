@@ -3,6 +3,7 @@
 Revision ID: 0006
 Revises: 0005
 """
+
 from alembic import op
 import sqlalchemy as sa
 
