@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from scipy.ndimage import gaussian_filter
 
+from analysis.calendar import TIMEZONE
 from analysis.hotspots import HULL_BUFFER_M, cluster_reports
 from geo.crs import to_lambert93
 from geo.reference import load_outline
@@ -308,7 +309,7 @@ def _score(train_x, train_y, test_x, test_y, grid, territory_km2, eps, min_sampl
 def _local_days(times):
     stamps = pd.DatetimeIndex(pd.Series(times))
     if stamps.tz is not None:
-        stamps = stamps.tz_convert("Europe/Paris").tz_localize(None)
+        stamps = stamps.tz_convert(TIMEZONE).tz_localize(None)
     return ((stamps.normalize() - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from analysis.calendar import TIMEZONE
 from analysis.hotspots import TREND_PARAMS, cluster_reports, label_trends
 
 __all__ = [
@@ -291,7 +292,7 @@ def _local_days(times):
     """Days since 1970-01-01 of the Paris local date of each time."""
     stamps = pd.DatetimeIndex(pd.Series(times))
     if stamps.tz is not None:
-        stamps = stamps.tz_convert("Europe/Paris").tz_localize(None)
+        stamps = stamps.tz_convert(TIMEZONE).tz_localize(None)
     return ((stamps.normalize() - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
 
 

@@ -1,6 +1,7 @@
 """Default settings. The instance folder's ``config.py`` and ``CROSSMAP_*``
 environment variables override them, in that order (see ``create_app``)."""
 
+from analysis.calendar import TIMEZONE
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.hotspot_history import DORMANT_WEEKS
 from analysis.hotspots import DEFAULT_GRADING_WEIGHTS
@@ -231,5 +232,5 @@ DEFAULTS = {
     # (`crossmap purge-reports`); None keeps everything.
     "REPORT_RETENTION_YEARS": None,
     "BABEL_DEFAULT_LOCALE": "fr",
-    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "BABEL_DEFAULT_TIMEZONE": TIMEZONE,
 }

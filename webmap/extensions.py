@@ -6,6 +6,8 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from analysis.calendar import TIMEZONE
+
 babel = Babel()
 # Every state-changing request (forms and API alike) must carry the token.
 csrf = CSRFProtect()
@@ -21,7 +23,7 @@ def init_app(app):
 
         app.config["RATELIMIT_STORAGE_URI"] = rate_limits.SCHEME + "://"
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"url": app.config["DATABASE_URL"]}
-    babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: "Europe/Paris")
+    babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: TIMEZONE)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -2,7 +2,6 @@
 views and the tests all work through a plain ``Session``."""
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PARIS = ZoneInfo("Europe/Paris")
+from analysis.calendar import PARIS
 
 
 class AwareDateTime(TypeDecorator):

@@ -25,7 +25,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import MaxNLocator
 
-from analysis.calendar import weekly_counts
+from analysis.calendar import TIMEZONE, weekly_counts
 from analysis.emerging import HOT_CATEGORIES
 from webmap.render.map_image import (
     PAPERS,
@@ -356,9 +356,9 @@ def _weekly_page(data, text, words):
     start, end = pd.Timestamp(data.start), pd.Timestamp(data.end)
     if len(reports):
         # A period asked "since 2000" starts, on the chart, with the data.
-        first = pd.Timestamp(reports["observed_at"].min()).tz_convert("Europe/Paris").tz_localize(None).normalize()
+        first = pd.Timestamp(reports["observed_at"].min()).tz_convert(TIMEZONE).tz_localize(None).normalize()
         start = max(start, first)
-    weeks = weekly_counts(pd.Series(pd.DatetimeIndex([start]).tz_localize("Europe/Paris")), start=start, end=end).index
+    weeks = weekly_counts(pd.Series(pd.DatetimeIndex([start]).tz_localize(TIMEZONE)), start=start, end=end).index
     base = np.zeros(len(weeks))
     for agency in data.agencies:
         rows = reports[reports["agency"] == agency["code"]]
@@ -473,7 +473,7 @@ def _chunks(items, size):
 
 def _day(value):
     return (
-        pd.Timestamp(value).tz_convert("Europe/Paris").strftime("%d/%m/%Y")
+        pd.Timestamp(value).tz_convert(TIMEZONE).strftime("%d/%m/%Y")
         if pd.Timestamp(value).tzinfo
         else pd.Timestamp(value).strftime("%d/%m/%Y")
     )

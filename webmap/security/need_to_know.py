@@ -24,6 +24,8 @@ import pandas as pd
 from flask import has_request_context
 from flask_login import current_user
 
+from analysis.calendar import TIMEZONE
+
 SHARED = "shared"
 RESTRICTED = "restricted"
 HANDLING_CODES = (SHARED, RESTRICTED)
@@ -102,7 +104,7 @@ def withheld_counts(reports, agency, k=DEFAULT_K):
     others = reports[(reports["handling"] == RESTRICTED) & (reports["agency"] != agency)]
     if others.empty:
         return {}
-    local = others["observed_at"].dt.tz_convert("Europe/Paris")
+    local = others["observed_at"].dt.tz_convert(TIMEZONE)
     monday = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
     groups = others.assign(week=monday.to_numpy()).groupby(["insee", "week", "agency"]).size()
     groups = groups[groups >= k]

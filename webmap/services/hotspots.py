@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.backtest import HORIZON_WEEKS, TRAIN_WEEKS, backtest, summary, vosges_l93
-from analysis.calendar import weekly_counts
+from analysis.calendar import TIMEZONE, weekly_counts
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES
 from analysis.communes_stats import commune_rates, commune_trends
 from analysis.emerging import CELL_LIST_PARAMS, CELL_SIZE, located
@@ -203,10 +203,10 @@ def hotspots(
 
 
 def _default_end(history):
-    today = pd.Timestamp.now(tz="Europe/Paris").date()
+    today = pd.Timestamp.now(tz=TIMEZONE).date()
     if history.empty:
         return today
-    return max(today, history["observed_at"].max().tz_convert("Europe/Paris").date())
+    return max(today, history["observed_at"].max().tz_convert(TIMEZONE).date())
 
 
 def backtest_table(history, *, params=None, end=None, **windows):
