@@ -260,7 +260,7 @@ def test_exporter_control_sends_the_page_state(demo_app, artifacts):
         # The communes (the basemap) and the saved zones are always drawn.
         assert params["layers"] == "communes,reports,hotspots,zones"
         assert params["paper"] == "A4" and params["orientation"] == "portrait"
-        assert [float(v) for v in params["view"].split(",")] == pytest.approx(
+        assert [float(v) for v in params["bounds"].split(",")] == pytest.approx(
             [float(v) for v in bounds.split(",")], abs=1e-4
         )
 
