@@ -1,5 +1,5 @@
 """Error pages: every error answers in French and carries the handling
-marking, as a styled page (``templates/errors/``) or, under ``/api/``, as
+marking, as a styled page (``templates/errors/error.html``) or, under ``/api/``, as
 JSON. Registered by ``create_app`` after the blueprints, whose own handlers
 (the API's 400s and 404s, the import page's 413) keep precedence."""
 
@@ -22,7 +22,6 @@ MESSAGES = {
         "An unexpected error occurred. It has been recorded; try again or contact the administrator.",
     ),
 }
-TEMPLATES = {403: "errors/403.html", 404: "errors/404.html"}
 
 
 def error_page(status, detail=None):
@@ -32,9 +31,8 @@ def error_page(status, detail=None):
     text = detail or _(text)
     if request.path.startswith("/api/"):
         return jsonify(error=text), status
-    template = TEMPLATES.get(status, "errors/500.html")
     try:
-        return render_template(template, status=status, title=_(title), text=text), status
+        return render_template("errors/error.html", status=status, title=_(title), text=text), status
     except Exception:  # noqa: BLE001 - the page itself failed (e.g. the database): still French and marked
         current_app.logger.exception("error page %s could not be rendered", status)
         marking = current_app.config.get("MARKING", "")

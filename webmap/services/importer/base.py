@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from webmap.db.models import (
-    PARIS,
-)
+from webmap.db.models import PARIS
 from webmap.services.importer.columns import (
     FIELDS,
 )
 from webmap.services.importer.decisions import Decision
+from webmap.services.store import REPORT_COLUMNS
 
 #: Fields every row needs (a place is needed too, in one of several forms).
 REQUIRED = ("agency_ref", "observed_at", "category")
@@ -27,26 +26,7 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 #: Rows written per statement, and between two progress reports.
 CHUNK = 5_000
 #: Columns a report's content is made of: what the fingerprint covers.
-CONTENT_COLUMNS = (
-    "agency",
-    "agency_ref",
-    "observed_at",
-    "category",
-    "substances",
-    "quantity",
-    "unit",
-    "reliability",
-    "credibility",
-    "summary",
-    "place_text",
-    "x_l93",
-    "y_l93",
-    "lon",
-    "lat",
-    "insee",
-    "precision",
-    "handling",
-)
+CONTENT_COLUMNS = (*REPORT_COLUMNS, "handling")
 
 
 def field_label(field_name: str) -> str:
