@@ -27,9 +27,13 @@ READY = "() => window.crossmap && window.crossmap.census.refreshes > 0 && docume
 # Tile layers still loading: a zoom would abort their requests (no error,
 # but it would hide a real one among the failed requests). Tiles the
 # archive lacks (204) count as done.
+# Loaded, and faded in: Leaflet fades each new tile from transparent, and a
+# screenshot taken mid-fade shows paler colours than the archive's.
 TILES_LOADED = (
     "() => { let busy = false; window.crossmap.map.eachLayer(l => {"
-    " if (l instanceof L.GridLayer && l.isLoading()) busy = true; }); return !busy; }"
+    " if (l instanceof L.GridLayer && l.isLoading()) busy = true; });"
+    " return !busy && [...document.querySelectorAll('img.leaflet-tile')]"
+    ".every(t => getComputedStyle(t).opacity === '1'); }"
 )
 # Painted vector tiles: canvases holding the style's earth and road colours.
 VECTOR_PAINTED = """([earth, road]) => {
