@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import waitress
 from playwright.sync_api import sync_playwright
+from waitress import wasyncore
 
 from tests.signin import TEST_ADMIN, TEST_PASSWORD, session_cookie
 
@@ -41,7 +42,8 @@ def serve(app, user=TEST_ADMIN):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
+    sockets = {}
+    server = waitress.create_server(app, map=sockets, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -52,8 +54,12 @@ def serve(app, user=TEST_ADMIN):
             _signed_in["url"] = base_url + "/"
         yield base_url
     finally:
-        server.close()
+        # Every socket is closed by the server's own thread, between two
+        # select() calls: closed from here, one could vanish under select()
+        # and the thread die of a bad file descriptor.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
 
 class Browser:
