@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 from scipy.ndimage import gaussian_filter
 
-from analysis.calendar import TIMEZONE
+from analysis.calendar import local_days
 from analysis.hotspots import HULL_BUFFER_M, cluster_reports
 from geo.crs import to_lambert93
 from geo.reference import load_outline
@@ -113,7 +113,7 @@ def backtest(
     x = placed["x_l93"].to_numpy(float)
     y = placed["y_l93"].to_numpy(float)
     inside = shapely.contains_xy(outline_l93, x, y)
-    days = _local_days(placed["observed_at"])
+    days = local_days(placed["observed_at"])
     territory_km2 = outline_l93.area / 1e6
     grid = _Grid(outline_l93, cell_size)
     if end is None:
@@ -304,13 +304,6 @@ def _score(train_x, train_y, test_x, test_y, grid, territory_km2, eps, min_sampl
             f"pei_{method}": n / best if best else np.nan,
         }
     return row
-
-
-def _local_days(times):
-    stamps = pd.DatetimeIndex(pd.Series(times))
-    if stamps.tz is not None:
-        stamps = stamps.tz_convert(TIMEZONE).tz_localize(None)
-    return ((stamps.normalize() - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
 
 
 def _day_number(day):

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from analysis.calendar import TIMEZONE
+from analysis.calendar import local_days
 from analysis.hotspots import TREND_PARAMS, cluster_reports, label_trends
 
 __all__ = [
@@ -183,7 +183,7 @@ def hotspot_histories(
     n_active = int(period_labels.max()) + 1 if period_labels.size and period_labels.max() >= 0 else 0
 
     ids_in = history["id"].to_numpy() if "id" in history else None
-    days = _local_days(history["observed_at"])
+    days = local_days(history["observed_at"])
     end_number = _day_number(end_day)
     placed = (history["precision"].to_numpy() != "commune") & (days <= end_number)
     history = history.loc[placed]
@@ -286,14 +286,6 @@ def _history_table(history, days, labels, n):
     if len(table) != n:
         raise ValueError("every hotspot's members must be part of the history (same filters, no start date)")
     return table.reset_index(drop=True)
-
-
-def _local_days(times):
-    """Days since 1970-01-01 of the Paris local date of each time."""
-    stamps = pd.DatetimeIndex(pd.Series(times))
-    if stamps.tz is not None:
-        stamps = stamps.tz_convert(TIMEZONE).tz_localize(None)
-    return ((stamps.normalize() - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
 
 
 def _day_number(day):

@@ -214,7 +214,7 @@ def test_openapi_describes_every_endpoint(api):
 def test_emerging_cells_carry_a_category(api):
     cells = get_json(api, "/api/emerging")["cells"]
     assert cells
-    assert {c["category"] for c in cells} <= {
+    hot = {
         "new",
         "consecutive",
         "intensifying",
@@ -223,19 +223,8 @@ def test_emerging_cells_carry_a_category(api):
         "sporadic",
         "oscillating",
         "historical",
-    } | {
-        f"{k}_cold"
-        for k in (
-            "new",
-            "consecutive",
-            "intensifying",
-            "persistent",
-            "diminishing",
-            "sporadic",
-            "oscillating",
-            "historical",
-        )
     }
+    assert {c["category"] for c in cells} <= hot | {f"{k}_cold" for k in hot}
 
 
 def test_weighted_clustering_follows_the_grading_table(app):
