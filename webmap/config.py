@@ -193,6 +193,10 @@ DEFAULTS = {
     "GEOCODER_BAN_DOMAIN": "api-adresse.data.gouv.fr",
     "GEOCODER_BAN_SCHEME": "https",
     "GEOCODER_BAN_TIMEOUT": 3.0,
+    # Above this many reports in view, the map page gets counts per square
+    # of a grid instead of points (/api/reports?aggregate=auto): zooming in
+    # brings the points back.
+    "MAP_POINTS_MAX": 50_000,
     # Need-to-know (README, "Besoin d'en connaître"): another agency's
     # restricted reports add to a commune's count only in groups of at
     # least this many in the same commune, ISO week and agency.

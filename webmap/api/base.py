@@ -125,6 +125,18 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
     return _bytes(body)
 
 
+def answer_key(name):
+    """What identifies ``name``'s answer to this request: the viewer's
+    agency, the database, the parameters and the data version (as
+    :func:`cached_answer` keys its answers)."""
+    return (name, viewer_agency(), *_question())
+
+
+def json_body(body):
+    """A response of JSON bytes already made, gzipped when it pays."""
+    return _bytes(body)
+
+
 def _withheld(report_filter, agency):
     coarse = coarse_filter(report_filter)
     if coarse is None:
