@@ -34,9 +34,9 @@ __all__ = ["CELL_SIZES_M", "CELLS_ACROSS", "Grid", "count_visible", "cell_size_f
 
 #: Sizes of the squares, in metres: the smallest whose squares, this many
 #: across the view, cover it.
-CELL_SIZES_M = (250, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+CELL_SIZES_M = (250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000)
 #: About as many squares across a view as a screen shows readably.
-CELLS_ACROSS = 60
+CELLS_ACROSS = 80
 #: Columns the counts read when they cannot be made in SQL.
 _GRID_COLUMNS = ["id", "fictitious", "agency", "handling", "observed_at", "x_l93", "y_l93", "lon", "lat"]
 

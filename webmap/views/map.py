@@ -223,6 +223,8 @@ def _script_texts():
             "edit_subtext": _("Cancel undoes the changes."),
         },
         "reports": _("Reports"),
+        # {size} is the side of the squares, "2 km" or "500 m".
+        "squares_legend": _("reports aggregated per {size} square — zoom in to see the points"),
         "first_seen": _("First seen"),
         "last_seen": _("Last seen"),
         "communes": _("Communes"),

@@ -19,7 +19,7 @@ import "./layers/heat.js";
 import "./layers/index.js";
 import "./layers/reports.js";
 import { ask, getJSON } from "./api.js";
-import { census, data, setReports } from "./data.js";
+import { census, data, setGrid, setReports } from "./data.js";
 import { $ } from "./dom.js";
 import { map } from "./handles.js";
 import { setCommunes } from "./layers/communes.js";
@@ -39,10 +39,56 @@ import { setupPlayback, stopPlayback } from "./playback.js";
 import { apiQuery, onChange, readUrl, reportsQuery, setViewSource, state, writeUrl } from "./state.js";
 
 // ---------------------------------------------------------------- asking the API
+/** The box of reports to ask for: none (the whole filter) until the server
+ * has once answered with squares; then the view, half as wide again on
+ * each side so that a small pan needs no new question. */
+function reportsBox() {
+  if (!data.grid && !data.reportsBox) return null;
+  const b = map.getBounds().pad(0.5);
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v)).toFixed(5);
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].join(",");
+}
+
+/** Keep an answer of /api/reports: points, or squares when too many. */
+function takeReports(answer, asked, box) {
+  if (answer.aggregated) setGrid(answer);
+  else setReports(answer);
+  data.reportsQuery = asked;
+  data.reportsBox = box;
+  census.grid = data.grid ? { cells: data.grid.cells.length, cell_m: data.grid.cell_m } : null;
+  census.reportsTaken = (census.reportsTaken || 0) + 1;
+  updateLegend();
+}
+
+/** The view moved: once squares were drawn, the view's own reports (or
+ * finer squares) are asked for whenever it leaves the box asked last. */
+let reportsToken = 0;
+async function followView() {
+  if (!data.grid && !data.reportsBox) return;
+  if (!data.grid && data.reportsBox) {
+    const [w, s, e, n] = data.reportsBox.split(",").map(Number);
+    if (L.latLngBounds([s, w], [n, e]).contains(map.getBounds())) return;
+  }
+  const box = reportsBox();
+  const asked = reportsQuery(state, box);
+  if (asked === data.reportsQuery) return;
+  const token = ++reportsToken;
+  $("busy").hidden = false;
+  try {
+    const answer = await getJSON(`/api/reports?${asked}`);
+    if (token === reportsToken) takeReports(answer, asked, box);
+  } catch (error) {
+    if (token === reportsToken) showMessage(error.message);
+  } finally {
+    if (token === reportsToken) $("busy").hidden = true;
+  }
+}
+
 let refreshToken = 0;
 /** Ask the API what the state's filters select, and draw it. */
 async function refresh() {
   const token = ++refreshToken;
+  reportsToken += 1; // an answer to an earlier move is now stale
   document.documentElement.dataset.state = "loading";
   $("busy").hidden = false;
   const query = apiQuery(state);
@@ -51,7 +97,8 @@ async function refresh() {
     // Reports are fetched for every agency and without the clustering
     // parameters (reportsQuery): switching an agency or changing the radius
     // then reuses them, and only hotspots are asked again.
-    const reportsAsked = reportsQuery(state);
+    const box = reportsBox();
+    const reportsAsked = reportsQuery(state, box);
     const hotspots = state.layers.includes("hotspots") ? ask("hotspots", "/api/hotspots", query) : null;
     if (hotspots) hotspots.catch(() => {}); // awaited below; reports may fail first
     const reports = reportsAsked === data.reportsQuery ? null : await ask("reports", "/api/reports", reportsAsked);
@@ -64,8 +111,11 @@ async function refresh() {
     // How well the hotspots forecast, one sentence under their count.
     const backtest = state.layers.includes("hotspots") ? getJSON(`/api/backtest?${query}`).catch(() => null) : null;
     if (reports) {
-      setReports(reports);
-      data.reportsQuery = reportsAsked;
+      takeReports(reports, reportsAsked, box);
+      // Squares of the whole filter do not know the page's days and hours:
+      // ask for the view's, which do.
+      const daysOrHours = state.weekdays.length !== 7 || state.hours[0] !== 0 || state.hours[1] !== 23;
+      if (!box && data.grid && daysOrHours) followView();
     }
     const t2 = performance.now();
     setHotspots(await hotspots);
@@ -123,7 +173,7 @@ setupPlayback();
 setupExport();
 syncControls();
 restoreView(view);
-map.on("moveend", () => writeUrl(false));
+map.on("moveend", () => { writeUrl(false); followView(); });
 window.addEventListener("popstate", () => {
   stopPlayback();
   restoreView(readUrl());

@@ -62,12 +62,18 @@ export const apiQuery = (s) => apiParams(s).toString();
 
 /** The query of /api/reports: every agency and no clustering parameter, so
  * that switching an agency or changing the radius reuses the reports and
- * asks only for hotspots again. */
-export function reportsQuery(s) {
+ * asks only for hotspots again. The server answers with counts per square
+ * when there are too many reports to send (aggregate=auto); the page then
+ * asks for the reports of its view, box ("west,south,east,north"), days
+ * and hours included as the server counts them. */
+export function reportsQuery(s, box = null) {
   const p = apiParams(s);
   // Days and hours too: the page filters the points itself, at once.
-  for (const key of ["agencies", "eps", "min_samples", "time_eps", "weekdays", "hours"]) p.delete(key);
+  const local = box ? [] : ["weekdays", "hours"];
+  for (const key of ["agencies", "eps", "min_samples", "time_eps", ...local]) p.delete(key);
   p.set("format", "compact");
+  p.set("aggregate", "auto");
+  if (box) p.set("bbox", box);
   return p.toString();
 }
 

@@ -34,6 +34,11 @@ export function updateLegend() {
     rows.push(el("div", { "data-legend": `cell:${category}` },
       swatch(`border:3px solid ${statusColour(category)};border-radius:50%`), ` ${statusLabel(category)}`));
   }
+  if (data.grid && state.layers.includes("reports")) {
+    const m = data.grid.cell_m;
+    const size = m >= 1000 ? `${m / 1000} km` : `${m} m`;
+    rows.push(el("div", { "data-legend": "squares" }, swatch("background:rgba(31,42,68,0.6)"), ` ${T.squares_legend.replace("{size}", size)}`));
+  }
   if (data.zonesShown) rows.push(el("div", { "data-legend": "zones" }, swatch("border:3px solid #1f2a44"), ` ${T.zones_legend}`));
   if (!rows.length) { legend.remove(); return; }
   if (!legend.getContainer() || !legend.getContainer().parentNode) legend.addTo(map);

@@ -45,6 +45,8 @@ const ReportsCanvas = L.Layer.extend({
     canvas.style.visibility = "visible";
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    if (data.grid) { this.onScreen = []; drawSquares(ctx, size); return; }
+    census.squares = null;
     const origin = map.getPixelBounds().min;
     const scale = 256 * 2 ** map.getZoom();
     const onScreen = [];
@@ -92,6 +94,43 @@ function drawSymbol(ctx, agency, x, y, r) {
   ctx.lineWidth = 0.8;
   ctx.strokeStyle = "#1a1a1a";
   ctx.stroke();
+}
+
+// The server's counts per square (a million reports are not sent): each
+// square shaded by its count on a log scale, its count written when it is
+// large enough on screen. Only the agencies switched on are counted.
+function drawSquares(ctx, size) {
+  const squares = [];
+  let most = 1;
+  for (const cell of data.grid.cells) {
+    let n = 0;
+    for (const [agency, k] of Object.entries(cell.by_agency)) if (shownAgencies.has(agency)) n += k;
+    if (!n) continue;
+    const [south, west, north, east] = cell.bounds;
+    const a = map.latLngToContainerPoint([north, west]);
+    const b = map.latLngToContainerPoint([south, east]);
+    if (b.x < 0 || b.y < 0 || a.x > size.x || a.y > size.y) continue;
+    squares.push({ n, x: a.x, y: a.y, w: b.x - a.x, h: b.y - a.y });
+    most = Math.max(most, n);
+  }
+  census.drawn = {};
+  census.grouped = false;
+  census.squares = { drawn: squares.length, cell_m: data.grid.cell_m, reports: squares.reduce((t, q) => t + q.n, 0) };
+  ctx.font = "bold 10px sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "middle";
+  for (const q of squares) {
+    const shade = Math.log1p(q.n) / Math.log1p(most);
+    ctx.fillStyle = `rgba(31, 42, 68, ${0.15 + 0.6 * shade})`;
+    ctx.fillRect(q.x, q.y, q.w, q.h);
+    ctx.lineWidth = 0.5;
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.6)";
+    ctx.strokeRect(q.x, q.y, q.w, q.h);
+    if (q.w >= 26 && q.h >= 14) {
+      ctx.fillStyle = "#fff";
+      ctx.fillText(q.n > 9999 ? `${Math.round(q.n / 1000)}k` : String(q.n), q.x + q.w / 2, q.y + q.h / 2);
+    }
+  }
 }
 
 function drawGroups(ctx, points) {
