@@ -318,10 +318,27 @@ def commune_figures(reports, communes, *, history=None, end=None, withheld=None)
     ``withheld`` (``{insee: {agency: count}}``) adds reports counted but not
     seen (``webmap.security.need_to_know.withheld_counts``) to the counts,
     never to the trend."""
+    by_agency = reports.groupby(["insee", "agency"]).size()
+    history = reports if history is None else history
+    if history.empty:
+        trends = None
+    else:
+        end = history["observed_at"].max() if end is None else end
+        trends = commune_trends(history["insee"], history["observed_at"], end=end)
+    return figures_from_counts(by_agency, trends, communes, withheld=withheld)
+
+
+def figures_from_counts(by_agency, trends, communes, *, withheld=None):
+    """The table of :func:`commune_figures` from counts already made (in
+    SQL by ``webmap.services.commune_counts``, or by pandas above): reports
+    per (insee, agency), a Series, and the trend table (``recent`` and
+    ``previous`` per insee, or None when there is no history)."""
     population = communes.set_index("insee")["population"]
-    counts = reports.groupby("insee").size()
-    by_agency = reports.groupby(["insee", "agency"]).size().unstack(fill_value=0)
-    breakdown = {code: {a: int(n) for a, n in by_agency.loc[code].items() if n} for code in by_agency.index}
+    by_agency = by_agency[by_agency > 0]
+    counts = by_agency.groupby(level=0).sum() if len(by_agency) else pd.Series(dtype=np.int64)
+    breakdown = {}
+    for (code, agency), n in by_agency.items():
+        breakdown.setdefault(code, {})[agency] = int(n)
     for code, extra in (withheld or {}).items():
         counts.loc[code] = counts.get(code, 0) + sum(extra.values())
         mine = breakdown.setdefault(code, {})
@@ -330,12 +347,10 @@ def commune_figures(reports, communes, *, history=None, end=None, withheld=None)
     figures = commune_rates(counts, population)
     figures.insert(0, "name", communes.set_index("insee")["name"])
     figures["by_agency"] = [breakdown.get(code, {}) for code in figures.index]
-    history = reports if history is None else history
-    if history.empty:
+    if trends is None:
         figures["trend_recent"] = figures["trend_previous"] = 0
         return figures
-    end = history["observed_at"].max() if end is None else end
-    trends = commune_trends(history["insee"], history["observed_at"], end=end).reindex(figures.index, fill_value=0)
+    trends = trends.reindex(figures.index, fill_value=0)
     figures["trend_recent"] = trends["recent"].to_numpy()
     figures["trend_previous"] = trends["previous"].to_numpy()
     return figures

@@ -30,7 +30,18 @@ from webmap.db.models import Report
 from webmap.security.need_to_know import RESTRICTED, visible_mask
 from webmap.services.filters import ReportFilter, apply_filter, postgis_conditions, select_reports
 
-__all__ = ["CELL_SIZES_M", "CELLS_ACROSS", "Grid", "count_visible", "cell_size_for", "grid_counts"]
+__all__ = [
+    "CELL_SIZES_M",
+    "CELLS_ACROSS",
+    "Grid",
+    "count_visible",
+    "countable_in_sql",
+    "cell_size_for",
+    "grid_counts",
+    "grid_json",
+    "visible_condition",
+    "where_visible",
+]
 
 #: Sizes of the squares, in metres: the smallest whose squares, this many
 #: across the view, cover it.
@@ -53,20 +64,26 @@ class Grid:
     total: int
 
 
-def _visible(table, agency):
+def visible_condition(table, agency):
+    """SQL: the reports a user of ``agency`` may see in detail (as
+    ``need_to_know.visible_mask``)."""
     c = table.c
     shared = c.handling != RESTRICTED
     return or_(shared, c.agency == agency) if agency else shared
 
 
-def _in_sql(session, report_filter: ReportFilter):
+def countable_in_sql(session, report_filter: ReportFilter):
+    """Whether the database can tell every criterion of the filter (not
+    the local weekday and hour; not the exact zone on SQLite)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     return not (report_filter.weekdays or report_filter.hours) and (postgres or report_filter.zone is None)
 
 
-def _where(session, statement, report_filter, agency):
+def where_visible(session, statement, report_filter, agency):
+    """``statement`` over reports narrowed to the filter (PostGIS places
+    on PostgreSQL) and to what a user of ``agency`` may see."""
     table = Report.__table__
-    statement = apply_filter(statement, report_filter, table=table).where(_visible(table, agency))
+    statement = apply_filter(statement, report_filter, table=table).where(visible_condition(table, agency))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.where(*postgis_conditions(report_filter))
     return statement
@@ -80,9 +97,9 @@ def _visible_frame(session, report_filter, agency):
 def count_visible(session, report_filter: ReportFilter, agency) -> int:
     """How many reports the filter keeps that a user of ``agency`` may see:
     as many as ``/api/reports`` would send as points."""
-    if not _in_sql(session, report_filter):
+    if not countable_in_sql(session, report_filter):
         return len(_visible_frame(session, report_filter, agency))
-    statement = _where(session, select(func.count()).select_from(Report.__table__), report_filter, agency)
+    statement = where_visible(session, select(func.count()).select_from(Report.__table__), report_filter, agency)
     return int(session.scalar(statement))
 
 
@@ -112,7 +129,7 @@ def view_bounds_l93(report_filter: ReportFilter, session, agency):
         x, y = to_lambert93(np.array([west, east, west, east]), np.array([south, south, north, north]))
         return float(x.min()), float(y.min()), float(x.max()), float(y.max())
     c = Report.__table__.c
-    statement = _where(session, select(func.min(c.x_l93), func.min(c.y_l93), func.max(c.x_l93), func.max(c.y_l93)),
+    statement = where_visible(session, select(func.min(c.x_l93), func.min(c.y_l93), func.max(c.x_l93), func.max(c.y_l93)),
                        report_filter, agency)
     row = session.execute(statement).one()
     return (0.0, 0.0, 0.0, 0.0) if row[0] is None else tuple(float(v) for v in row)
@@ -127,7 +144,7 @@ def _index(column, size, postgres):
 def grid_counts(session, report_filter: ReportFilter, agency, size: int) -> Grid:
     """The reports the filter keeps that a user of ``agency`` may see,
     counted per square of ``size`` metres and per agency."""
-    if not _in_sql(session, report_filter):
+    if not countable_in_sql(session, report_filter):
         frame = _visible_frame(session, report_filter, agency)
         cells = pd.DataFrame(
             {
@@ -142,7 +159,7 @@ def grid_counts(session, report_filter: ReportFilter, agency, size: int) -> Grid
         c = Report.__table__.c
         i = _index(c.x_l93, size, postgres).label("i")
         j = _index(c.y_l93, size, postgres).label("j")
-        statement = _where(session, select(i, j, c.agency, func.count().label("count")), report_filter, agency)
+        statement = where_visible(session, select(i, j, c.agency, func.count().label("count")), report_filter, agency)
         statement = statement.group_by(i, j, c.agency)
         rows = session.execute(statement).all()
         cells = pd.DataFrame(rows, columns=["i", "j", "agency", "count"])

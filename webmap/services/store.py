@@ -1,5 +1,7 @@
 """Reading and writing reports. Flask-free: every function takes a Session."""
 
+import io
+
 import pandas as pd
 from sqlalchemy import String, delete, func, select, type_coerce
 
@@ -64,9 +66,28 @@ def report_select(columns=FRAME_COLUMNS):
     return select(*selected).order_by(table.id)
 
 
+#: Columns the PostgreSQL path below reads from CSV, by their pandas type:
+#: none of them may be NULL (CSV would not tell NULL from empty text).
+_CSV_TYPES = {
+    "id": "int64",
+    "credibility": "int64",
+    "x_l93": "float64",
+    "y_l93": "float64",
+    "lon": "float64",
+    "lat": "float64",
+    **dict.fromkeys(
+        ["fictitious", "handling", "agency", "agency_ref", "observed_at", "category", "substances", "reliability",
+         "insee", "precision"],
+        str,
+    ),
+}
+
+
 def frame_from(session, statement, columns=FRAME_COLUMNS):
     """Run a :func:`report_select` statement: one row per report, with
     ``observed_at`` as aware Europe/Paris timestamps."""
+    if session.get_bind().dialect.name == "postgresql" and set(columns) <= _CSV_TYPES.keys():
+        return _frame_by_copy(session, statement, columns)
     result = session.connection().execute(statement)
     # The driver's own tuples: building a SQLAlchemy Row per report costs
     # more than the query. No column here needs a result processor but the
@@ -75,6 +96,32 @@ def frame_from(session, statement, columns=FRAME_COLUMNS):
     result.close()
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
     frame["fictitious"] = frame["fictitious"].astype(bool)
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
+    return frame
+
+
+def _frame_by_copy(session, statement, columns):
+    """:func:`frame_from` on PostgreSQL through ``COPY ... TO STDOUT`` read
+    by pandas' CSV reader: a third of the time of fetching a million rows
+    as Python tuples (psycopg builds a datetime and a str per value)."""
+    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    buffer = io.BytesIO()
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    # COPY takes no server-side parameters: psycopg binds them client-side.
+    with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params or None) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    cursor.close()
+    buffer.seek(0)
+    frame = pd.read_csv(
+        buffer,
+        header=None,
+        names=columns,
+        dtype={name: _CSV_TYPES[name] for name in columns},
+        keep_default_na=False,
+        na_values=[],
+    )
+    frame["fictitious"] = frame["fictitious"] == "t"
     frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
     return frame
 
