@@ -10,9 +10,12 @@ database of a server where the user may CREATE DATABASE, e.g. the one
         --postgres postgresql+psycopg://postgres@127.0.0.1:54329/crossmap --workers 4
 
 Each user signs in, then loops: a filter change (random period, agencies,
-categories) loads the page's data (``/api/reports``, ``/api/hotspots``,
-``/api/communes``), opens a hotspot card half the time and exports a PNG
-map one time in twenty, then thinks for 0.2-1 s. After a warm-up,
+categories) loads the page's data as the page asks for it (``/api/reports``
+with the page's own query: compact, every agency, aggregated above
+MAP_POINTS_MAX; ``/api/hotspots``, ``/api/communes``), opens a hotspot card
+half the time and exports a PNG map one time in twenty, then reads the map
+for ``--think`` seconds (default 4-12: a person looks at what changed
+before the next click; ``--think 0.2-1`` is the stress variant). After a warm-up,
 ``crossmap import`` loads 10,000 new rows. Bounded in time (``--duration``).
 Prints p50/p95/p99 per request type, errors, and the server's resident
 memory (all its processes) after the warm-up and at the end.
@@ -111,8 +114,9 @@ def import_file(folder, rows):
 
 
 class User(threading.Thread):
-    def __init__(self, base, username, password, deadline, record, seed):
+    def __init__(self, base, username, password, deadline, record, seed, think=(4.0, 12.0)):
         super().__init__(daemon=True)
+        self.think = think
         self.base, self.username, self.password = base, username, password
         self.deadline, self.record, self.rng = deadline, record, random.Random(seed)
 
@@ -140,6 +144,13 @@ class User(threading.Thread):
             params.append("categories=" + ",".join(self.rng.sample(CATEGORIES, 2)))
         return "&".join(params)
 
+    @staticmethod
+    def reports_query(query):
+        """The page's question for the same filter (state.js reportsQuery):
+        every agency, compact columns, squares above MAP_POINTS_MAX."""
+        kept = [p for p in query.split("&") if not p.startswith("agencies=")]
+        return "&".join([*kept, "format=compact", "aggregate=auto"])
+
     def run(self):
         session = requests.Session()
         page = session.get(self.base + "/connexion").text
@@ -152,7 +163,7 @@ class User(threading.Thread):
         self.record("sign-in", 0.0, signed.status_code == 302, f"HTTP {signed.status_code}")
         while time.monotonic() < self.deadline:
             query = self.filters()
-            self.timed("reports", session, f"/api/reports?{query}")
+            self.timed("reports", session, f"/api/reports?{self.reports_query(query)}")
             spots = self.timed("hotspots", session, f"/api/hotspots?{query}")
             self.timed("communes", session, f"/api/communes?{query}")
             features = spots.json()["features"] if spots is not None else []
@@ -161,7 +172,7 @@ class User(threading.Thread):
                 self.timed("hotspot card", session, f"/api/hotspots/{code}?{query}")
             if self.rng.random() < 0.05:
                 self.timed("PNG export", session, f"/export/snapshot.png?{query}&size=1280x720")
-            time.sleep(self.rng.uniform(0.2, 1.0))
+            time.sleep(self.rng.uniform(*self.think))
 
 
 def main():
@@ -174,7 +185,11 @@ def main():
     parser.add_argument("--duration", type=float, default=120, help="seconds of load after the warm-up")
     parser.add_argument("--warmup", type=float, default=20)
     parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--think", default="4-12", help="seconds a user reads the map between actions, MIN-MAX (stress: 0.2-1)"
+    )
     args = parser.parse_args()
+    think = tuple(float(v) for v in args.think.split("-"))
 
     folder = tempfile.mkdtemp(prefix="crossmap-load-")
     env = {**os.environ, "CROSSMAP_INSTANCE_PATH": str(Path(folder) / "instance"), "PYTHONPATH": str(ROOT)}
@@ -226,9 +241,10 @@ def main():
                     errors[kind] = errors.get(kind, 0) + 1
                     failures.append(why)
 
+        uptime_before = os.popen("uptime").read().strip()
         started = time.monotonic()
         deadline = started + args.warmup + args.duration
-        users = [User(base, f"charge{i}", password, deadline, record, seed=i) for i in range(args.users)]
+        users = [User(base, f"charge{i}", password, deadline, record, seed=i, think=think) for i in range(args.users)]
         for user in users:
             user.start()
         time.sleep(args.warmup)
@@ -250,9 +266,10 @@ def main():
         server.wait(timeout=30)
         log.close()
 
+    print(f"\nuptime before: {uptime_before}\nuptime after:  {os.popen('uptime').read().strip()}")
     print(
-        f"\n{args.engine}, {server_words}: {args.users} users for {args.duration:.0f} s after a "
-        f"{args.warmup:.0f} s warm-up; import of {args.import_rows} rows "
+        f"{args.engine}, {server_words}: {args.users} users for {args.duration:.0f} s after a "
+        f"{args.warmup:.0f} s warm-up, {args.think} s of thought; import of {args.import_rows} rows "
         f"{'done' if imported.returncode == 0 else 'FAILED'} in {import_seconds:.1f} s"
     )
     if imported.returncode:

@@ -220,7 +220,7 @@ def main():
                     shape = f"{len(body['cells'])} cells of {body['cell_m']} m, {body['count']:,} reports"
                 elif "id" in body:
                     shape = f"{body['count']:,} points"
-                elif "features" in body:
+                elif "features" in body and path.startswith("/api/hotspots"):
                     shape = f"{len(body['features'])} hotspots"
                 elif "communes" in body:
                     shape = f"{len(body['communes'])} communes"

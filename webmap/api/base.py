@@ -3,6 +3,7 @@ JSON responses (gzipped when large) and answers cached per question,
 viewer agency and data version."""
 
 import gzip
+from pathlib import Path
 
 import orjson
 from flask import Blueprint, Response, abort, current_app, request
@@ -18,7 +19,7 @@ from webmap.security.need_to_know import (
     withheld_counts,
 )
 from webmap.services import hotspots as service
-from webmap.services.cache import data_version, memo
+from webmap.services.cache import data_version, memo, shared_memo
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
@@ -115,7 +116,7 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
     key = (name, agency, *_question())
-    body = memo(key, compute)
+    body = shared_memo(key, compute, answers_folder())
     if body is None:
         abort(404)
     if _accepts_gzip(body):
@@ -130,6 +131,17 @@ def answer_key(name):
     agency, the database, the parameters and the data version (as
     :func:`cached_answer` keys its answers)."""
     return (name, viewer_agency(), *_question())
+
+
+def answers_folder():
+    """Where answers are kept for every worker process of the server."""
+    return Path(current_app.instance_path) / "answers"
+
+
+def shared_answer(name, compute):
+    """``compute()`` (JSON bytes) kept for this request's question, in this
+    process and for the server's other worker processes."""
+    return shared_memo(answer_key(name), compute, answers_folder())
 
 
 def json_body(body):

@@ -10,33 +10,54 @@ import orjson
 from flask import current_app, request
 
 from geo.reference import load_communes
-from webmap.api.base import answer_key, bp, cached_answer, check_known, history_reports, json_body, period_end
+from webmap.api.base import (
+    bp,
+    cached_answer,
+    check_known,
+    cluster_params,
+    history_reports,
+    json_body,
+    period_end,
+    shared_answer,
+)
 from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import viewer_agency
 from webmap.services import hotspots as service
-from webmap.services.cache import memo
 from webmap.services.commune_counts import commune_figures_sql
 from webmap.services.filters import parse_filter
 from webmap.services.store import ANALYSIS_COLUMNS
 
 
 def communes_json(figures):
+    # Whole columns to Python lists first: a row at a time (iterrows) cost
+    # more than counting the reports.
+    columns = {
+        "insee": figures.index.tolist(),
+        "name": figures["name"].tolist(),
+        "population": figures["population"].astype("int64").tolist(),
+        "count": figures["count"].astype("int64").tolist(),
+        "rate": [round(v, 3) for v in figures["rate_per_1000"].astype(float).tolist()],
+        "smoothed": [round(v, 3) for v in figures["smoothed_rate_per_1000"].astype(float).tolist()],
+        "by_agency": figures["by_agency"].tolist(),
+        "recent": figures["trend_recent"].astype("int64").tolist(),
+        "previous": figures["trend_previous"].astype("int64").tolist(),
+    }
     return {
         "communes": [
             {
-                "insee": code,
-                "name": row["name"],
-                "population": int(row["population"]),
-                "count": int(row["count"]),
-                "rate_per_1000": round(float(row["rate_per_1000"]), 3),
-                "smoothed_rate_per_1000": round(float(row["smoothed_rate_per_1000"]), 3),
-                "by_agency": row["by_agency"],
+                "insee": insee,
+                "name": name,
+                "population": population,
+                "count": count,
+                "rate_per_1000": rate,
+                "smoothed_rate_per_1000": smoothed,
+                "by_agency": by_agency,
                 # The card's trend, from the whole history up to the
                 # end of the period.
-                "trend": {"recent": int(row["trend_recent"]), "previous": int(row["trend_previous"])},
+                "trend": {"recent": recent, "previous": previous},
             }
-            for code, row in figures.iterrows()
+            for insee, name, population, count, rate, smoothed, by_agency, recent, previous in zip(*columns.values())
         ]
     }
 
@@ -44,6 +65,7 @@ def communes_json(figures):
 @bp.get("/communes")
 def communes():
     check_known(request.args)
+    cluster_params()  # not read here, but a bad one is a 400 on every route
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     agency, k = viewer_agency(), current_app.config["NEED_TO_KNOW_K"]
 
@@ -52,7 +74,7 @@ def communes():
         # Empty bytes: the database cannot tell this filter.
         return b"" if figures is None else orjson.dumps(communes_json(figures), option=orjson.OPT_NON_STR_KEYS)
 
-    body = memo(answer_key("communes"), in_database)
+    body = shared_answer("communes", in_database)
     if body:
         return json_body(body)
 

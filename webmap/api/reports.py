@@ -6,12 +6,11 @@ the browser in a usable time, nor be drawn."""
 import orjson
 from flask import current_app, request
 
-from webmap.api.base import BadParameter, answer_key, bp, cached_answer, check_known, json_body
+from webmap.api.base import BadParameter, bp, cached_answer, check_known, cluster_params, json_body, shared_answer
 from webmap.api.serialize import REPORT_FORMATS
 from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import viewer_agency
-from webmap.services.cache import memo
 from webmap.services.filters import parse_filter
 from webmap.services.report_grid import cell_size_for, count_visible, grid_counts, grid_json, view_bounds_l93
 
@@ -41,6 +40,7 @@ def _grid_answer():
     Counted in the database, never by reading the reports: that is the
     point at a million."""
     check_known(request.args, OWN)
+    cluster_params()  # not read here, but a bad one is a 400 on every route
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     agency = viewer_agency()
     session = get_session()
@@ -52,4 +52,4 @@ def _grid_answer():
         size = cell_size_for(view_bounds_l93(report_filter, session, agency))
         return orjson.dumps(grid_json(grid_counts(session, report_filter, agency, size)))
 
-    return memo(answer_key(f"grid above {limit}"), compute)
+    return shared_answer(f"grid above {limit}", compute)

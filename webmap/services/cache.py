@@ -3,6 +3,9 @@ by the question and the data version, which database triggers raise on
 any change to reports, so that no answer outlives the data it was made of.
 Flask-free."""
 
+import hashlib
+import os
+import threading
 from collections import OrderedDict
 from threading import Lock
 
@@ -35,3 +38,52 @@ def memo(key, compute):
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return value
+
+
+#: Answers kept on disk for the other processes of the server, at most.
+SHARED_FILES = 512
+
+
+def shared_memo(key, compute, folder):
+    """Bytes kept under ``key`` in this process (:func:`memo`) and in
+    ``folder``, where every worker process of the server finds them: with
+    four gunicorn workers, a question answered by one is not computed again
+    by the three others. ``key`` holds the data version, so no file outlives
+    the data it was made of: stale files are simply never asked for again,
+    and the oldest go when there are more than :data:`SHARED_FILES`. A
+    ``None`` result is not kept."""
+
+    def from_disk():
+        path = folder / hashlib.sha256(repr(key).encode()).hexdigest()
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        value = compute()
+        if value is None:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then renamed: a reader in
+        # another process never sees half an answer.
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
+        temporary.write_bytes(value)
+        os.replace(temporary, path)
+        _prune(folder)
+        return value
+
+    return memo(("shared", *key), from_disk)
+
+
+def _prune(folder):
+    files = list(folder.iterdir())
+    if len(files) <= SHARED_FILES:
+        return
+
+    def age(path):
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:
+            return 0
+
+    for path in sorted(files, key=age)[: len(files) - SHARED_FILES // 2]:
+        path.unlink(missing_ok=True)

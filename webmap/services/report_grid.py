@@ -129,8 +129,12 @@ def view_bounds_l93(report_filter: ReportFilter, session, agency):
         x, y = to_lambert93(np.array([west, east, west, east]), np.array([south, south, north, north]))
         return float(x.min()), float(y.min()), float(x.max()), float(y.max())
     c = Report.__table__.c
-    statement = where_visible(session, select(func.min(c.x_l93), func.min(c.y_l93), func.max(c.x_l93), func.max(c.y_l93)),
-                       report_filter, agency)
+    statement = where_visible(
+        session,
+        select(func.min(c.x_l93), func.min(c.y_l93), func.max(c.x_l93), func.max(c.y_l93)),
+        report_filter,
+        agency,
+    )
     row = session.execute(statement).one()
     return (0.0, 0.0, 0.0, 0.0) if row[0] is None else tuple(float(v) for v in row)
 
@@ -182,8 +186,12 @@ def grid_json(grid: Grid):
             {
                 "i": i,
                 "j": j,
-                "bounds": [round(float(south[k]), 5), round(float(west[k]), 5), round(float(north[k]), 5),
-                           round(float(east[k]), 5)],
+                "bounds": [
+                    round(float(south[k]), 5),
+                    round(float(west[k]), 5),
+                    round(float(north[k]), 5),
+                    round(float(east[k]), 5),
+                ],
                 "count": int(sum(counts.values())),
                 "by_agency": counts,
             }

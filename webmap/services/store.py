@@ -76,8 +76,18 @@ _CSV_TYPES = {
     "lon": "float64",
     "lat": "float64",
     **dict.fromkeys(
-        ["fictitious", "handling", "agency", "agency_ref", "observed_at", "category", "substances", "reliability",
-         "insee", "precision"],
+        [
+            "fictitious",
+            "handling",
+            "agency",
+            "agency_ref",
+            "observed_at",
+            "category",
+            "substances",
+            "reliability",
+            "insee",
+            "precision",
+        ],
         str,
     ),
 }

@@ -15,7 +15,9 @@ from webmap.services.store import reports_frame
 
 # A box around Épinal, and a triangle inside it (WGS84).
 EPINAL_BOX = "6.35,48.1,6.55,48.25"
-TRIANGLE = json.dumps({"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]})
+TRIANGLE = json.dumps(
+    {"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]}
+)
 FILTERS = [
     "",
     "start=2024-01-01&end=2025-06-30&agencies=GN,PJ,DOUANE",
@@ -104,8 +106,10 @@ def cell(tmp_path, monkeypatch):
     them, with every view aggregated (threshold 0)."""
     app = make_app(tmp_path / "instance", monkeypatch, MAP_POINTS_MAX=0)
     lines = ["Référence;Service;Date des faits;Nature;Cotation;Latitude;Longitude;Diffusion"]
-    lines += [";".join((ref, agency, when, "Point de deal", "B2", lat, lon, handling))
-              for ref, agency, when, lat, lon, handling in ROWS]
+    lines += [
+        ";".join((ref, agency, when, "Point de deal", "B2", lat, lon, handling))
+        for ref, agency, when, lat, lon, handling in ROWS
+    ]
     path = tmp_path / "cell.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(path)])

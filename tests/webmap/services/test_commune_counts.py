@@ -16,7 +16,9 @@ from webmap.services.filters import parse_filter, select_reports
 from webmap.services.hotspots import commune_figures
 from webmap.services.store import ANALYSIS_COLUMNS
 
-TRIANGLE = json.dumps({"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]})
+TRIANGLE = json.dumps(
+    {"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]}
+)
 FILTERS = [
     {},
     {"start": "2025-01-01", "end": "2025-09-30"},
@@ -83,7 +85,10 @@ def test_restricted_reports_of_others_add_only_as_groups(cell):
     told_to_gendarmes = sum(d.get("DOUANE", 0) for d in gn["by_agency"])
     assert hidden > 0 and told_to_gendarmes < seen_by_customs
     # Trends count only what the viewer sees.
-    assert gn["trend_recent"].sum() + gn["trend_previous"].sum() < douane["trend_recent"].sum() + douane["trend_previous"].sum()
+    assert (
+        gn["trend_recent"].sum() + gn["trend_previous"].sum()
+        < douane["trend_recent"].sum() + douane["trend_previous"].sum()
+    )
 
 
 def test_local_hours_go_to_the_pandas_path(cell):
@@ -95,8 +100,9 @@ def test_the_api_answers_the_database_counts(cell):
     client = cell.test_client()
     answer = client.get("/api/communes?start=2025-01-01").get_json()
     with cell.app_context():
-        figures = commune_figures_sql(get_session(), parse_filter({"start": "2025-01-01"}), "GN", load_communes(),
-                                      k=cell.config["NEED_TO_KNOW_K"])
+        figures = commune_figures_sql(
+            get_session(), parse_filter({"start": "2025-01-01"}), "GN", load_communes(), k=cell.config["NEED_TO_KNOW_K"]
+        )
     assert {c["insee"]: c["count"] for c in answer["communes"]} == figures["count"].to_dict()
     hours = client.get("/api/communes?start=2025-01-01&hours=0-11").get_json()
     assert sum(c["count"] for c in hours["communes"]) < sum(c["count"] for c in answer["communes"])

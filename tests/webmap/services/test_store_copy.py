@@ -15,7 +15,9 @@ from webmap.services.store import ANALYSIS_COLUMNS
 
 pytestmark = pytest.mark.skipif(not databases.ON_POSTGRES, reason="COPY is PostgreSQL's")
 
-TRIANGLE = json.dumps({"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]})
+TRIANGLE = json.dumps(
+    {"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]}
+)
 
 
 @pytest.mark.parametrize(

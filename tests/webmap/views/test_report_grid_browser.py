@@ -45,7 +45,9 @@ def test_many_reports_are_drawn_as_squares_then_points_when_zoomed_in(demo_insta
     assert far["drawn"] == {}
     size = far["grid"]["cell_m"]
     assert f"maille de {size // 1000} km" in legend and "zoomez pour voir les points" in legend
-    assert summary.startswith(f"{total:,}".replace(",", "\u202f")) or summary.split()[0].replace("\u202f", "").replace("\xa0", "") == str(total)
+    assert summary.startswith(f"{total:,}".replace(",", "\u202f")) or summary.split()[0].replace("\u202f", "").replace(
+        "\xa0", ""
+    ) == str(total)
     # Near: the points of the view, no squares, no square legend.
     assert near["grid"] is None and near["squares"] is None
     assert 0 < sum(near["drawn"].values()) <= 1000
