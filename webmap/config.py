@@ -197,6 +197,11 @@ DEFAULTS = {
     # of a grid instead of points (/api/reports?aggregate=auto): zooming in
     # brings the points back.
     "MAP_POINTS_MAX": 50_000,
+    # Up to this many reports, each server process keeps them all in memory
+    # (per data version) and filters them there rather than asking the
+    # database for every question; above, every question goes to the
+    # database (see README "PostgreSQL").
+    "FRAME_IN_MEMORY_MAX": 200_000,
     # Need-to-know (README, "Besoin d'en connaître"): another agency's
     # restricted reports add to a commune's count only in groups of at
     # least this many in the same commune, ISO week and agency.

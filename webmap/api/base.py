@@ -23,10 +23,12 @@ from webmap.services.cache import data_version, memo, shared_memo
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
+    ReportFilter,
+    filter_frame,
     parse_filter,
     select_reports,
 )
-from webmap.services.store import ANALYSIS_COLUMNS
+from webmap.services.store import ANALYSIS_COLUMNS, count_reports
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -83,8 +85,23 @@ def filtered_frame(report_filter, columns=None):
     question = tuple(sorted(report_filter.to_params().items()))
     return memo(
         ("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question, data_version(get_session())),
-        lambda: select_reports(get_session(), report_filter, columns),
+        lambda: selected_reports(report_filter, columns),
     )
+
+
+def selected_reports(report_filter, columns=None):
+    """``select_reports`` for this request's database. Up to
+    ``FRAME_IN_MEMORY_MAX`` reports, each process keeps all of them (per
+    data version) and filters them in memory with ``filter_frame``, the
+    same rows: under twenty users changing filters, reading the database
+    for every question was most of the time of an answer."""
+    session = get_session()
+    key = (current_app.config["DATABASE_URL"], data_version(session))
+    total = memo(("count", *key), lambda: count_reports(session))
+    if total > current_app.config["FRAME_IN_MEMORY_MAX"]:
+        return select_reports(session, report_filter, columns)
+    whole = memo(("all", tuple(columns or ()), *key), lambda: select_reports(session, ReportFilter(), columns))
+    return filter_frame(whole, report_filter).reset_index(drop=True)
 
 
 def cluster_params():
@@ -153,7 +170,7 @@ def _withheld(report_filter, agency):
     coarse = coarse_filter(report_filter)
     if coarse is None:
         return {}
-    reports = select_reports(get_session(), coarse, WITHHELD_COLUMNS)
+    reports = selected_reports(coarse, WITHHELD_COLUMNS)
     return withheld_counts(reports, agency, current_app.config["NEED_TO_KNOW_K"])
 
 
@@ -164,7 +181,7 @@ def history_reports(columns=None):
     report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
     reports = memo(
         ("history", tuple(columns or ()), *_question()),
-        lambda: select_reports(get_session(), report_filter.history(), columns),
+        lambda: selected_reports(report_filter.history(), columns),
     )
     # Need-to-know, as the period's frame (cached_answer).
     return visible_reports(reports, viewer_agency())
