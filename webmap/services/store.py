@@ -74,8 +74,10 @@ def frame_from(session, statement, columns=FRAME_COLUMNS):
     rows = result.cursor.fetchall()
     result.close()
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
-    frame["fictitious"] = frame["fictitious"].astype(bool)
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
+    if "fictitious" in frame:
+        frame["fictitious"] = frame["fictitious"].astype(bool)
+    if "observed_at" in frame:
+        frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
     return frame
 
 
