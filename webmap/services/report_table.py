@@ -129,7 +129,11 @@ def fold(text: str) -> str:
     >>> fold("Épinal – Rue d'Ambrail")
     "epinal – rue d'ambrail"
     """
-    return "".join(c for c in unicodedata.normalize("NFD", str(text)) if not unicodedata.combining(c)).lower()
+    text = str(text)
+    if text.isascii():
+        # Most places are coordinates or plain names: no accent to drop.
+        return text.lower()
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()
 
 
 def select_rows(reports: pd.DataFrame, request: TableRequest, *, member_ids=None, zone=None) -> pd.DataFrame:
@@ -273,7 +277,7 @@ def _sql_order(table, request, commune_names, dialect):
         # without a name, as _sort_key ranks them.
         folded = {code: fold(name) for code, name in commune_names.items()}
         rank = {value: i for i, value in enumerate(sorted({"", *folded.values()}))}
-        key, text = case({code: rank[value] for code, value in folded.items()}, value=c.insee, else_=rank[""]), False
+        key, text = _lookup(c.insee, sorted((code, rank[value]) for code, value in folded.items()), rank[""]), False
     else:
         key = func.coalesce(c[request.sort], "")
     if text and dialect == "postgresql":
@@ -281,6 +285,20 @@ def _sql_order(table, request, commune_names, dialect):
         # database's locale.
         key = key.collate("C")
     return [key.desc() if request.descending else key.asc(), c.observed_at.desc(), c.id.desc()]
+
+
+def _lookup(column, pairs, default):
+    """``column`` mapped through the sorted ``(value, result)`` pairs, or
+    ``default``: a CASE cut in halves by comparisons, because one CASE of
+    500 communes is 250 comparisons a row on average (half a second for
+    100,000 reports on SQLite), and this about ten."""
+    if len(pairs) <= 8:
+        return case(dict(pairs), value=column, else_=default)
+    middle = len(pairs) // 2
+    return case(
+        (column < pairs[middle][0], _lookup(column, pairs[:middle], default)),
+        else_=_lookup(column, pairs[middle:], default),
+    )
 
 
 #: The columns the in-memory part of page_from_database reads, per need.

@@ -8,7 +8,6 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
-
 import pytest
 from shapely.geometry import box
 from sqlalchemy import update
