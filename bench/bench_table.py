@@ -4,10 +4,12 @@ first page, next page, a sort, a commune selection, an agency filter.
 Run: .venv/bin/python bench/bench_table.py [--sizes 10000 100000]
 
 Same throw-away instances as bench/bench_api.py. "cold" is the first page
-with every cache empty (the server reads the filtered reports); "after the
-map" is the first page once the map page has asked for the same reports
-(/api/reports?format=compact), which is how the table is usually reached;
-the other figures are the answers a user's clicks then ask for.
+with every cache empty; "after the map" is the first page once the map page
+has asked for the same reports (/api/reports?format=compact), which is how
+the table is usually reached; the other figures are the answers a user's
+clicks then ask for. Every one of them is counted, sorted and cut by the
+database (report_table.page_from_database), so the map's cache does not
+help them.
 
 Target (issue 12): the table's first page under 300 ms at 100,000 reports.
 """
