@@ -3,6 +3,7 @@ every request outside 127.0.0.1 aborted. Counts on the page are checked
 against what the JSON API answers for the same question."""
 
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -208,6 +209,9 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
         page.mouse.down()
         page.mouse.move(x + 30, y + 10, steps=5)
         page.mouse.move(x + 120, y + 90, steps=5)
+        # leaflet-draw speaks French, numbers included (a French
+        # chromium: "5,26 km²", not "5.26 km²").
+        drawing_tip = page.locator(".leaflet-draw-tooltip").inner_text()
         page.mouse.up()
         page.fill("#zone-name", "Opération Moselle")
         page.click(".zone-form button[type=submit]")
@@ -226,6 +230,8 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
         page.wait_for_function("() => !document.querySelector('#zones').innerText.includes('Opération Moselle')")
         assert_clean(browser)
 
+    assert "Relâcher la souris" in drawing_tip
+    assert re.search(r"\d,\d\d (km²|ha)", drawing_tip), drawing_tip
     assert len(zones) == 1
     assert any("Opération Moselle" in item for item in listed)
     inside = api(demo_app, "/api/reports", zone=json.dumps(zones[0]["geometry"]))["features"]
