@@ -1,7 +1,13 @@
 """The table of reports (*tableau des signalements*): the reports of the
 map's filter, narrowed by a selection (a commune, a hotspot, a zone, text in
-a column), sorted and cut into pages on the server. Flask-free: the view
-hands over the filtered reports the reader may see.
+a column), sorted and cut into pages on the server. Flask-free.
+
+Two paths give the same pages. :func:`page_from_database` has the database
+count, sort and cut the page (SQLite or PostgreSQL), so that the first page
+of 100,000 reports does not read them all; :func:`select_rows` and
+:func:`table_page` work on reports already read (the view hands over the
+filtered reports the reader may see), for a hotspot's selection, whose
+reports come from a clustering run, and for the export.
 
 Parameters, beside the filter's (``webmap.services.filters``):
 
@@ -277,7 +283,9 @@ def _sql_order(table, request, commune_names, dialect):
         # without a name, as _sort_key ranks them.
         folded = {code: fold(name) for code, name in commune_names.items()}
         rank = {value: i for i, value in enumerate(sorted({"", *folded.values()}))}
-        key, text = _lookup(c.insee, sorted((code, rank[value]) for code, value in folded.items()), rank[""]), False
+        # The halving compares codes: as Python does ("2A004" after "29xxx").
+        insee = c.insee.collate("C") if dialect == "postgresql" else c.insee
+        key, text = _lookup(insee, sorted((code, rank[value]) for code, value in folded.items()), rank[""]), False
     else:
         key = func.coalesce(c[request.sort], "")
     if text and dialect == "postgresql":
