@@ -20,12 +20,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from webmap.db import get_session
-from webmap.db.models import User
 from webmap.extensions import limiter
-from webmap.security.passwords import authenticate
+from webmap.security.passwords import authenticate, existing_username
 from webmap.services import audit as audit_trail
 
 bp = Blueprint("auth", __name__)
@@ -114,8 +112,7 @@ def _first_block(key):
 def too_many_attempts(error):
     db_session = get_session()
     typed = request.form.get("username", "").strip()
-    # An attacker's made-up names are not written: only an existing account.
-    account = db_session.scalar(select(User.username).where(User.username == typed)) if typed else None
+    account = existing_username(db_session, typed)
     if _first_block((current_app.config["DATABASE_URL"], request.remote_addr, account)):
         audit_trail.audit(
             db_session,
