@@ -28,7 +28,7 @@ SEEDS = (0, 1, 2, 3, 4, 5, 88)
 EMERGING = {"new", "consecutive", "intensifying"}
 # The trend class each planted kind should get. A fading place is down to
 # its background by the end, and so is a dormant one in a town centre, whose
-# streets are never silent: "en baisse". (*En sommeil* is a fact, no report
+# streets are never silent: "en diminution". (*En sommeil* is a fact, no report
 # for 26 weeks, not a statistical label: tests/analysis/test_hotspot_history.py
 # checks it.)
 EXPECTED = {
