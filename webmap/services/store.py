@@ -1,9 +1,10 @@
 """Reading and writing reports. Flask-free: every function takes a Session."""
 
 import pandas as pd
-from sqlalchemy import String, delete, func, select, type_coerce
+from sqlalchemy import String, delete, func, or_, select, type_coerce
 
 from webmap.db.models import PARIS, ImportBatch, Report, now
+from webmap.security.need_to_know import RESTRICTED
 
 REPORT_COLUMNS = [
     "agency",
@@ -101,6 +102,17 @@ def add_demo_batch(session, reports):
                 row[key] = None
     session.execute(Report.__table__.insert(), rows)
     return batch
+
+
+def visible_span(session, agency):
+    """First and last instants of the reports a user of ``agency`` may see,
+    and how many there are. Need-to-know: another agency's newest restricted
+    report would otherwise give its exact time."""
+    return session.execute(
+        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id)).where(
+            or_(Report.handling != RESTRICTED, Report.agency == agency)
+        )
+    ).one()
 
 
 def count_reports(session):
