@@ -1,10 +1,10 @@
 """Reading and writing reports. Flask-free: every function takes a Session."""
 
 import pandas as pd
-from sqlalchemy import String, delete, func, or_, select, type_coerce
+from sqlalchemy import String, delete, func, select, type_coerce
 
 from webmap.db.models import PARIS, ImportBatch, Report, now
-from webmap.security.need_to_know import RESTRICTED
+from webmap.security.need_to_know import visible_condition
 
 REPORT_COLUMNS = [
     "agency",
@@ -110,7 +110,7 @@ def visible_span(session, agency):
     report would otherwise give its exact time."""
     return session.execute(
         select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id)).where(
-            or_(Report.handling != RESTRICTED, Report.agency == agency)
+            visible_condition(agency, Report.__table__)
         )
     ).one()
 
