@@ -89,7 +89,11 @@ def browser_page(width=1366, height=768):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            # As the users' chromium: French, Paris time, whatever the
+            # machine running the tests says.
+            page = browser.new_page(
+                viewport={"width": width, "height": height}, locale="fr-FR", timezone_id="Europe/Paris"
+            )
             if _signed_in:
                 page.context.add_cookies([dict(_signed_in)])
             yield Browser(page)

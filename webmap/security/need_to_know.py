@@ -23,6 +23,7 @@ from datetime import timedelta
 import pandas as pd
 from flask import has_request_context
 from flask_login import current_user
+from sqlalchemy import or_
 
 from analysis.calendar import TIMEZONE
 
@@ -41,6 +42,15 @@ def visible_mask(reports, agency):
     if "handling" not in reports.columns:
         return pd.Series(True, index=reports.index)
     return (reports["handling"] != RESTRICTED) | (reports["agency"] == agency)
+
+
+def visible_condition(agency, table):
+    """The SQL twin of :func:`visible_mask`, a condition on the report
+    ``table``: shared reports, and the restricted ones of ``agency``
+    (none when ``agency`` is None)."""
+    if agency is None:
+        return table.c.handling != RESTRICTED
+    return or_(table.c.handling != RESTRICTED, table.c.agency == agency)
 
 
 def visible_reports(reports, agency):

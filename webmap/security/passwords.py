@@ -63,6 +63,12 @@ def create_user(db_session, username, password, *, role, agency, known_agencies)
     return user
 
 
+def existing_username(db_session, typed):
+    """``typed`` if an account has that name, else ``None``: what may be
+    written about a sign-in attempt (an attacker's made-up names are not)."""
+    return db_session.scalar(select(User.username).where(User.username == typed)) if typed else None
+
+
 def authenticate(db_session, username, password):
     """The active user with this name and password, or ``None``."""
     user = db_session.scalar(select(User).where(User.username == username))

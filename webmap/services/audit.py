@@ -68,6 +68,19 @@ def audit(session, action, *, username=_FROM_REQUEST, agency=_FROM_REQUEST, addr
     return entry
 
 
+def recorded_since(session, action, *, username, address, seconds):
+    """Whether an entry ``action`` for this user name (or none) and address
+    was written in the last ``seconds``: the database is what every server
+    process sees, so the check holds whichever process answers."""
+    statement = select(AuditEntry.id).where(
+        AuditEntry.action == action,
+        AuditEntry.address == address,
+        AuditEntry.username.is_(None) if username is None else AuditEntry.username == username,
+        AuditEntry.at >= now() - timedelta(seconds=seconds),
+    )
+    return session.scalar(statement.limit(1)) is not None
+
+
 def search(session, *, action=None, username=None, start=None, end=None, text=None, limit=PAGE_SIZE):
     """Entries newest first, filtered by action, user name, days (Paris
     time, inclusive) and a text found in the details."""

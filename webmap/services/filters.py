@@ -27,8 +27,10 @@ Parameters (all optional; an absent or empty one does not filter):
 ============  ==========================================================
 
 The weekday and hour filters read the local time of each report, which
-SQLite cannot compute: like the zone's polygon, they are applied by
-:func:`filter_frame` and :func:`select_reports`, not by :func:`apply_filter`.
+SQLite cannot compute without help: like the zone's polygon, they are
+applied by :func:`filter_frame` and :func:`select_reports`, not by
+:func:`apply_filter`; :func:`time_conditions` writes them in SQL (for the
+table's pages).
 
 A list parameter may also be given as repeated keys (``?agencies=GN&
 agencies=PJ``) when the mapping has ``getlist`` (werkzeug's ``MultiDict``).
@@ -57,8 +59,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping as geojson_mapping
 from shapely.geometry import shape
-from sqlalchemy import and_, func, literal, literal_column, or_
+from sqlalchemy import and_, extract, func, literal, literal_column, or_
 
+from analysis.calendar import TIMEZONE
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from webmap.db.models import PARIS, Report
 
@@ -67,6 +70,8 @@ __all__ = [
     "FilterError",
     "parse_filter",
     "apply_filter",
+    "filter_conditions",
+    "time_conditions",
     "select_reports",
     "filter_frame",
     "postgis_conditions",
@@ -350,6 +355,14 @@ def apply_filter(statement, report_filter: ReportFilter, table=None):
         The report table or ORM class (default :class:`webmap.db.models.Report`),
         or an alias of it.
     """
+    conditions = filter_conditions(report_filter, table)
+    return statement.where(*conditions) if conditions else statement
+
+
+def filter_conditions(report_filter: ReportFilter, table=None) -> list:
+    """The conditions of :func:`apply_filter`, as a list: the period,
+    agencies, categories, substances, grading, and the bbox and the zone's
+    bounding box (not the weekdays and hours: see :func:`time_conditions`)."""
     t = Report if table is None else table
     c = t.c if hasattr(t, "c") else t
     f = report_filter
@@ -373,7 +386,36 @@ def apply_filter(statement, report_filter: ReportFilter, table=None):
         if bounds:
             west, south, east, north = bounds
             conditions.append(and_(c.lon >= west, c.lon <= east, c.lat >= south, c.lat <= north))
-    return statement.where(*conditions) if conditions else statement
+    return conditions
+
+
+def time_conditions(report_filter: ReportFilter, dialect: str, table=None) -> list:
+    """The weekday and hour filters as SQL conditions on ``observed_at``,
+    in Europe/Paris time: PostgreSQL converts with its time zone database;
+    SQLite calls the ``paris_weekday`` and ``paris_hour`` functions that
+    :func:`webmap.db.make_engine` registers on its connections (Python's
+    zoneinfo, so both engines keep what :func:`filter_frame` keeps)."""
+    f = report_filter
+    if not (f.weekdays or f.hours):
+        return []
+    observed = (Report.__table__ if table is None else table).c.observed_at
+    if dialect == "postgresql":
+        local = func.timezone(TIMEZONE, observed)
+        weekday = extract("isodow", local) - 1
+        hour = extract("hour", local)
+    else:
+        weekday = func.paris_weekday(observed)
+        hour = func.paris_hour(observed)
+    conditions = []
+    if f.weekdays:
+        conditions.append(weekday.in_(f.weekdays))
+    if f.hours:
+        first, last = f.hours
+        if first <= last:
+            conditions.append(hour.between(first, last))
+        else:
+            conditions.append(or_(hour >= first, hour <= last))
+    return conditions
 
 
 def filter_frame(reports: pd.DataFrame, report_filter: ReportFilter) -> pd.DataFrame:

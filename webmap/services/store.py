@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import String, delete, func, select, type_coerce
 
 from webmap.db.models import PARIS, ImportBatch, Report, now
+from webmap.security.need_to_know import visible_condition
 
 REPORT_COLUMNS = [
     "agency",
@@ -105,8 +106,10 @@ def frame_from(session, statement, columns=FRAME_COLUMNS):
     rows = result.cursor.fetchall()
     result.close()
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
-    frame["fictitious"] = frame["fictitious"].astype(bool)
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
+    if "fictitious" in frame:
+        frame["fictitious"] = frame["fictitious"].astype(bool)
+    if "observed_at" in frame:
+        frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
     return frame
 
 
@@ -156,6 +159,17 @@ def add_demo_batch(session, reports):
                 row[key] = None
     session.execute(Report.__table__.insert(), rows)
     return batch
+
+
+def visible_span(session, agency):
+    """First and last instants of the reports a user of ``agency`` may see,
+    and how many there are. Need-to-know: another agency's newest restricted
+    report would otherwise give its exact time."""
+    return session.execute(
+        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id)).where(
+            visible_condition(agency, Report.__table__)
+        )
+    ).one()
 
 
 def count_reports(session):

@@ -2,8 +2,6 @@
 and per address; failures are audited."""
 
 import secrets
-import threading
-import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -20,12 +18,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from webmap.db import get_session
-from webmap.db.models import User
 from webmap.extensions import limiter
-from webmap.security.passwords import authenticate
+from webmap.security.actor import current_actor
+from webmap.security.passwords import authenticate, existing_username
 from webmap.services import audit as audit_trail
 
 bp = Blueprint("auth", __name__)
@@ -89,34 +86,21 @@ def login():
 
 
 #: One "login_blocked" entry per address and account in this many seconds:
-#: 300 blocked attempts wrote 300 permanent rows (issue #16).
+#: 300 blocked attempts wrote 300 permanent rows (issue #16). Checked in the
+#: audit trail itself, so that several server processes write one entry,
+#: not one each.
 BLOCK_AUDIT_SECONDS = 600
-_blocks_recorded = {}
-_blocks_lock = threading.Lock()
-
-
-def _first_block(key):
-    """Whether no block of ``key`` was recorded in the last window (and
-    note this one)."""
-    stamp = time.monotonic()
-    with _blocks_lock:
-        if len(_blocks_recorded) > 10_000:
-            for old in [k for k, t in _blocks_recorded.items() if stamp - t > BLOCK_AUDIT_SECONDS]:
-                del _blocks_recorded[old]
-        last = _blocks_recorded.get(key)
-        if last is not None and stamp - last <= BLOCK_AUDIT_SECONDS:
-            return False
-        _blocks_recorded[key] = stamp
-        return True
 
 
 @bp.app_errorhandler(RateLimitExceeded)
 def too_many_attempts(error):
     db_session = get_session()
     typed = request.form.get("username", "").strip()
-    # An attacker's made-up names are not written: only an existing account.
-    account = db_session.scalar(select(User.username).where(User.username == typed)) if typed else None
-    if _first_block((current_app.config["DATABASE_URL"], request.remote_addr, account)):
+    account = existing_username(db_session, typed)
+    address = current_actor().address
+    if not audit_trail.recorded_since(
+        db_session, "login_blocked", username=account, address=address, seconds=BLOCK_AUDIT_SECONDS
+    ):
         audit_trail.audit(
             db_session,
             "login_blocked",

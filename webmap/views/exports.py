@@ -4,7 +4,6 @@ QGIS, map snapshots (PNG, PDF) and briefing packs (PDF). Thin views over
 every export is audited."""
 
 import io
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -107,7 +106,7 @@ def snapshot(output):
     result = make_snapshot(session, snapshot_request, output=output, author=author)
     record_export(session, "snapshot", output, snapshot_request, author)
     body = result.png() if output == "png" else result.pdf()
-    return _download(body, output, f"crossmap-carte-{date.today():%Y%m%d}.{output}")
+    return _download(body, output, f"crossmap-carte-{now():%Y%m%d}.{output}")
 
 
 @bp.get("/export/briefing.pdf")
@@ -117,7 +116,7 @@ def briefing_pack():
     session = get_session()
     body = make_briefing(session, snapshot_request, author=author)
     record_export(session, "briefing", "pdf", snapshot_request, author)
-    return _download(body, "pdf", f"crossmap-dossier-{date.today():%Y%m%d}.pdf")
+    return _download(body, "pdf", f"crossmap-dossier-{now():%Y%m%d}.pdf")
 
 
 def _request():

@@ -8,19 +8,18 @@ from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from analysis.vocabulary import CATEGORIES, SUBSTANCES
 from geo.reference import load_arrondissements, load_cantons, load_communes, load_ssmsi
 from webmap import labels
 from webmap.db import get_session
-from webmap.db.models import Report
 from webmap.render.basemap_layers import PageBasemap
 from webmap.render.page_map import build_map
 from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.security.access import allowed
-from webmap.security.need_to_know import RESTRICTED, viewer_agency
+from webmap.security.need_to_know import viewer_agency
 from webmap.services.basemaps import BasemapRegistry
+from webmap.services.store import visible_span
 
 bp = Blueprint("map", __name__)
 
@@ -31,7 +30,8 @@ SSMSI_INDICATOR = "Trafic de stupéfiants"
 @bp.get("/")
 def index():
     session = get_session()
-    first, last, count = _data_span(session, viewer_agency())
+    # The time slider's ends and the count in the title bar.
+    first, last, count = visible_span(session, viewer_agency())
     header, body, script = basemap()
     return render_template(
         "map/index.html",
@@ -41,18 +41,6 @@ def index():
         report_count=count,
         page_config=_page_config(first, last),
     )
-
-
-def _data_span(session, agency):
-    """First and last instants of the reports a user of ``agency`` may see,
-    and how many there are: the time slider's ends and the count in the
-    title bar. Need-to-know: another agency's newest restricted report
-    would otherwise give its exact time."""
-    return session.execute(
-        select(func.min(Report.observed_at), func.max(Report.observed_at), func.count(Report.id)).where(
-            or_(Report.handling != RESTRICTED, Report.agency == agency)
-        )
-    ).one()
 
 
 def basemap():

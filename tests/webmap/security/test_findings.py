@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.apps import make_app
+from tests.databases import keep_engine
 from tests.signin import TEST_ADMIN, session_cookie
 from webmap import db
 from webmap.db.models import AuditEntry, HotspotName, Report
@@ -226,6 +227,26 @@ def test_blocked_sign_ins_are_aggregated_without_made_up_names(web):
         post_login(web, name, "Mauvais-mot-2026", address="10.2.2.2")
     blocked = entries(web, "login_blocked")
     assert [username for _, username, _ in blocked] == [TEST_ADMIN, None]
+
+
+def test_server_processes_sharing_a_database_write_one_blocked_entry(tmp_path, monkeypatch):
+    from webmap import create_app
+
+    # Two apps on one database and one shared limiter stand for two worker
+    # processes: the second sees the first's entry in the audit trail.
+    first = make_app(tmp_path / "instance", monkeypatch, WTF_CSRF_ENABLED=False, RATELIMIT_STORAGE_URI="database")
+    second = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "database"}
+        | {"DATABASE_URL": first.config["DATABASE_URL"]}
+    )
+    second.test_client_class = first.test_client_class
+    with second.app_context():
+        keep_engine(tmp_path / "instance", db.get_engine())
+    for _ in range(5):
+        post_login(first, TEST_ADMIN, "Mauvais-mot-2026")
+    assert post_login(first, TEST_ADMIN, "Essai").status_code == 429
+    assert post_login(second, TEST_ADMIN, "Essai").status_code == 429
+    assert len(entries(first, "login_blocked")) == 1
 
 
 def test_a_csv_in_an_unknown_encoding_is_refused(web, tmp_path):

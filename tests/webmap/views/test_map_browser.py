@@ -3,6 +3,7 @@ every request outside 127.0.0.1 aborted. Counts on the page are checked
 against what the JSON API answers for the same question."""
 
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -208,6 +209,9 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
         page.mouse.down()
         page.mouse.move(x + 30, y + 10, steps=5)
         page.mouse.move(x + 120, y + 90, steps=5)
+        # leaflet-draw speaks French, numbers included (a French
+        # chromium: "5,26 km²", not "5.26 km²").
+        drawing_tip = page.locator(".leaflet-draw-tooltip").inner_text()
         page.mouse.up()
         page.fill("#zone-name", "Opération Moselle")
         page.click(".zone-form button[type=submit]")
@@ -226,6 +230,8 @@ def test_commune_search_and_operation_zone(demo_app, artifacts):
         page.wait_for_function("() => !document.querySelector('#zones').innerText.includes('Opération Moselle')")
         assert_clean(browser)
 
+    assert "Relâcher la souris" in drawing_tip
+    assert re.search(r"\d,\d\d (km²|ha)", drawing_tip), drawing_tip
     assert len(zones) == 1
     assert any("Opération Moselle" in item for item in listed)
     inside = api(demo_app, "/api/reports", zone=json.dumps(zones[0]["geometry"]))["features"]
@@ -284,4 +290,40 @@ def test_hotspot_card_tells_its_life_and_the_panel_its_forecast(demo_app):
         page.wait_for_function(
             "() => document.getElementById('backtest-line').textContent.startsWith('Les points chauds des 12 dernières')"
         )
+        assert_clean(browser)
+
+
+def test_back_from_a_second_commune_card_returns_to_the_first(demo_app):
+    # Issue 12: "a second commune card replaces the first one's history
+    # entry". Each card is one entry: Back shows the first card again (its
+    # view too), then the map as it was before either.
+    def card(page):
+        return page.evaluate("() => new URLSearchParams(location.search).get('card') || ''")
+
+    with serve(demo_app) as url, browser_page() as browser:
+        page = browser.page
+        # No points or hotspots over the communes: a click reaches them.
+        page.goto(url + "/?view=10/48.18/6.45&layers=")
+        wait_ready(page)
+        before = page.url
+        page.fill("#commune-search", "epinal")
+        page.wait_for_selector("#commune-options li")
+        page.press("#commune-search", "Enter")
+        page.wait_for_selector("#card h2:has-text('Épinal')")
+        page.wait_for_function("() => new URLSearchParams(location.search).get('view') !== '10/48.18000/6.45000'")
+        page.wait_for_timeout(500)  # the end of the flight, written in place
+        first = page.url
+        # A click on Golbey, north of Épinal.
+        box = page.locator("#map-container").bounding_box()
+        point = page.evaluate("() => window.crossmap.map.latLngToContainerPoint([48.20, 6.43])")
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        page.wait_for_selector("#card h2:has-text('Golbey')")
+        assert card(page) == "commune:88209"
+
+        page.go_back()
+        page.wait_for_selector("#card h2:has-text('Épinal')")
+        assert card(page) == "commune:88160" and page.url == first
+        page.go_back()
+        page.wait_for_function("() => document.querySelector('#card').hidden")
+        assert card(page) == "" and page.url == before
         assert_clean(browser)
