@@ -3,7 +3,7 @@ BY insee instead of reading every report, on SQLite and PostgreSQL, with
 the numbers of the pandas path (``hotspots.commune_figures``). Flask-free.
 
 Need-to-know as on the pandas path: counts and trends of the reports the
-viewer may see (``report_grid.visible_condition``), plus other agencies'
+viewer may see (``need_to_know.visible_condition``), plus other agencies'
 restricted reports only as ``need_to_know.withheld_counts`` groups, read
 from those reports alone.
 """

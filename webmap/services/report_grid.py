@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, cast, func, or_, select
+from sqlalchemy import Integer, cast, func, select
 
 from geo.crs import to_lambert93, to_wgs84
 from webmap.db.models import Report
-from webmap.security.need_to_know import RESTRICTED, visible_mask
+from webmap.security.need_to_know import visible_condition, visible_mask
 from webmap.services.filters import ReportFilter, apply_filter, postgis_conditions, select_reports
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "cell_size_for",
     "grid_counts",
     "grid_json",
-    "visible_condition",
     "where_visible",
 ]
 
@@ -64,14 +63,6 @@ class Grid:
     total: int
 
 
-def visible_condition(table, agency):
-    """SQL: the reports a user of ``agency`` may see in detail (as
-    ``need_to_know.visible_mask``)."""
-    c = table.c
-    shared = c.handling != RESTRICTED
-    return or_(shared, c.agency == agency) if agency else shared
-
-
 def countable_in_sql(session, report_filter: ReportFilter):
     """Whether the database can tell every criterion of the filter (not
     the local weekday and hour; not the exact zone on SQLite)."""
@@ -83,7 +74,7 @@ def where_visible(session, statement, report_filter, agency):
     """``statement`` over reports narrowed to the filter (PostGIS places
     on PostgreSQL) and to what a user of ``agency`` may see."""
     table = Report.__table__
-    statement = apply_filter(statement, report_filter, table=table).where(visible_condition(table, agency))
+    statement = apply_filter(statement, report_filter, table=table).where(visible_condition(agency, table))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.where(*postgis_conditions(report_filter))
     return statement
