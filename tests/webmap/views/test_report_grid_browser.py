@@ -37,6 +37,10 @@ def test_many_reports_are_drawn_as_squares_then_points_when_zoomed_in(demo_insta
         near = page.evaluate(CENSUS)
         legend_near = page.locator("[data-legend=squares]").count()
         page.screenshot(path=str(artifacts / "map-squares-zoomed.png"))
+        # Back out: squares again.
+        page.evaluate(f"() => {{ window.crossmap.map.setView([{EPINAL[0]}, {EPINAL[1]}], 9, {{animate: false}}); }}")
+        page.wait_for_function(f"() => window.crossmap.census.reportsTaken > {near['reportsTaken']}", timeout=20000)
+        again = page.evaluate(CENSUS)
         assert browser.external_requests == [] and browser.failed_requests == [] and browser.console_errors == []
 
     # Far: squares, every report of the filter counted once, none as a point.
@@ -52,3 +56,4 @@ def test_many_reports_are_drawn_as_squares_then_points_when_zoomed_in(demo_insta
     assert near["grid"] is None and near["squares"] is None
     assert 0 < sum(near["drawn"].values()) <= 1000
     assert legend_near == 0
+    assert again["grid"] is not None and again["squares"]["drawn"] > 0

@@ -7,7 +7,7 @@ export const data = { reports: [], visible: [], hotspots: null, communes: null, 
   // The server's counts per square when the view held too many reports to
   // send (/api/reports?aggregate=auto), else null; and the box the reports
   // or squares were asked for (null: the whole filter).
-  grid: null, reportsBox: null };
+  grid: null, reportsBox: null, reportsZoom: null };
 
 // What was drawn and how long it took, for tests and bench/bench_map_browser.py.
 export const census = { drawn: {}, grouped: false, refreshes: 0 };

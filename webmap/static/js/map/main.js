@@ -55,6 +55,7 @@ function takeReports(answer, asked, box) {
   else setReports(answer);
   data.reportsQuery = asked;
   data.reportsBox = box;
+  data.reportsZoom = map.getZoom();
   census.grid = data.grid ? { cells: data.grid.cells.length, cell_m: data.grid.cell_m } : null;
   census.reportsTaken = (census.reportsTaken || 0) + 1;
   updateLegend();
@@ -65,9 +66,12 @@ function takeReports(answer, asked, box) {
 let reportsToken = 0;
 async function followView() {
   if (!data.grid && !data.reportsBox) return;
-  if (!data.grid && data.reportsBox) {
+  if (data.reportsBox) {
+    // Points of a box holding the view stay right; squares too, at the
+    // zoom they were asked for (their size follows the box).
     const [w, s, e, n] = data.reportsBox.split(",").map(Number);
-    if (L.latLngBounds([s, w], [n, e]).contains(map.getBounds())) return;
+    const inside = L.latLngBounds([s, w], [n, e]).contains(map.getBounds());
+    if (inside && (!data.grid || data.reportsZoom === map.getZoom())) return;
   }
   const box = reportsBox();
   const asked = reportsQuery(state, box);
