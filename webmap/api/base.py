@@ -19,7 +19,7 @@ from webmap.security.need_to_know import (
     withheld_counts,
 )
 from webmap.services import hotspots as service
-from webmap.services.cache import data_version, memo, shared_memo
+from webmap.services.cache import data_version, latest, memo, shared_memo
 from webmap.services.filters import (
     PARAMETERS,
     FilterError,
@@ -96,11 +96,13 @@ def selected_reports(report_filter, columns=None):
     same rows: under twenty users changing filters, reading the database
     for every question was most of the time of an answer."""
     session = get_session()
-    key = (current_app.config["DATABASE_URL"], data_version(session))
-    total = memo(("count", *key), lambda: count_reports(session))
+    url, version = current_app.config["DATABASE_URL"], data_version(session)
+    total = latest(("count", url), version, lambda: count_reports(session))
     if total > current_app.config["FRAME_IN_MEMORY_MAX"]:
         return select_reports(session, report_filter, columns)
-    whole = memo(("all", tuple(columns or ()), *key), lambda: select_reports(session, ReportFilter(), columns))
+    whole = latest(
+        ("all", tuple(columns or ()), url), version, lambda: select_reports(session, ReportFilter(), columns)
+    )
     return filter_frame(whole, report_filter).reset_index(drop=True)
 
 

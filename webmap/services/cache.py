@@ -87,3 +87,24 @@ def _prune(folder):
 
     for path in sorted(files, key=age)[: len(files) - SHARED_FILES // 2]:
         path.unlink(missing_ok=True)
+
+
+_latest = {}
+
+
+def latest(key, version, compute):
+    """The value of ``key`` for data ``version``, computed if absent; only
+    the newest version is kept for each key, so that what a process holds
+    for the whole data (every report, for :func:`memo`'s questions to be
+    filtered from) is replaced, not doubled, when an import raises the
+    version."""
+    with _cache_lock:
+        held = _latest.get(key)
+        if held is not None and held[0] == version:
+            return held[1]
+    value = compute()
+    with _cache_lock:
+        held = _latest.get(key)
+        if held is None or held[0] <= version:
+            _latest[key] = (version, value)
+    return value

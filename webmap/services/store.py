@@ -134,8 +134,10 @@ def _frame_by_copy(session, statement, columns):
         keep_default_na=False,
         na_values=[],
     )
-    frame["fictitious"] = frame["fictitious"] == "t"
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
+    if "fictitious" in frame:
+        frame["fictitious"] = frame["fictitious"] == "t"
+    if "observed_at" in frame:
+        frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True, format="ISO8601").dt.tz_convert(PARIS)
     return frame
 
 
