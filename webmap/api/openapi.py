@@ -75,6 +75,14 @@ OWN_PARAMETERS = {
             "grading and precision as indexes into lookup, insee, place), for the map page.",
             {"type": "string", "enum": ["geojson", "compact"], "default": "geojson"},
         ),
+        (
+            "aggregate",
+            "auto: when the filter (with its bbox, the map's view) keeps more than MAP_POINTS_MAX reports the "
+            "viewer may see, answer with counts per square of a Lambert-93 grid instead of points: "
+            "{aggregated: true, cell_m, count, cells: [{i, j, bounds: [south, west, north, east], count, "
+            "by_agency}]}, squares numbered floor(x / cell_m), floor(y / cell_m).",
+            {"type": "string", "enum": ["auto"]},
+        ),
     ],
 }
 
