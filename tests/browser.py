@@ -108,3 +108,18 @@ def sign_in(page, base_url, username=TEST_ADMIN, password=TEST_PASSWORD):
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
+
+
+#: The page has drawn the answers of its ``n``-th refresh or a later one, and
+#: the forecast sentence, which the map does not wait for, is written too.
+READY = (
+    "n => window.crossmap && window.crossmap.census.refreshes > n"
+    " && document.documentElement.dataset.state === 'ready'"
+    " && document.documentElement.dataset.forecast !== 'pending'"
+)
+
+
+def wait_ready(page, after=0, timeout=30000):
+    """Wait for :data:`READY` after ``after`` refreshes; the page's census."""
+    page.wait_for_function(READY, arg=after, timeout=timeout)
+    return page.evaluate("() => window.crossmap.census")

@@ -60,11 +60,13 @@ def check_known(args, own=()):
             raise BadParameter(name, f"paramètre inconnu (attendus : {', '.join(sorted(known))})")
 
 
-def _question():
-    """What identifies an answer: the database, the parameters and the data
-    version, which database triggers raise on any change to reports."""
+def _question(ignored=()):
+    """What identifies an answer: the database, the parameters (but the
+    ``ignored`` ones) and the data version, which database triggers raise on
+    any change to reports."""
     version = data_version(get_session())
-    return current_app.config["DATABASE_URL"], tuple(sorted(request.args.items(multi=True))), version
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k not in ignored))
+    return current_app.config["DATABASE_URL"], args, version
 
 
 def _question_of(names):
@@ -111,7 +113,7 @@ def cluster_params():
     return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
 
 
-def cached_answer(name, build, own=(), columns=None, withheld=False):
+def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=()):
     """Answer from the cache when the same question was asked of the same
     data by a user of the same agency. ``own`` names the parameters only
     this endpoint takes; ``columns`` narrows the reports read (see
@@ -120,7 +122,9 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
     Need-to-know: ``build(frame, params)`` receives only the reports the
     viewer may see; with ``withheld``, it is called as ``build(frame, params,
     withheld)`` where ``withheld`` is :func:`~webmap.security.need_to_know.withheld_counts`
-    (other agencies' restricted reports, per commune, in groups of k)."""
+    (other agencies' restricted reports, per commune, in groups of k).
+    ``ignored`` names parameters the answer does not depend on: questions
+    differing only by them share one answer."""
     check_known(request.args, own)
     report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
     params = cluster_params()
@@ -134,7 +138,7 @@ def cached_answer(name, build, own=(), columns=None, withheld=False):
             result = build(frame, params, _withheld(report_filter, agency))
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
-    key = (name, agency, *_question())
+    key = (name, agency, *_question(ignored))
     body = shared_memo(key, compute, answers_folder())
     if body is None:
         abort(404)

@@ -235,12 +235,12 @@ def test_view_to_extent_covers_the_projected_corners():
 def test_exporter_control_sends_the_page_state(demo_app, artifacts):
     from urllib.parse import parse_qs, urlsplit
 
-    from tests.browser import browser_page, serve
+    from tests.browser import browser_page, serve, wait_ready
 
     with serve(demo_app) as url, browser_page() as browser:
         page = browser.page
         page.goto(url + "/?start=2026-09-01&end=2026-11-30&agencies=GN,DOUANE&eps=300")
-        page.wait_for_function("() => document.documentElement.dataset.state === 'ready'", timeout=20000)
+        wait_ready(page)
         # Record what the control opens instead of opening a tab.
         page.evaluate("() => { window.opened = []; window.open = (u) => { window.opened.push(u); return null; }; }")
         page.fill("#export-form input[name=title]", "Réunion du lundi")

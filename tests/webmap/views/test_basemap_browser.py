@@ -18,12 +18,11 @@ from tests.basemap_archives import (  # noqa: F401 - archive_files is a fixture
     archive_files,
     install,
 )
-from tests.browser import browser_page, serve
+from tests.browser import browser_page, serve, wait_ready
 from webmap.render.tiles import VECTOR_STYLE
 
 pytestmark = pytest.mark.browser
 
-READY = "() => window.crossmap && window.crossmap.census.refreshes > 0 && document.documentElement.dataset.state === 'ready'"
 # Tile layers still loading: a zoom would abort their requests (no error,
 # but it would hide a real one among the failed requests). Tiles the
 # archive lacks (204) count as done.
@@ -101,7 +100,7 @@ def test_page_draws_the_installed_basemaps_offline(app, archive_files, artifacts
         page = browser.page
         page.on("response", lambda r: "/tiles/" in r.url and tile_answers.append((urlsplit(r.url).path, r.status)))
         page.goto(url + "/")
-        page.wait_for_function(READY, timeout=20000)
+        wait_ready(page)
         bases = page.locator(".leaflet-control-layers-base label").all_inner_texts()
         shown_first = page.evaluate("() => window.crossmapBasemap")
         page.wait_for_function(TILES_LOADED, timeout=20000)

@@ -11,18 +11,9 @@ import pytest
 from PIL import Image
 
 from tests.apps import make_app
-from tests.browser import browser_page, serve
+from tests.browser import browser_page, serve, wait_ready
 
 pytestmark = pytest.mark.browser
-
-READY = (
-    "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
-)
-
-
-def wait_ready(page, after=0):
-    page.wait_for_function(READY, arg=after, timeout=20000)
-    return page.evaluate("() => window.crossmap.census")
 
 
 def api(app, path, **params):

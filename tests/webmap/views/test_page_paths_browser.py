@@ -16,20 +16,12 @@ import pypdf
 import pytest
 from PIL import Image
 
-from tests.browser import browser_page, serve
+from tests.browser import browser_page, serve, wait_ready
 from tests.webmap.views.test_page_state import saved_zone  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
-READY = (
-    "n => window.crossmap && window.crossmap.census.refreshes > n && document.documentElement.dataset.state === 'ready'"
-)
 DOCS = Path(__file__).resolve().parents[3] / "docs"
-
-
-def wait_ready(page, after=0):
-    page.wait_for_function(READY, arg=after, timeout=30000)
-    return page.evaluate("() => window.crossmap.census")
 
 
 def refreshes(page):

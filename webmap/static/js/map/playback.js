@@ -48,6 +48,11 @@ function startPlayback() {
   step();
 }
 
+/** Whether playback is running: costly extras wait for its end. */
+export function playing() {
+  return timer !== null;
+}
+
 export function stopPlayback() {
   clearTimeout(timer);
   timer = null;
