@@ -13,7 +13,9 @@ from webmap.security.need_to_know import WITHHELD_COLUMNS
 from webmap.services.filters import parse_filter, select_reports
 from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS
 
-TRIANGLE = json.dumps({"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]})
+TRIANGLE = json.dumps(
+    {"type": "Polygon", "coordinates": [[[6.38, 48.12], [6.52, 48.13], [6.45, 48.23], [6.38, 48.12]]]}
+)
 FILTERS = [
     {},
     {"start": "2025-01-01", "end": "2025-06-30", "agencies": "GN,PJ"},
