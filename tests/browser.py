@@ -1,6 +1,7 @@
 """Helpers for browser tests: a real waitress server on a free local port, and
 Debian's chromium driven by Playwright, cut off from everything but 127.0.0.1."""
 
+import os
 import socket
 import threading
 from contextlib import contextmanager
@@ -23,7 +24,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=fr-FR",
 ]
+# The users' chromium speaks French: date fields read dd/mm/yyyy. The
+# context's locale alone leaves them in the build's own language; the
+# process's language, with Debian's chromium-l10n, does not.
+CHROMIUM_ENV = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr_FR:fr", "LC_ALL": "fr_FR.UTF-8"}
 
 
 # The session cookie of the last app served: browser pages start signed in
@@ -87,7 +93,9 @@ class Browser:
 @contextmanager
 def browser_page(width=1366, height=768):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=CHROMIUM_ENV
+        )
         try:
             # As the users' chromium: French, Paris time, whatever the
             # machine running the tests says.
