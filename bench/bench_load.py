@@ -43,6 +43,17 @@ AGENCIES = ["GN", "PN-SP", "PJ", "PAF", "DOUANE", "GIR"]
 CATEGORIES = ["deal_point", "seizure", "tip", "arrest", "surveillance"]
 
 
+def wait_for_server(base):
+    """Return once the sign-in page answers (five minutes at most)."""
+    for _ in range(600):
+        try:
+            if requests.get(base + "/connexion", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.5)
+    raise SystemExit("the server did not start")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -222,14 +233,7 @@ def main():
     server = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if requests.get(base + "/connexion", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not start")
+        wait_for_server(base)
 
         times, errors, failures, lock = {}, {}, [], threading.Lock()
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 BIN = Path(sys.executable).parent
 
-from bench_load import free_port, rss_kib  # noqa: E402
+from bench_load import free_port, rss_kib, wait_for_server  # noqa: E402
 
 DATABASE = "crossmap_scale"
 JITTER_M = 400
@@ -183,14 +183,7 @@ def main():
     base = f"http://127.0.0.1:{port}"
     print(f"uptime before: {os.popen('uptime').read().strip()}", flush=True)
     try:
-        for _ in range(600):
-            try:
-                if requests.get(base + "/connexion", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not start")
+        wait_for_server(base)
         session = signed_in(base, env)
         # Another question than the first view's (same answer), so that the
         # first view is timed cold.
