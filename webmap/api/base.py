@@ -138,7 +138,7 @@ def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=())
             result = build(frame, params, _withheld(report_filter, agency))
         return None if result is None else orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)
 
-    key = (name, agency, *_question(ignored))
+    key = answer_key(name, ignored)
     body = shared_memo(key, compute, answers_folder())
     if body is None:
         abort(404)
@@ -146,14 +146,14 @@ def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=())
         # Compressing 2 MB costs more than answering from the cache: keep
         # the compressed answer beside the plain one.
         return _gzipped(memo(("gzip", *key), lambda: gzip.compress(body, compresslevel=5)))
-    return _bytes(body)
+    return json_body(body)
 
 
-def answer_key(name):
+def answer_key(name, ignored=()):
     """What identifies ``name``'s answer to this request: the viewer's
-    agency, the database, the parameters and the data version (as
-    :func:`cached_answer` keys its answers)."""
-    return (name, viewer_agency(), *_question())
+    agency, the database, the parameters but the ``ignored`` ones, and the
+    data version."""
+    return (name, viewer_agency(), *_question(ignored))
 
 
 def answers_folder():
@@ -165,11 +165,6 @@ def shared_answer(name, compute):
     """``compute()`` (JSON bytes) kept for this request's question, in this
     process and for the server's other worker processes."""
     return shared_memo(answer_key(name), compute, answers_folder())
-
-
-def json_body(body):
-    """A response of JSON bytes already made, gzipped when it pays."""
-    return _bytes(body)
 
 
 def _withheld(report_filter, agency):
@@ -265,14 +260,15 @@ def is_reference_run(params):
 
 
 def json_response(data, status=200):
-    return _bytes(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status)
+    return json_body(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status)
 
 
 def _accepts_gzip(body):
     return len(body) > 1024 and "gzip" in request.headers.get("Accept-Encoding", "")
 
 
-def _bytes(body, status=200):
+def json_body(body, status=200):
+    """A response of JSON bytes already made, gzipped when it pays."""
     if _accepts_gzip(body):
         return _gzipped(gzip.compress(body, compresslevel=5), status)
     response = Response(body, status=status, mimetype="application/json")

@@ -165,6 +165,21 @@ def _page(text, heading, note=None):
     return figure, (left, bottom, right, top - 0.08)
 
 
+def _band(figure, left, right, bottom, band_height, colour):
+    """A shaded band across the table, in inches from the page's corner."""
+    width, height = PAGE
+    figure.patches.append(
+        Rectangle(
+            (left / width, bottom / height),
+            (right - left) / width,
+            band_height / height,
+            transform=figure.transFigure,
+            facecolor=colour,
+            edgecolor="none",
+        )
+    )
+
+
 def _table(figure, body, columns, rows, row_height=ROW_HEIGHT):
     """Draw a table: ``columns`` are ``(title, width share, align)``;
     ``rows`` lists of text (None leaves a cell for a drawing). Returns the
@@ -173,16 +188,7 @@ def _table(figure, body, columns, rows, row_height=ROW_HEIGHT):
     width, height = PAGE
     total = sum(share for _, share, _ in columns)
     edges = np.concatenate([[0], np.cumsum([share for _, share, _ in columns])]) / total * (right - left) + left
-    figure.patches.append(
-        Rectangle(
-            (left / width, (top - HEADER_HEIGHT) / height),
-            (right - left) / width,
-            HEADER_HEIGHT / height,
-            transform=figure.transFigure,
-            facecolor="#DDE3EA",
-            edgecolor="none",
-        )
-    )
+    _band(figure, left, right, top - HEADER_HEIGHT, HEADER_HEIGHT, "#DDE3EA")
     for (title, _, align), x0, x1 in zip(columns, edges[:-1], edges[1:]):
         figure.text(
             _x(x0, x1, align) / width,
@@ -197,16 +203,7 @@ def _table(figure, body, columns, rows, row_height=ROW_HEIGHT):
     y = top - HEADER_HEIGHT
     for number, row in enumerate(rows):
         if number % 2:
-            figure.patches.append(
-                Rectangle(
-                    (left / width, (y - row_height) / height),
-                    (right - left) / width,
-                    row_height / height,
-                    transform=figure.transFigure,
-                    facecolor="#F3F5F8",
-                    edgecolor="none",
-                )
-            )
+            _band(figure, left, right, y - row_height, row_height, "#F3F5F8")
         cells = []
         for value, (_, _, align), x0, x1 in zip(row, columns, edges[:-1], edges[1:]):
             cells.append((x0, y - row_height, x1, y))
