@@ -55,8 +55,18 @@ QUERY_BATCH = 100_000
 # before the exact check; more joins more cells but costs more time.
 LINK_NEIGHBOURS = 2
 
-# Use every core for KD-tree queries.
+# Use every core for KD-tree queries, when there are enough of them: below
+# ``PARALLEL_QUERIES``, starting the threads costs more than the queries (a
+# six-month period's thousand reports took twice as long), and a server
+# answering several users has its other cores busy anyway.
 WORKERS = -1
+PARALLEL_QUERIES = 20_000
+
+
+def workers(n_queries):
+    """Threads for ``n_queries`` KD-tree queries (scipy's ``workers``)."""
+    return WORKERS if n_queries >= PARALLEL_QUERIES else 1
+
 
 # Cells may be at most this many steps apart (per axis) and still hold
 # neighbours, given a cell side just under eps / sqrt(2) and time bins just
@@ -656,7 +666,7 @@ def _iter_pairs(tree, queries, radius, p):
     m = len(queries)
     if m == 0 or tree.n == 0:
         return
-    counts = tree.query_ball_point(queries, radius, p=p, return_length=True, workers=WORKERS)
+    counts = tree.query_ball_point(queries, radius, p=p, return_length=True, workers=workers(m))
     cumulative = np.cumsum(counts)
     start = 0
     while start < m:
@@ -702,13 +712,13 @@ def _find_core(space, grid, weights, min_samples):
         # Counting without listing is far cheaper. Counts at a radius just
         # above and just below eps settle all but the points with another
         # point at almost exactly eps; those are counted exactly below.
-        high = tree.query_ball_point(queries, space.radius, return_length=True, workers=WORKERS)
+        high = tree.query_ball_point(queries, space.radius, return_length=True, workers=workers(len(queries)))
         maybe = np.flatnonzero(high >= min_samples)
         low = tree.query_ball_point(
             queries[maybe],
             space.eps * (1.0 - RADIUS_SLACK),
             return_length=True,
-            workers=WORKERS,
+            workers=workers(len(maybe)),
         )
         core[todo[maybe[low >= min_samples]]] = True
         todo = todo[maybe[low < min_samples]]
@@ -783,7 +793,7 @@ def _knn_edges(core_space, core_tree, cell_of):
             k=k,
             p=core_space.p,
             distance_upper_bound=core_space.radius,
-            workers=WORKERS,
+            workers=workers(stop - start),
         )
         j = j.reshape(stop - start, k)
         i = np.broadcast_to(np.arange(start, stop)[:, None], j.shape)
@@ -828,7 +838,7 @@ def _exact_cell_edges(core_space, bounds, sizes, cell_of, first, second):
         point = bounds[source[pair]] + rank
         queries = np.hstack([coords[point], (target[pair] * spacing)[:, None]])
         if core_space.times is None:
-            dist, j = tree.query(queries, k=1, distance_upper_bound=core_space.radius, workers=WORKERS)
+            dist, j = tree.query(queries, k=1, distance_upper_bound=core_space.radius, workers=workers(len(queries)))
             hit = np.flatnonzero(np.isfinite(dist))
             near = core_space.neighbours(core_space, point[hit], j[hit])
             joined[pair[hit[near]]] = True
@@ -854,7 +864,9 @@ def _nearest_core(space, points, core_space, core_tree):
         unsure = []
         for start in range(0, len(points), QUERY_BATCH):
             chunk = points[start : start + QUERY_BATCH]
-            dist, j = core_tree.query(coords[chunk], k=1, distance_upper_bound=space.radius, workers=WORKERS)
+            dist, j = core_tree.query(
+                coords[chunk], k=1, distance_upper_bound=space.radius, workers=workers(len(chunk))
+            )
             hit = np.flatnonzero(np.isfinite(dist))
             near = space.neighbours(core_space, chunk[hit], j[hit])
             found[start + hit[near]] = j[hit[near]]

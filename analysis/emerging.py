@@ -626,6 +626,62 @@ class EmergingHotSpots:
         -------
         self
         """
+        self.build(x, y, times)
+        n_weeks, n_locations = self.counts_.shape
+        spatial_sums = self._neighbourhood_sums(self._history, self._location_keys, self._location_keys)
+        sums = _lagged_sum(spatial_sums, self.time_step_neighbours)[self._lead :]
+        weights = self._time_weights(n_weeks)[:, None] * self._spatial_weights()[None, :]
+        margins = self._neighbourhood_sums(
+            self._cell_totals[1][None, :].astype(float), self._cell_totals[0], self._location_keys
+        )[0]
+        self.z_, raw_p = self._test_bins(sums, weights, margins)
+        self.p_ = self._adjust(raw_p)
+
+        summary = _summarise(
+            self.z_, self.p_, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count
+        )
+        # The same hot bins as the categories: the min_count floor included.
+        self.hot_ = summary["hot"]
+        self.cold_ = summary["cold"]
+        self.trend_ = MannKendall(
+            *(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p"))
+        )
+        centre = (self.cells_ + 0.5) * self.cell_size
+        self.locations_ = pd.DataFrame(
+            {
+                "i": self.cells_[:, 0],
+                "j": self.cells_[:, 1],
+                "x": centre[:, 0],
+                "y": centre[:, 1],
+                "category": summary["category"],
+                "n_hot_bins": summary["n_hot_bins"],
+                "n_cold_bins": summary["n_cold_bins"],
+                "final_z": summary["final_z"],
+                "final_p": self.p_[-1] if n_weeks else np.zeros(n_locations),
+                "trend_tau": summary["trend_tau"],
+                "trend_z": summary["trend_z"],
+                "trend_p": summary["trend_p"],
+                "count": self.counts_.sum(axis=0),
+                "count_recent": self.counts_[-RECENT_WEEKS:].sum(axis=0),
+            }
+        )
+        return self
+
+    def build(self, x, y, times):
+        """Build the cube from reports without classifying its locations:
+        all that :meth:`classify_zones` and :meth:`classify_counts` need.
+        A hotspot's trend asks only for its own zone; testing every cell of
+        the département as well cost four times as much.
+
+        Sets ``weeks_``, ``cells_``, ``counts_``, ``mean_``, ``std_``,
+        ``n_bins_``, ``n_reports_`` and ``grid_``, as :meth:`fit` does
+        (parameters alike); ``z_``, ``p_``, ``hot_``, ``cold_``,
+        ``trend_`` and ``locations_`` are :meth:`fit`'s alone.
+
+        Returns
+        -------
+        self
+        """
         self._check_params()
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -700,44 +756,6 @@ class EmergingHotSpots:
         total, total_sq = float(self.counts_.sum()), float(np.square(self.counts_).sum())
         self.mean_ = total / self.n_bins_ if self.n_bins_ else 0.0
         self.std_ = math.sqrt(max(total_sq / self.n_bins_ - self.mean_**2, 0.0)) if self.n_bins_ else 0.0
-
-        spatial_sums = self._neighbourhood_sums(history, location_keys, location_keys)
-        sums = _lagged_sum(spatial_sums, lead)[self._lead :]
-        weights = self._time_weights(n_weeks)[:, None] * self._spatial_weights()[None, :]
-        margins = self._neighbourhood_sums(
-            self._cell_totals[1][None, :].astype(float), self._cell_totals[0], location_keys
-        )[0]
-        self.z_, raw_p = self._test_bins(sums, weights, margins)
-        self.p_ = self._adjust(raw_p)
-
-        summary = _summarise(
-            self.z_, self.p_, sums, alpha=self.alpha, persistence=self.persistence, min_count=self.min_count
-        )
-        # The same hot bins as the categories: the min_count floor included.
-        self.hot_ = summary["hot"]
-        self.cold_ = summary["cold"]
-        self.trend_ = MannKendall(
-            *(np.asarray(summary[name]) for name in ("trend_s", "trend_tau", "trend_z", "trend_p"))
-        )
-        centre = (self.cells_ + 0.5) * self.cell_size
-        self.locations_ = pd.DataFrame(
-            {
-                "i": self.cells_[:, 0],
-                "j": self.cells_[:, 1],
-                "x": centre[:, 0],
-                "y": centre[:, 1],
-                "category": summary["category"],
-                "n_hot_bins": summary["n_hot_bins"],
-                "n_cold_bins": summary["n_cold_bins"],
-                "final_z": summary["final_z"],
-                "final_p": self.p_[-1] if n_weeks else np.zeros(n_locations),
-                "trend_tau": summary["trend_tau"],
-                "trend_z": summary["trend_z"],
-                "trend_p": summary["trend_p"],
-                "count": self.counts_.sum(axis=0),
-                "count_recent": self.counts_[-RECENT_WEEKS:].sum(axis=0),
-            }
-        )
         return self
 
     def classify_counts(self, counts_weekly, n_cells, *, previous=None):

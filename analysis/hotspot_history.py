@@ -36,6 +36,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from analysis.calendar import local_days
+from analysis.clustering import workers
 from analysis.hotspots import TREND_PARAMS, cluster_reports, label_trends
 
 __all__ = [
@@ -116,7 +117,7 @@ def footprint_labels(points_xy, members_xy, member_labels, eps):
     labels = np.full(len(points_xy), -1, dtype=np.int64)
     if not len(points_xy) or not len(members_xy):
         return labels
-    distance, nearest = cKDTree(members_xy).query(points_xy, distance_upper_bound=eps, workers=-1)
+    distance, nearest = cKDTree(members_xy).query(points_xy, distance_upper_bound=eps, workers=workers(len(points_xy)))
     inside = np.isfinite(distance)
     labels[inside] = member_labels[nearest[inside]]
     return labels

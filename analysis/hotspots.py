@@ -348,7 +348,7 @@ def label_trends(reports, labels, **params):
     # Reports known only by their commune sit on its centre: they would make
     # the cells there look busy, so the cube leaves them out.
     cube = located(reports)
-    model.fit(x[cube], y[cube], reports["observed_at"][cube])
+    model.build(x[cube], y[cube], reports["observed_at"][cube])
     return model.classify_zones(x[clustered], y[clustered], labels[clustered])
 
 
@@ -364,12 +364,19 @@ def hull_wgs84(hull_l93, decimals=None):
 
 
 def _count_table(frame, column):
-    """``{label: {value: count}}``, most frequent value first."""
-    counts = frame.groupby(["_label", column]).size().reset_index(name="n")
-    counts = counts.sort_values(["_label", "n"], ascending=[True, False], kind="stable")
+    """``{label: {value: count}}``, most frequent value first (ties in the
+    values' order). Counted on integer codes: a pandas group-by on text
+    cost more than the rest of a summary."""
+    codes, values = pd.factorize(frame[column], sort=True)
+    known = codes >= 0
+    pairs = frame["_label"].to_numpy(np.int64)[known] * len(values) + codes[known]
+    keys, counts = np.unique(pairs, return_counts=True)
+    labels, value_codes = np.divmod(keys, max(len(values), 1))
+    order = np.lexsort((value_codes, -counts, labels))
+    names = [str(v) for v in values]
     table = {}
-    for label, value, n in counts.itertuples(index=False):
-        table.setdefault(label, {})[str(value)] = int(n)
+    for label, code, n in zip(labels[order].tolist(), value_codes[order].tolist(), counts[order].tolist()):
+        table.setdefault(label, {})[names[code]] = n
     return table
 
 

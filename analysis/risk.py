@@ -50,6 +50,7 @@ import shapely
 from scipy import stats
 from scipy.spatial import cKDTree
 
+from analysis.clustering import workers
 from analysis.communes_stats import RATE_BASE, commune_rates
 from analysis.hotspots import HULL_BUFFER_M
 
@@ -218,7 +219,7 @@ def _points_inside(polygons, x, y):
     centres = (bounds[:, :2] + bounds[:, 2:]) / 2
     radii = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) / 2
     counts = np.zeros(len(polygons))
-    for k, candidates in enumerate(tree.query_ball_point(centres, radii, workers=-1)):
+    for k, candidates in enumerate(tree.query_ball_point(centres, radii, workers=workers(len(centres)))):
         if candidates:
             counts[k] = shapely.contains_xy(polygons[k], x[candidates], y[candidates]).sum()
     return counts

@@ -460,3 +460,22 @@ def test_classify_zones_agrees_with_classify_zone_one_by_one():
     zone = np.repeat(np.arange(len(spots)), [s.count for s in spots])
     assert model.classify_zones(x[members], y[members], zone).tolist() == one_by_one
     assert len(set(one_by_one)) > 1
+
+
+@pytest.mark.parametrize("test", ["gi", "poisson", "permutation"])
+def test_a_built_cube_classifies_zones_as_a_fitted_one(planted_reports, test):
+    # Hotspot trends build the cube without testing every cell: their zones
+    # must come out exactly as from the full fit.
+    x, y, times = planted_reports
+    params = {"end": END, "extent": EXTENT, "test": test, "fdr": "week"}
+    fitted = EmergingHotSpots(**params).fit(x, y, times)
+    built = EmergingHotSpots(**params).build(x, y, times)
+    assert not hasattr(built, "locations_")
+    # One zone per planted cell, and one spanning two of them.
+    cells = [*PLANTED, (5, 5), (5, 15)]
+    xs = np.array([(i + 0.5) * CELL for i, _ in cells])
+    ys = np.array([(j + 0.5) * CELL for _, j in cells])
+    zone = np.array([*range(len(PLANTED)), len(PLANTED), len(PLANTED)])
+    categories = built.classify_zones(xs, ys, zone).tolist()
+    assert categories == fitted.classify_zones(xs, ys, zone).tolist()
+    assert len(set(categories)) > 2
