@@ -11,7 +11,6 @@ from flask import Blueprint, Response, abort, current_app, request
 from webmap.config import agency_codes
 from webmap.db import get_session
 from webmap.security.need_to_know import (
-    RESTRICTED,
     WITHHELD_COLUMNS,
     coarse_filter,
     viewer_agency,
@@ -19,16 +18,10 @@ from webmap.security.need_to_know import (
     withheld_counts,
 )
 from webmap.services import hotspots as service
-from webmap.services.cache import data_version, latest, memo, shared_memo
-from webmap.services.filters import (
-    PARAMETERS,
-    FilterError,
-    ReportFilter,
-    filter_frame,
-    parse_filter,
-    select_reports,
-)
-from webmap.services.store import ANALYSIS_COLUMNS, count_reports
+from webmap.services import runs
+from webmap.services.cache import data_version, memo, shared_memo
+from webmap.services.filters import PARAMETERS, FilterError, parse_filter
+from webmap.services.runs import filtered_frame, selected_reports
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -69,45 +62,6 @@ def _question(ignored=()):
     return current_app.config["DATABASE_URL"], args, version
 
 
-def _question_of(names):
-    """The question narrowed to the parameters an intermediate result
-    depends on: a clustering run depends on the filter and the clustering
-    parameters only. Answers of different endpoints (the hotspots, the
-    table and its pages) then share it."""
-    version = data_version(get_session())
-    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k in names))
-    return current_app.config["DATABASE_URL"], args, version
-
-
-def filtered_frame(report_filter, columns=None):
-    """The reports ``report_filter`` keeps (every agency's: need-to-know is
-    applied by the caller), kept between requests. Keyed by the filter
-    itself, not the request's words, so that a narrower question can start
-    from a broader one's answer."""
-    question = tuple(sorted(report_filter.to_params().items()))
-    return memo(
-        ("frame", tuple(columns or ()), current_app.config["DATABASE_URL"], question, data_version(get_session())),
-        lambda: selected_reports(report_filter, columns),
-    )
-
-
-def selected_reports(report_filter, columns=None):
-    """``select_reports`` for this request's database. Up to
-    ``FRAME_IN_MEMORY_MAX`` reports, each process keeps all of them (per
-    data version) and filters them in memory with ``filter_frame``, the
-    same rows: under twenty users changing filters, reading the database
-    for every question was most of the time of an answer."""
-    session = get_session()
-    url, version = current_app.config["DATABASE_URL"], data_version(session)
-    total = latest(("count", url), version, lambda: count_reports(session))
-    if total > current_app.config["FRAME_IN_MEMORY_MAX"]:
-        return select_reports(session, report_filter, columns)
-    whole = latest(
-        ("all", tuple(columns or ()), url), version, lambda: select_reports(session, ReportFilter(), columns)
-    )
-    return filter_frame(whole, report_filter).reset_index(drop=True)
-
-
 def cluster_params():
     """The clustering parameters of the request, from the configured defaults."""
     return service.parse_cluster_params(request.args, current_app.config["CLUSTERING"])
@@ -126,7 +80,7 @@ def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=())
     ``ignored`` names parameters the answer does not depend on: questions
     differing only by them share one answer."""
     check_known(request.args, own)
-    report_filter = parse_filter(request.args, known_agencies=agency_codes(current_app.config))
+    report_filter = current_filter()
     params = cluster_params()
     agency = viewer_agency()
 
@@ -175,88 +129,29 @@ def _withheld(report_filter, agency):
     return withheld_counts(reports, agency, current_app.config["NEED_TO_KNOW_K"])
 
 
+def current_filter():
+    """The filter of this request's parameters."""
+    return parse_filter(request.args, known_agencies=agency_codes(current_app.config))
+
+
+# The runs of webmap.services.runs for this request's filter.
+
+
+def hotspot_run(frame, params):
+    return runs.hotspot_run(frame, params, current_filter())
+
+
+def history_frame(frame, columns=None):
+    return runs.history_frame(frame, current_filter(), columns)
+
+
 def history_reports(columns=None):
-    """Every report up to the end of the period asked, with the other
-    criteria of the filter (``ReportFilter.history``): what trends and
-    emerging cells compare the period with. Cached like the period's."""
-    report_filter = parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]])
-    reports = memo(
-        ("history", tuple(columns or ()), *_question()),
-        lambda: selected_reports(report_filter.history(), columns),
-    )
-    # Need-to-know, as the period's frame (cached_answer).
-    return visible_reports(reports, viewer_agency())
+    return runs.history_reports(current_filter(), columns)
 
 
 def period_end():
     """The last day of the period asked, or None for "up to the latest report"."""
-    return parse_filter(request.args, known_agencies=[a["code"] for a in current_app.config["AGENCIES"]]).end
-
-
-#: What a clustering run depends on (not a table's page or sort).
-RUN_PARAMETERS = frozenset(PARAMETERS) | frozenset(CLUSTER_PARAMETERS)
-
-
-def hotspot_run(frame, params):
-    """Clustering is the costly part: one run per question, viewer agency
-    and data version serves the list and every hotspot's card. ``frame``
-    holds only what the viewer may see (see ``cached_answer``); statuses
-    and dates come from the history (:func:`history_frame`), the viewer's
-    too.
-
-    Lasting names are written only by the reference run: no filter, the
-    default parameters, and every shared report, never a restricted one, so
-    that names are the same for every agency and hold nothing only one
-    agency may see. A viewer whose frame holds restricted reports (their
-    own) gets that run made apart, then names matched, nothing written."""
-    agency = viewer_agency()
-    reference = is_reference_run(params)
-    restricted = "handling" in frame.columns and bool((frame["handling"] == RESTRICTED).any())
-    if reference and restricted:
-        memo(
-            ("run", "shared", *_question_of(RUN_PARAMETERS)),
-            lambda: _cluster(_shared(frame), _shared(history_frame(frame)), params, remember=True),
-        )
-    return memo(
-        ("run", agency, *_question_of(RUN_PARAMETERS)),
-        lambda: _cluster(frame, history_frame(frame), params, remember=reference and not restricted),
-    )
-
-
-def _shared(reports):
-    return reports[reports["handling"] != RESTRICTED].reset_index(drop=True)
-
-
-def _cluster(frame, history, params, *, remember):
-    config = current_app.config
-    return service.hotspots(
-        get_session(),
-        frame,
-        params,
-        history=history,
-        end=period_end(),
-        remember=remember,
-        grading_weights=config["GRADING_WEIGHTS"],
-        dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
-        risk=config["HOTSPOT_RISK"],
-    )
-
-
-def history_frame(frame, columns=None):
-    """The reports of the question's filter without its start date (the
-    history a hotspot's status and dates are told from, see
-    :func:`history_reports`); ``frame`` itself when the filter has no start."""
-    if not request.args.get("start"):
-        return frame
-    return history_reports(columns or ANALYSIS_COLUMNS)
-
-
-def is_reference_run(params):
-    """Whether this request asks the reference question: no filter, and
-    clustering parameters, if given, equal to the defaults."""
-    if request.args.keys() - set(CLUSTER_PARAMETERS):
-        return False
-    return params == service.ClusterParams(**current_app.config["CLUSTERING"])
+    return current_filter().end
 
 
 def json_response(data, status=200):

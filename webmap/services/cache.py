@@ -3,6 +3,9 @@ by the question and the data version, which database triggers raise on
 any change to reports, so that no answer outlives the data it was made of.
 Flask-free."""
 
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import os
 import threading
@@ -26,11 +29,20 @@ def data_version(session):
 
 def memo(key, compute):
     """The value kept under ``key``, computed (and kept) if absent; a
-    ``None`` result is not kept."""
+    ``None`` result is not kept.
+
+    Every key ends with its question: the database URL, the words of the
+    question, and the data version (``key[-3]``, ``key[-1]``). The first
+    key of a newer version of a database drops everything kept for its
+    older ones: after an import, answers of the data before it would only
+    wait, holding memory, to be pushed out."""
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+        forgot = _forget_older(key[-3], key[-1])
+    if forgot:
+        _release_memory()
     value = compute()
     if value is not None:
         with _cache_lock:
@@ -38,6 +50,39 @@ def memo(key, compute):
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return value
+
+
+_newest = {}
+
+
+def _forget_older(url, version):
+    """Drop what is kept for older versions of ``url``'s data; whether
+    there was an older version."""
+    if version <= _newest.get(url, version):
+        _newest.setdefault(url, version)
+        return False
+    _newest[url] = version
+    for key in [k for k in _cache if k[-3] == url and k[-1] < version]:
+        del _cache[key]
+    for key in [k for k, (held, _) in _latest.items() if k[-1] == url and held < version]:
+        del _latest[key]
+    return True
+
+
+def _release_memory():
+    """Hand freed memory back to the system: glibc keeps what Python frees
+    in its arenas, and a server process would otherwise keep the size of
+    its largest moment for good."""
+    gc.collect()
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+try:
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _libc.malloc_trim  # noqa: B018 - glibc only
+except (OSError, AttributeError):
+    _libc = None
 
 
 #: Answers kept on disk for the other processes of the server, at most.

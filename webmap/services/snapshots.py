@@ -71,16 +71,11 @@ from webmap.render.map_image import (
 from webmap.render.style import STATUS_COLOURS, agency_styles
 from webmap.render.tiles import ArchiveBasemap, LayeredBasemap
 from webmap.security.need_to_know import viewer_agency, visible_reports
-from webmap.services import audit
+from webmap.services import audit, runs
 from webmap.services import hotspots as service
 from webmap.services.basemaps import BasemapRegistry
-from webmap.services.filters import (
-    PARAMETERS,
-    FilterError,
-    ReportFilter,
-    parse_filter,
-    select_reports,
-)
+from webmap.services.filters import PARAMETERS, FilterError, ReportFilter, parse_filter
+from webmap.services.store import ANALYSIS_COLUMNS, FRAME_COLUMNS
 from webmap.services.zones import list_zones, zone_geometry
 
 log = logging.getLogger(__name__)
@@ -401,42 +396,25 @@ def tile_provider(name):
     return xyzservices.providers.query_name(name)
 
 
-def map_data(session, report_filter, params, *, with_history=False):
-    """The filtered reports the asker may see and their hotspots, as the API
-    computes them (statuses and dates from the history: the filter without
+def map_data(report_filter, params, *, with_history=False):
+    """The filtered reports the asker may see and their hotspots: the
+    API's own (``webmap.services.runs``), so that a snapshot draws the run
+    the page drew, statuses and dates from the history (the filter without
     its start); with ``with_history``, the history too. Need-to-know:
     nothing drawn, clustered, dated or counted here holds another agency's
     restricted report."""
-    config = current_app.config
-    agency = viewer_agency()
-    reports = visible_reports(select_reports(session, report_filter), agency)
-    history = (
-        visible_reports(select_reports(session, replace(report_filter, start=None)), agency)
-        if report_filter.start
-        else reports
-    )
-    spots = (
-        service.hotspots(
-            session,
-            reports,
-            params,
-            history=history,
-            end=report_filter.end,
-            grading_weights=config["GRADING_WEIGHTS"],
-            dormant_weeks=config["HOTSPOT_DORMANT_WEEKS"],
-            risk=config["HOTSPOT_RISK"],
-        )
-        if len(reports)
-        else []
-    )
-    return (reports, spots, history) if with_history else (reports, spots)
+    reports = visible_reports(runs.filtered_frame(report_filter), viewer_agency())
+    spots = runs.hotspot_run(reports, params, report_filter)
+    if not with_history:
+        return reports, spots
+    return reports, spots, runs.history_frame(reports, report_filter, FRAME_COLUMNS)
 
 
 def make_snapshot(session, snapshot_request: SnapshotRequest, *, output, author, generated_at=None):
     """Render the snapshot a request asks for; returns the
     :class:`~webmap.render.map_image.Snapshot` (``.png()``, ``.pdf()``)."""
     config = current_app.config
-    reports, spots = map_data(session, snapshot_request.report_filter, snapshot_request.params)
+    reports, spots = map_data(snapshot_request.report_filter, snapshot_request.params)
     communes = _communes_l93()
     extent = request_extent(snapshot_request)
     basemap = installed_basemap(snapshot_request.basemap, snapshot_request.under)
@@ -485,9 +463,10 @@ def page_layers(session, snapshot_request: SnapshotRequest, reports, cells=None)
         extra["choropleth"] = {"values": figures[column].astype(float).to_dict(), "digits": digits}
     if "cells" in snapshot_request.layers:
         if cells is None:
-            # As /api/emerging: judged on the history up to the period's end.
+            # As /api/emerging: judged on the history up to the period's end
+            # that the viewer may see.
             f = snapshot_request.report_filter
-            cells = service.emerging_cells(select_reports(session, f.history()), period=reports, end=f.end)
+            cells = service.emerging_cells(runs.history_reports(f, ANALYSIS_COLUMNS), period=reports, end=f.end)
         extra["cells"] = cells
     if "zones" in snapshot_request.layers:
         wanted = snapshot_request.zones
@@ -531,7 +510,7 @@ def make_briefing(session, snapshot_request: SnapshotRequest, *, author, generat
     """The briefing pack as PDF bytes."""
     config = current_app.config
     report_filter = briefing_filter(snapshot_request.report_filter)
-    reports, spots, history = map_data(session, report_filter, snapshot_request.params, with_history=True)
+    reports, spots, history = map_data(report_filter, snapshot_request.params, with_history=True)
     # Emerging cells are judged against the whole history up to the end of
     # the period, then shown if the period holds reports in them.
     emerging = service.emerging_cells(history, period=reports, end=report_filter.end)
