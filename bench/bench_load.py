@@ -259,6 +259,16 @@ def main():
                 if kind != "sign-in":
                     times[kind] = []
         memory_start = rss_kib(server.pid)
+        memory = []
+
+        def sample():
+            # Every 10 s: a plateau, a step when the import's reports
+            # arrive, or a slope that would be a leak.
+            while time.monotonic() < deadline:
+                memory.append((time.monotonic() - started, rss_kib(server.pid)))
+                time.sleep(10)
+
+        threading.Thread(target=sample, daemon=True).start()
         import_start = time.monotonic()
         imported = subprocess.run([BIN / "crossmap", "import", str(csv_path)], env=env, capture_output=True, text=True)
         import_seconds = time.monotonic() - import_start
@@ -290,6 +300,7 @@ def main():
         print("error:", why)
     if failures:
         print(f"server log: {Path(folder) / 'server.log'}")
+    print("server memory every 10 s: " + ", ".join(f"{t:.0f} s {kib / 1024:.0f}" for t, kib in memory) + " MiB")
     print(
         f"server memory (RSS, all processes): {memory_start / 1024:.0f} MiB after warm-up, "
         f"{memory_end / 1024:.0f} MiB at the end ({(memory_end / memory_start - 1) * 100:+.0f} %)"

@@ -4,6 +4,7 @@
 ``CROSSMAP_*`` variables, as for ``crossmap serve``."""
 
 from webmap import create_app
+from webmap.services.cache import limit_arenas
 from webmap.views.map import basemap
 
 app = create_app()
@@ -11,3 +12,4 @@ app = create_app()
 # visitor asks (as ``crossmap serve`` does).
 with app.test_request_context("/"):
     basemap()
+limit_arenas()

@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from webmap.services.cache import limit_arenas
 from webmap.views.map import basemap
 
 
@@ -21,4 +22,5 @@ def serve_command(host, port, threads):
     with app.test_request_context("/"):
         basemap()
     click.echo(f"crossmap sur http://{host}:{port}/")
+    limit_arenas()
     waitress.serve(app, host=host, port=port, threads=threads)

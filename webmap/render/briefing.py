@@ -444,7 +444,7 @@ def _zone_page(data, name, polygon, text, words):
     zone_text = _with(text, title=words["zone"] % {"name": name}, subtitle=f"{summary} · {text.subtitle}")
     snapshot = render_snapshot(content, zone_text, output="pdf", paper="A4", orientation="landscape")
     for ring in getattr(polygon, "geoms", [polygon]):
-        snapshot.map_axes.add_patch(
+        snapshot.map_axes.add_artist(
             PathPatch(
                 Path(np.asarray(ring.exterior.coords), closed=True),
                 facecolor="none",

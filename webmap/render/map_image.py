@@ -191,7 +191,9 @@ class Snapshot:
 
     def png(self) -> bytes:
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.dpi)
+        # zlib's quickest level: a fifth of the encoding time for a file
+        # about a third larger, sent once over a local network.
+        self.figure.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
     def pdf(self) -> bytes:
@@ -417,7 +419,7 @@ def draw_map(axes, content: MapContent, text: PageText, *, box_inches, names=Tru
             )
             handles.append(Patch(facecolor="#F7F6F2", edgecolor="#B5B5B5", label=text.communes_label))
         if content.outline is not None:
-            axes.add_patch(_outline_patch(content.outline))
+            axes.add_artist(_outline_patch(content.outline))
         if names and "communes" in content.labels:
             _name_communes(axes, communes, xmin, ymin, xmax, ymax)
 
@@ -702,6 +704,11 @@ def _darker(colour, factor=0.7):
     return to_hex([channel * factor for channel in to_rgb(colour)])
 
 
+# Shapes are added with ``add_artist``, not ``add_patch``: the map's limits
+# are set before anything is drawn, and widening them to each hotspot's
+# curves cost a sixth of a PNG export.
+
+
 def _draw_polygon(axes, geometry, *, facecolor, edgecolor, linestyle="-", linewidth=1.6):
     polygons = getattr(geometry, "geoms", [geometry])
     for polygon in polygons:
@@ -709,7 +716,7 @@ def _draw_polygon(axes, geometry, *, facecolor, edgecolor, linestyle="-", linewi
             continue
         rings = [np.asarray(polygon.exterior.coords)] + [np.asarray(r.coords) for r in polygon.interiors]
         path = Path.make_compound_path(*[Path(ring, closed=True) for ring in rings])
-        axes.add_patch(
+        axes.add_artist(
             PathPatch(
                 path,
                 facecolor=facecolor + "4D",
@@ -772,7 +779,7 @@ def _outline(axes, geometry, colour, linestyle, linewidth, fill="none"):
     for polygon in getattr(geometry, "geoms", [geometry]):
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
-        axes.add_patch(
+        axes.add_artist(
             PathPatch(
                 Path(np.asarray(polygon.exterior.coords), closed=True),
                 facecolor=fill,
@@ -852,7 +859,7 @@ def _cells(axes, cells, colours, text, extent):
             continue
         if not (xmin - half <= row.x <= xmax + half and ymin - half <= row.y <= ymax + half):
             continue
-        axes.add_patch(
+        axes.add_artist(
             Rectangle(
                 (row.x - half, row.y - half),
                 CELL_SIDE,

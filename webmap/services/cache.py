@@ -4,11 +4,11 @@ any change to reports, so that no answer outlives the data it was made of.
 Flask-free."""
 
 import ctypes
-import ctypes.util
 import gc
 import hashlib
 import os
 import threading
+import time
 from collections import OrderedDict
 from threading import Lock
 
@@ -37,18 +37,52 @@ def memo(key, compute):
     older ones: after an import, answers of the data before it would only
     wait, holding memory, to be pushed out."""
     with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
         forgot = _forget_older(key[-3], key[-1])
     if forgot:
         _release_memory()
-    value = compute()
-    if value is not None:
-        with _cache_lock:
+
+    def kept():
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        return None
+
+    def keep(value):
+        if value is not None:
             _cache[key] = value
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
+
+    return _once(key, kept, compute, keep)
+
+
+_gates = {}
+
+
+def _once(key, kept, compute, keep):
+    """``kept()``, or ``compute()`` for ``key`` by one thread at a time:
+    the others asking the same meanwhile wait for its result instead of
+    computing it again. After an import, eight server threads would each
+    read every report at once. ``kept`` and ``keep`` run under the cache's
+    lock; a ``None`` from ``kept`` means "not kept"."""
+    with _cache_lock:
+        value = kept()
+        if value is not None:
+            return value
+        gate = _gates.setdefault(key, Lock())
+    try:
+        with gate:
+            with _cache_lock:
+                value = kept()
+            if value is None:
+                value = compute()
+                with _cache_lock:
+                    keep(value)
+                _trim_now_and_then()
+    finally:
+        with _cache_lock:
+            if _gates.get(key) is gate:
+                del _gates[key]
     return value
 
 
@@ -74,12 +108,40 @@ def _release_memory():
     in its arenas, and a server process would otherwise keep the size of
     its largest moment for good."""
     gc.collect()
+    trim_memory()
+
+
+_last_trim = [0.0]
+
+
+def _trim_now_and_then():
+    now = time.monotonic()
+    if now - _last_trim[0] > TRIM_EVERY:
+        _last_trim[0] = now
+        trim_memory()
+
+
+TRIM_EVERY = 5.0
+
+
+def trim_memory():
+    """Return the free memory at the top of glibc's heaps to the system (a
+    few milliseconds); nothing elsewhere."""
     if _libc is not None:
         _libc.malloc_trim(0)
 
 
+def limit_arenas(arenas=2):
+    """Have glibc's malloc use at most ``arenas`` heaps, before a server
+    starts its threads: by default each thread may get its own, and each
+    keeps the high-water mark of the largest answer computed in it."""
+    if _libc is not None:
+        _libc.mallopt(M_ARENA_MAX, arenas)
+
+
+M_ARENA_MAX = -8
 try:
-    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _libc = ctypes.CDLL("libc.so.6")
     _libc.malloc_trim  # noqa: B018 - glibc only
 except (OSError, AttributeError):
     _libc = None
@@ -143,13 +205,14 @@ def latest(key, version, compute):
     for the whole data (every report, for :func:`memo`'s questions to be
     filtered from) is replaced, not doubled, when an import raises the
     version."""
-    with _cache_lock:
+
+    def kept():
         held = _latest.get(key)
-        if held is not None and held[0] == version:
-            return held[1]
-    value = compute()
-    with _cache_lock:
+        return held[1] if held is not None and held[0] == version else None
+
+    def keep(value):
         held = _latest.get(key)
         if held is None or held[0] <= version:
             _latest[key] = (version, value)
-    return value
+
+    return _once(("latest", *key, version), kept, compute, keep)

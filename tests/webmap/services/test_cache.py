@@ -24,3 +24,26 @@ def test_a_newer_version_drops_the_older_answers_of_its_database_only():
     # gets its answer (computed again), and it does not undo the newer.
     assert answer("sqlite:///a", "q2", 101) == "q2@101"
     assert answer("sqlite:///a", "q1", 102) == "q1@102" and computed.count("q1") == 3
+
+
+def test_threads_asking_the_same_question_at_once_compute_it_once():
+    import threading
+    import time
+
+    computed = []
+
+    def slow():
+        computed.append(1)
+        time.sleep(0.2)
+        return "every report"
+
+    threads = [threading.Thread(target=lambda: cache.latest(("all", "sqlite:///c"), 3, slow)) for _ in range(8)] + [
+        threading.Thread(target=lambda: cache.memo(("q", "sqlite:///c", "q", 3), slow)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert computed == [1, 1]
+    assert cache.latest(("all", "sqlite:///c"), 3, slow) == "every report" and len(computed) == 2
+    assert not cache._gates
