@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import ConvexHull, QhullError
 
 from analysis.clustering import DEFAULT_EPS, DEFAULT_MIN_SAMPLES, dbscan
 from analysis.emerging import EmergingHotSpots, located
@@ -156,17 +157,11 @@ def summarise(reports, labels):
     groups = members.groupby("_label", sort=True)
     by_agency = _count_table(members, "agency")
     by_category = _count_table(members, "category")
-    # Most reports name one substance: split only those that name several.
-    several = members["substances"].str.contains(",", regex=False)
-    split = members.loc[several, ["_label", "substances"]]
-    substances = pd.concat(
-        [
-            members.loc[~several, ["_label", "substances"]],
-            split.assign(substances=split["substances"].str.split(",")).explode("substances"),
-        ]
-    )
-    by_substance = _count_table(substances[substances["substances"].fillna("").astype(bool)], "substances")
-    reliability = members["reliability"].map({r: i + 1 for i, r in enumerate(RELIABILITIES)})
+    by_substance = _substance_table(members["_label"].to_numpy(np.int64), members["substances"])
+    # Through the few distinct letters: a mapping of a million texts is slow.
+    letters, present = pd.factorize(members["reliability"])
+    ranks = np.array([RELIABILITIES.index(r) + 1 if r in RELIABILITIES else np.nan for r in present] + [np.nan])
+    reliability = pd.Series(ranks[letters], index=members.index)
     stats = pd.DataFrame(
         {
             "n": groups.size(),
@@ -184,13 +179,11 @@ def summarise(reports, labels):
     order = np.argsort(members["_label"].to_numpy(), kind="stable")
     sorted_labels = members["_label"].to_numpy()[order]
     bounds = np.flatnonzero(np.diff(sorted_labels)) + 1
+    points, owners = _hull_candidates(
+        members[["x_l93", "y_l93"]].to_numpy(float)[order], np.searchsorted(stats.index.to_numpy(), sorted_labels)
+    )
     hulls = shapely.buffer(
-        shapely.convex_hull(
-            shapely.multipoints(
-                members[["x_l93", "y_l93"]].to_numpy(float)[order],
-                indices=np.searchsorted(stats.index.to_numpy(), sorted_labels),
-            )
-        ),
+        shapely.convex_hull(shapely.multipoints(points, indices=owners)),
         HULL_BUFFER_M,
         # Four segments per quarter circle are plenty for a 50 m margin, and
         # halve the vertices every later step handles.
@@ -361,6 +354,63 @@ def hull_wgs84(hull_l93, decimals=None):
         return lonlat if decimals is None else np.round(lonlat, decimals)
 
     return shapely.transform(hull_l93, project)
+
+
+def _substance_table(labels, substances):
+    """``{label: {substance: count}}`` from comma-separated substances,
+    most frequent first (ties in alphabetical order), empty ones ignored.
+    Each distinct text is split once: reports repeat a few dozen of them."""
+    codes, texts = pd.factorize(substances)
+    parts = [[part for part in str(text).split(",") if part] for text in texts]
+    names = sorted({part for text_parts in parts for part in text_parts})
+    if not names:
+        return {}
+    # How many times each distinct text names each substance.
+    naming = np.zeros((len(texts), len(names)), dtype=np.int64)
+    column = {name: i for i, name in enumerate(names)}
+    for row, text_parts in enumerate(parts):
+        for part in text_parts:
+            naming[row, column[part]] += 1
+    known = codes >= 0
+    pairs, counts = np.unique(labels[known] * len(texts) + codes[known], return_counts=True)
+    owners, rows = np.divmod(pairs, len(texts))
+    clusters, position = np.unique(owners, return_inverse=True)
+    per_text = np.zeros((len(clusters), len(texts)), dtype=np.int64)
+    np.add.at(per_text, (position, rows), counts)
+    totals = per_text @ naming
+    table = {}
+    for label, row in zip(clusters.tolist(), totals):
+        named = np.flatnonzero(row)
+        order = named[np.lexsort((named, -row[named]))]
+        if len(order):
+            table[label] = {names[i]: int(row[i]) for i in order}
+    return table
+
+
+#: Clusters larger than this are cut down to their convex hull's vertices
+#: before shapely makes points of them: at a million reports, making a
+#: point of every member took longer than the clustering.
+HULL_PREFILTER = 256
+
+
+def _hull_candidates(xy, owner):
+    """The points of each cluster (``owner`` sorted, one per point) that
+    may lie on its convex hull: every point of the small clusters, the
+    hull's vertices (scipy's qhull) of the large ones. The hull of the
+    candidates is the hull of all."""
+    bounds = np.flatnonzero(np.diff(owner)) + 1
+    starts, stops = np.r_[0, bounds], np.r_[bounds, len(owner)]
+    keep = np.ones(len(owner), dtype=bool)
+    for start, stop in zip(starts.tolist(), stops.tolist()):
+        if stop - start <= HULL_PREFILTER:
+            continue
+        try:
+            vertices = ConvexHull(xy[start:stop]).vertices
+        except QhullError:  # all on a line: shapely handles it
+            continue
+        keep[start:stop] = False
+        keep[start + vertices] = True
+    return xy[keep], owner[keep]
 
 
 def _count_table(frame, column):

@@ -59,3 +59,33 @@ def test_a_code_is_never_given_twice():
     unnamed = match_known(spots, known)
     assert len(unnamed) == 1
     assert sorted(s.code for s in spots if s.code) == ["H-0001"]
+
+
+def test_large_clusters_get_the_same_outline_from_their_hull_vertices(monkeypatch):
+    import analysis.hotspots as module
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            # A round cluster, a square one, and one whose points all lie
+            # on a line (qhull refuses it: shapely must take it whole).
+            "x_l93": np.r_[rng.normal(0, 80, 1000), rng.uniform(5000, 5300, 1000), np.linspace(9000, 9500, 1000)],
+            "y_l93": np.r_[rng.normal(0, 80, 1000), rng.uniform(0, 300, 1000), np.full(1000, 100.0)],
+            "observed_at": pd.Timestamp("2026-01-01", tz="Europe/Paris"),
+            "agency": "GN",
+            "category": "deal_point",
+            "substances": "cocaine",
+            "insee": "88160",
+            "reliability": "B",
+            "credibility": 2,
+        }
+    )
+    labels = np.repeat([0, 1, 2], 1000)
+    monkeypatch.setattr(module, "HULL_PREFILTER", 50)
+    cut = summarise(frame, labels)
+    monkeypatch.setattr(module, "HULL_PREFILTER", 10**9)
+    whole = summarise(frame, labels)
+    assert [s.hull_l93.wkb for s in cut] == [s.hull_l93.wkb for s in whole]
+    assert len({round(s.hull_l93.area) for s in cut}) == 3
