@@ -202,6 +202,11 @@ DEFAULTS = {
     # database for every question; above, every question goes to the
     # database (see README "PostgreSQL").
     "FRAME_IN_MEMORY_MAX": 200_000,
+    # Above this many reports, an import computes the map page's first view
+    # (hotspots, emerging cells, forecast line, commune figures, no filter)
+    # for each agency before its first visitor asks (``crossmap warm``):
+    # at a million reports the hotspots take seconds.
+    "WARM_ABOVE": 100_000,
     # Need-to-know (README, "Besoin d'en connaître"): another agency's
     # restricted reports add to a commune's count only in groups of at
     # least this many in the same commune, ISO week and agency.

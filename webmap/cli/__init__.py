@@ -18,6 +18,7 @@ def init_app(app):
         db.db_revision_command,
         db.db_cli,
         serve.serve_command,
+        serve.warm_command,
         demo.demo_command,
         reports.geocode_command,
         reports.import_command,

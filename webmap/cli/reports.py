@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from geo.geocoder import GeocodingError
+from webmap.api.warm import warm_if_large
 from webmap.cli.options import (
     FILTER_OPTIONS,
     bad_parameter,
@@ -185,6 +186,9 @@ def import_command(
     )
     if result.decisions:
         click.echo(f"{len(result.decisions)} décision(s) de lecture (crossmap batches --decisions {result.batch_id}).")
+    seconds = warm_if_large(current_app._get_current_object(), background=False)
+    if seconds is not None:
+        click.echo(f"Première vue de la carte précalculée pour chaque service en {seconds:.0f} s.")
 
 
 def _guessed_mapping(path):

@@ -1,9 +1,13 @@
-"""``crossmap serve``: the application behind waitress."""
+"""``crossmap serve``: the application behind waitress; ``crossmap warm``:
+its first answers computed ahead."""
+
+import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from webmap.api.warm import warm_first_view
 from webmap.services.cache import limit_arenas
 from webmap.views.map import basemap
 
@@ -24,3 +28,15 @@ def serve_command(host, port, threads):
     click.echo(f"crossmap sur http://{host}:{port}/")
     limit_arenas()
     waitress.serve(app, host=host, port=port, threads=threads)
+
+
+@click.command("warm")
+@with_appcontext
+def warm_command():
+    """Compute the map's first view ahead, for each agency (see webmap.api.warm)."""
+    start = time.perf_counter()
+    agencies = warm_first_view(current_app._get_current_object())
+    click.echo(
+        f"Première vue de la carte précalculée en {time.perf_counter() - start:.1f} s "
+        f"pour : {', '.join(agencies) or 'aucun service (pas de compte actif)'}."
+    )

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
+from webmap.api.warm import warm_if_large
 from webmap.db import get_session
 from webmap.db.models import now
 from webmap.security.actor import current_actor
@@ -291,6 +292,7 @@ def confirm(token):
     session.commit()
     # The batch keeps the file's name and hash; the upload itself can go.
     shutil.rmtree(path.parent, ignore_errors=True)
+    warm_if_large(current_app._get_current_object(), background=True)
     flash(
         _(
             "Batch %(id)s: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
