@@ -23,9 +23,11 @@ from datetime import timedelta
 import pandas as pd
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 
 from analysis.calendar import TIMEZONE
+from webmap.db import get_session
+from webmap.db.models import DataVersion, Report
 
 SHARED = "shared"
 RESTRICTED = "restricted"
@@ -62,10 +64,35 @@ def visible_reports(reports, agency):
 
 
 def viewer_agency():
-    """The agency of the signed-in user, or ``None`` outside a request."""
+    """The agency whose restricted reports the signed-in user may see:
+    their own, when it has restricted reports; ``None`` when it has none,
+    or outside a request.
+
+    A user whose agency restricts nothing sees exactly the shared reports,
+    as every such agency's users do: with ``None``, what is computed for
+    them (and cached, keyed by this agency) holds only shared reports by
+    construction, and serves all of them. The first view after an import,
+    computed once for those agencies instead of once each, is what this
+    buys; a restriction made meanwhile can only narrow what a user sees."""
     if not has_request_context() or not current_user.is_authenticated:
         return None
-    return current_user.agency
+    agency = current_user.agency
+    return agency if agency in _restricting_agencies() else None
+
+
+_restricting = {}
+
+
+def _restricting_agencies():
+    """The agencies with restricted reports, read once per data version."""
+    session = get_session()
+    url = str(session.get_bind().url)
+    version = session.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    held = _restricting.get(url)
+    if held is None or held[0] != version:
+        agencies = frozenset(session.scalars(select(Report.agency).where(Report.handling == RESTRICTED).distinct()))
+        held = _restricting[url] = (version, agencies)
+    return held[1]
 
 
 def coarse_filter(report_filter):

@@ -11,7 +11,7 @@ request's words: ``/api/hotspots?start=…`` and
 from flask import current_app
 
 from webmap.db import get_session
-from webmap.security.need_to_know import RESTRICTED, viewer_agency, visible_reports
+from webmap.security.need_to_know import RESTRICTED, SHARED, viewer_agency, visible_reports
 from webmap.services import hotspots as service
 from webmap.services.cache import data_version, latest, memo
 from webmap.services.filters import ReportFilter, filter_frame, select_reports
@@ -100,11 +100,13 @@ def hotspot_run(frame, params, report_filter):
 
     if reference and restricted:
         memo(
-            ("run", "shared", params, *question),
+            ("run", SHARED, params, *question),
             lambda: run(_shared(frame), _shared(history_frame(frame, report_filter)), True),
         )
+    # A viewer without an agency of restricted reports sees the shared
+    # reports only (need_to_know.viewer_agency): the shared run is theirs.
     return memo(
-        ("run", agency, params, *question),
+        ("run", agency or SHARED, params, *question),
         lambda: run(frame, history_frame(frame, report_filter), reference and not restricted),
     )
 

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 import webmap.services.runs as runs
 from tests.apps import DATA, make_app
 from tests.signin import add_user
+from webmap.db import get_session
 from webmap.services import cache
 
 
@@ -19,8 +21,13 @@ def cell(tmp_path, monkeypatch):
     app = make_app(tmp_path / "instance", monkeypatch)
     result = app.test_cli_runner().invoke(args=["demo", "--seed", "3", "--years", "2"])
     assert result.exit_code == 0, result.output
+    with app.app_context():
+        session = get_session()
+        session.execute(text("UPDATE report SET handling = 'restricted' WHERE agency = 'DOUANE' AND id % 2 = 0"))
+        session.commit()
     add_user(app, "analyste-douane", role="analyst", agency="DOUANE")
-    add_user(app, "ancien-pj", role="analyst", agency="PJ", active=False)
+    add_user(app, "analyste-pj", role="analyst", agency="PJ")
+    add_user(app, "ancien-paf", role="analyst", agency="PAF", active=False)
     return app
 
 
@@ -49,16 +56,21 @@ def test_a_warmed_first_view_is_answered_without_computing(cell, monkeypatch):
     result = cell.test_cli_runner().invoke(args=["warm"])
     assert result.exit_code == 0, result.output
     # Every agency with an active account, none for the inactive one.
-    assert "pour : DOUANE, GN." in result.output
+    assert "pour : DOUANE, GN, PJ." in result.output
     calls = another_process(monkeypatch)
-    warmed = {user: first_view(cell.test_client(user=user)) for user in ("test-admin", "analyste-douane")}
+    users = ("test-admin", "analyste-douane", "analyste-pj")
+    warmed = {user: first_view(cell.test_client(user=user)) for user in users}
     assert calls == []
     assert warmed["test-admin"]["/api/hotspots"]["features"]
+    # Customs see their restricted reports; the gendarmerie and the PJ,
+    # which restrict nothing, see the same shared reports.
+    assert warmed["analyste-douane"] != warmed["test-admin"] == warmed["analyste-pj"]
     # The same answers as computed on demand.
     for path in (Path(cell.instance_path) / "answers").iterdir():
         path.unlink()
     calls = another_process(monkeypatch)
-    computed = {user: first_view(cell.test_client(user=user)) for user in ("test-admin", "analyste-douane")}
+    computed = {user: first_view(cell.test_client(user=user)) for user in users}
+    # One run for customs, one for every agency that restricts nothing.
     assert calls == [1, 1]
     assert computed == warmed
 
