@@ -20,7 +20,7 @@ from analysis.calendar import TIMEZONE
 from analysis.communes_stats import TREND_WEEKS
 from webmap.db.models import PARIS, Report
 from webmap.security.need_to_know import RESTRICTED, WITHHELD_COLUMNS, coarse_filter, withheld_counts
-from webmap.services.filters import ReportFilter, apply_filter
+from webmap.services.filters import ReportFilter, apply_filter, time_conditions
 from webmap.services.hotspots import figures_from_counts
 from webmap.services.report_grid import countable_in_sql, where_visible
 from webmap.services.store import frame_from, report_select
@@ -46,8 +46,8 @@ def _last_day(session, history: ReportFilter, agency):
 def commune_figures_sql(session, report_filter: ReportFilter, agency, communes, *, k, end=None):
     """``hotspots.commune_figures`` for the reports ``report_filter`` keeps
     that a user of ``agency`` may see, counted by the database; None when
-    the filter holds what SQL cannot tell (local weekday and hour; the
-    exact zone on SQLite): ask the pandas path then.
+    the filter holds what SQL cannot tell (the exact zone on SQLite): ask
+    the pandas path then.
 
     ``end`` is the last day of the period (the filter's), or None for the
     day of the latest report of the history; ``k`` the smallest withheld
@@ -98,7 +98,10 @@ def _withheld(session, report_filter, agency, k):
     if coarse is None:
         return {}
     table = Report.__table__
+    dialect = session.get_bind().dialect.name
     statement = apply_filter(report_select(WITHHELD_COLUMNS), coarse, table=table).where(
-        table.c.handling == RESTRICTED, table.c.agency != (agency or "")
+        table.c.handling == RESTRICTED,
+        table.c.agency != (agency or ""),
+        *time_conditions(coarse, dialect, table),
     )
     return withheld_counts(frame_from(session, statement, WITHHELD_COLUMNS), agency, k)

@@ -12,9 +12,10 @@ Squares are numbered by ``floor(x / size)`` and ``floor(y / size)`` of the
 Lambert-93 metres, on both engines (PostgreSQL's ``floor``; on SQLite a
 cast to integer, which is the floor for the positive coordinates of
 metropolitan France), so both count the same reports in the same squares.
-The filter's local weekday and hour, and on SQLite the exact zone, cannot be
-told in SQL: those questions are counted from the filtered reports instead,
-with the same numbers.
+The filter's local weekday and hour are Paris time in SQL too
+(``filters.time_conditions``); the exact zone cannot be told in SQLite:
+those questions are counted from the filtered reports instead, with the
+same numbers.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import Integer, cast, func, select
 from geo.crs import to_lambert93, to_wgs84
 from webmap.db.models import Report
 from webmap.security.need_to_know import visible_condition, visible_mask
-from webmap.services.filters import ReportFilter, apply_filter, postgis_conditions, select_reports
+from webmap.services.filters import ReportFilter, apply_filter, postgis_conditions, select_reports, time_conditions
 
 __all__ = [
     "CELL_SIZES_M",
@@ -65,17 +66,19 @@ class Grid:
 
 def countable_in_sql(session, report_filter: ReportFilter):
     """Whether the database can tell every criterion of the filter (not
-    the local weekday and hour; not the exact zone on SQLite)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return not (report_filter.weekdays or report_filter.hours) and (postgres or report_filter.zone is None)
+    the exact zone on SQLite)."""
+    return session.get_bind().dialect.name == "postgresql" or report_filter.zone is None
 
 
 def where_visible(session, statement, report_filter, agency):
     """``statement`` over reports narrowed to the filter (PostGIS places
     on PostgreSQL) and to what a user of ``agency`` may see."""
     table = Report.__table__
-    statement = apply_filter(statement, report_filter, table=table).where(visible_condition(agency, table))
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    statement = apply_filter(statement, report_filter, table=table).where(
+        visible_condition(agency, table), *time_conditions(report_filter, dialect, table)
+    )
+    if dialect == "postgresql":
         statement = statement.where(*postgis_conditions(report_filter))
     return statement
 

@@ -27,6 +27,9 @@ FILTERS = [
     {"bbox": "6.3,48.05,6.6,48.3"},
     {"start": "2025-03-01", "zone": TRIANGLE},
     {"start": "2040-01-01"},
+    # Paris weekdays and hours, across midnight and the October change.
+    {"weekdays": "4,5", "hours": "22-3"},
+    {"start": "2025-09-01", "end": "2025-12-31", "hours": "0-3"},
 ]
 K = 2
 
@@ -89,11 +92,6 @@ def test_restricted_reports_of_others_add_only_as_groups(cell):
         gn["trend_recent"].sum() + gn["trend_previous"].sum()
         < douane["trend_recent"].sum() + douane["trend_previous"].sum()
     )
-
-
-def test_local_hours_go_to_the_pandas_path(cell):
-    with cell.app_context():
-        assert commune_figures_sql(get_session(), parse_filter({"hours": "18-23"}), "GN", load_communes(), k=K) is None
 
 
 def test_the_api_answers_the_database_counts(cell):
