@@ -69,7 +69,8 @@ def cluster_params():
 
 def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=()):
     """Answer from the cache when the same question was asked of the same
-    data by a user of the same agency. ``own`` names the parameters only
+    data by a user who may see the same reports (``viewer_agency``: the
+    same agency, or any agency that restricts nothing). ``own`` names the parameters only
     this endpoint takes; ``columns`` narrows the reports read (see
     ``select_reports``).
 
@@ -104,8 +105,8 @@ def cached_answer(name, build, own=(), columns=None, withheld=False, ignored=())
 
 
 def answer_key(name, ignored=()):
-    """What identifies ``name``'s answer to this request: the viewer's
-    agency, the database, the parameters but the ``ignored`` ones, and the
+    """What identifies ``name``'s answer to this request: what the viewer
+    may see (``viewer_agency``), the database, the parameters but the ``ignored`` ones, and the
     data version."""
     return (name, viewer_agency(), *_question(ignored))
 
