@@ -36,7 +36,10 @@ def warm_first_view(app):
     adapter = app.url_map.bind("localhost")
     for user_id, _agency in users:
         for path in FIRST_VIEW:
-            with app.test_request_context(path):
+            # A fresh application context too: within the command's own,
+            # a request context would share its ``g`` (the signed-in user,
+            # the viewer's agency) with the previous request's.
+            with app.app_context(), app.test_request_context(path):
                 login_user(get_session().get(User, user_id))
                 endpoint, arguments = adapter.match(path)
                 app.view_functions[endpoint](**arguments)

@@ -21,7 +21,7 @@ category, substance or grading. To hold it:
 from datetime import timedelta
 
 import pandas as pd
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -76,8 +76,10 @@ def viewer_agency():
     buys; a restriction made meanwhile can only narrow what a user sees."""
     if not has_request_context() or not current_user.is_authenticated:
         return None
-    agency = current_user.agency
-    return agency if agency in _restricting_agencies() else None
+    if "viewer_agency" not in g:
+        agency = current_user.agency
+        g.viewer_agency = agency if agency in _restricting_agencies() else None
+    return g.viewer_agency
 
 
 _restricting = {}
