@@ -4,7 +4,7 @@ tests that need an app with particular settings."""
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests import databases, signin
 from webmap import create_app, db
@@ -28,6 +28,35 @@ def make_app(instance_path, monkeypatch, **config):
     signin.add_test_users(app)
     app.test_client_class = signin.SignedInClient
     return app
+
+
+def demo_cell(instance_path, monkeypatch, *, seed, years=2):
+    """:func:`make_app` with the demo's reports, customs having restricted
+    half of theirs (need-to-know: one agency sees more than the others)."""
+    app = make_app(instance_path, monkeypatch)
+    result = app.test_cli_runner().invoke(args=["demo", "--seed", str(seed), "--years", str(years)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        session = db.get_session()
+        session.execute(text("UPDATE report SET handling = 'restricted' WHERE agency = 'DOUANE' AND id % 2 = 0"))
+        session.commit()
+    return app
+
+
+def counting_runs(monkeypatch):
+    """A list that gets an item for each clustering run made from now on
+    (``webmap.services.runs``)."""
+    import webmap.services.runs as runs
+
+    calls = []
+    real = runs.service.hotspots
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs.service, "hotspots", counted)
+    return calls
 
 
 #: Small agency files written the way agencies export them.

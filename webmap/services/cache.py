@@ -204,7 +204,8 @@ def latest(key, version, compute):
     the newest version is kept for each key, so that what a process holds
     for the whole data (every report, for :func:`memo`'s questions to be
     filtered from) is replaced, not doubled, when an import raises the
-    version."""
+    version. ``key`` ends with the database URL (``key[-1]``): a newer
+    version seen by :func:`memo` drops the older value at once."""
 
     def kept():
         held = _latest.get(key)

@@ -7,24 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-import webmap.services.runs as runs
-from tests.apps import DATA, make_app
+from tests.apps import DATA, counting_runs, demo_cell
 from tests.signin import add_user
-from webmap.db import get_session
 from webmap.services import cache
 
 
 @pytest.fixture
 def cell(tmp_path, monkeypatch):
-    app = make_app(tmp_path / "instance", monkeypatch)
-    result = app.test_cli_runner().invoke(args=["demo", "--seed", "3", "--years", "2"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        session = get_session()
-        session.execute(text("UPDATE report SET handling = 'restricted' WHERE agency = 'DOUANE' AND id % 2 = 0"))
-        session.commit()
+    app = demo_cell(tmp_path / "instance", monkeypatch, seed=3)
     add_user(app, "analyste-douane", role="analyst", agency="DOUANE")
     add_user(app, "analyste-pj", role="analyst", agency="PJ")
     add_user(app, "ancien-paf", role="analyst", agency="PAF", active=False)
@@ -36,10 +27,7 @@ def another_process(monkeypatch):
     count the clustering runs it makes."""
     cache._cache.clear()
     cache._latest.clear()
-    calls = []
-    real = runs.service.hotspots
-    monkeypatch.setattr(runs.service, "hotspots", lambda *a, **k: calls.append(1) or real(*a, **k))
-    return calls
+    return counting_runs(monkeypatch)
 
 
 def first_view(client):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.reference import load_communes
-from tests.apps import make_app
+from tests.apps import demo_cell
 from webmap.db import get_session
 from webmap.security.need_to_know import WITHHELD_COLUMNS, coarse_filter, visible_reports, withheld_counts
 from webmap.services.commune_counts import commune_figures_sql
@@ -38,14 +38,7 @@ K = 2
 def cell(tmp_path_factory):
     """Two years of demo reports; customs restricted half of theirs."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        app = make_app(tmp_path_factory.mktemp("communes") / "instance", monkeypatch)
-        result = app.test_cli_runner().invoke(args=["demo", "--seed", "5", "--years", "2"])
-        assert result.exit_code == 0, result.output
-        with app.app_context():
-            session = get_session()
-            session.execute(text("UPDATE report SET handling = 'restricted' WHERE agency = 'DOUANE' AND id % 2 = 0"))
-            session.commit()
-        yield app
+        yield demo_cell(tmp_path_factory.mktemp("communes") / "instance", monkeypatch, seed=5)
 
 
 def pandas_figures(session, report_filter, agency):

@@ -4,10 +4,9 @@ as the API does."""
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-import webmap.services.runs as runs
-from tests.apps import make_app
+from tests.apps import counting_runs, demo_cell
 from tests.signin import add_user
 from webmap.config import agency_codes
 from webmap.db import get_session
@@ -21,28 +20,10 @@ QUERY = "start=2025-03-01&end=2025-09-30&agencies=GN,PN-SP,DOUANE"
 def cell(tmp_path_factory):
     """Two years of demo reports; customs restricted half of theirs."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        app = make_app(tmp_path_factory.mktemp("runs") / "instance", monkeypatch)
-        result = app.test_cli_runner().invoke(args=["demo", "--seed", "5", "--years", "2"])
-        assert result.exit_code == 0, result.output
-        with app.app_context():
-            session = get_session()
-            session.execute(text("UPDATE report SET handling = 'restricted' WHERE agency = 'DOUANE' AND id % 2 = 0"))
-            session.commit()
+        app = demo_cell(tmp_path_factory.mktemp("runs") / "instance", monkeypatch, seed=5)
         add_user(app, "analyste-gn", role="analyst", agency="GN")
         add_user(app, "analyste-douane", role="analyst", agency="DOUANE")
         yield app
-
-
-def counting_runs(monkeypatch):
-    calls = []
-    real = runs.service.hotspots
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(runs.service, "hotspots", counted)
-    return calls
 
 
 @pytest.mark.parametrize("user", ["analyste-gn", "analyste-douane"])
